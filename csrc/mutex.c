@@ -1,0 +1,215 @@
+/* Mutex, see mutex.h for the modes, the state word and its transitions.
+ *
+ * Giving up (deadlines and signals)
+ * ---------------------------------
+ * Go's Lock cannot give up; gosync's can. A waiter that gives up must leave
+ * the state word and the semaphore as if it had never queued. The difficulty
+ * is that Unlock may already have counted it out: a normal-mode Unlock takes
+ * one waiter off the count (and sets WOKEN) before it releases a token, and
+ * a starvation-mode Unlock hands a token to the front waiter, which stays
+ * counted until it takes over. Let R be the threads counted in `waiters`
+ * that are in (or entering) the semaphore, and T the normal-mode tokens that
+ * Unlock has promised (count already decremented) but nobody has taken yet.
+ * Then waiters == |R| - T, plus one for a handoff receiver that has not
+ * taken over yet.
+ *
+ * gosync_sema_acquire gives up only when no free token is left, so a thread
+ * in R that gives up holds no token and removes itself with waiters-1. That
+ * keeps the equation true as long as waiters >= 1 before it. Two cases
+ * remain:
+ *
+ *   - waiters == 0: then |R| == T, every thread in R is owed a token,
+ *     including this one. Its Unlock is between its CAS and its release.
+ *   - STARVING, not LOCKED, waiters == 1: a handoff is in flight and this
+ *     thread is the only one who can receive it.
+ *
+ * In both cases the thread cannot leave: it waits for the token (which the
+ * unlocking thread is about to release, without blocking) and carries on as
+ * a woken waiter. If that makes it the owner, it reports success; "ownership
+ * was handed to it while it was giving up". Otherwise it will queue again,
+ * find its deadline passed, and give up with waiters >= 1.
+ *
+ * When the last waiter leaves a starving mutex, it also clears STARVING:
+ * starvation mode without waiters would make the next Unlock hand off to
+ * nobody.
+ */
+#include "mutex.h"
+
+#include "park.h"
+
+#define LOCKED GOSYNC_MUTEX_LOCKED
+#define WOKEN GOSYNC_MUTEX_WOKEN
+#define STARVING GOSYNC_MUTEX_STARVING
+#define WAITER_SHIFT GOSYNC_MUTEX_WAITER_SHIFT
+#define WAITER_ONE (1 << WAITER_SHIFT)
+
+/* Go's starvationThresholdNs: a waiter that waited longer switches the mutex
+ * to starvation mode. 1 ms is long compared to a context switch, short
+ * compared to what a user notices. */
+#define STARVATION_NS INT64_C(1000000)
+
+/* Go's active_spin and active_spin_cnt: a few short rounds of spinning help
+ * when the holder is running on another CPU and about to unlock; more would
+ * only burn the CPU the holder may need. */
+#define ACTIVE_SPIN_ROUNDS 4
+#define ACTIVE_SPIN_PAUSES 30
+
+static bool can_spin(int iter)
+{
+    return iter < ACTIVE_SPIN_ROUNDS && gosync_ncpu() > 1;
+}
+
+static void spin(void)
+{
+    for (int i = 0; i < ACTIVE_SPIN_PAUSES; i++)
+        gosync_cpu_relax();
+}
+
+/* A waiter's semaphore wait ended without a token (`why` says how). Returns
+ * `why` after removing the waiter from the count, or GOSYNC_OK once it has
+ * received a token that was owed to it. See "Giving up" above. */
+static int give_up(gosync_mutex *m, int why)
+{
+    int32_t old = gosync_load(&m->state, GOSYNC_RELAXED);
+    for (;;) {
+        int32_t waiters = old >> WAITER_SHIFT;
+        bool handoff_to_us = (old & (LOCKED | STARVING)) == STARVING && waiters == 1;
+        if (waiters == 0 || handoff_to_us)
+            break;
+        int32_t new = old - WAITER_ONE;
+        if (waiters == 1)
+            new &= ~STARVING;
+        if (gosync_cas(&m->state, &old, new, GOSYNC_RELAXED, GOSYNC_RELAXED))
+            return why;
+    }
+    /* The token is owed to us and its release cannot block: wait for it,
+     * riding out any signal that arrives meanwhile. */
+    while (gosync_sema_acquire(&m->sema, true, GOSYNC_NO_DEADLINE) != GOSYNC_OK) {
+    }
+    return GOSYNC_OK;
+}
+
+int gosync_mutex_lock_slow(gosync_mutex *m, int64_t deadline_ns)
+{
+    int64_t wait_start = 0;
+    bool starving = false;
+    bool awoke = false;
+    int iter = 0;
+    int32_t old = gosync_load(&m->state, GOSYNC_RELAXED);
+    for (;;) {
+        /* Don't spin in starvation mode: ownership is handed off to waiters,
+         * so we would not be able to acquire the mutex anyway. */
+        if ((old & (LOCKED | STARVING)) == LOCKED && can_spin(iter)) {
+            /* Active spinning makes sense. Try to set WOKEN to tell Unlock
+             * not to wake other blocked threads. */
+            if (!awoke && !(old & WOKEN) && (old >> WAITER_SHIFT) != 0 &&
+                gosync_cas(&m->state, &old, old | WOKEN, GOSYNC_RELAXED, GOSYNC_RELAXED))
+                awoke = true;
+            spin();
+            iter++;
+            old = gosync_load(&m->state, GOSYNC_RELAXED);
+            continue;
+        }
+        int32_t new = old;
+        /* Don't try to acquire a starving mutex: new arrivals must queue. */
+        if (!(old & STARVING))
+            new |= LOCKED;
+        if (old & (LOCKED | STARVING))
+            new += WAITER_ONE;
+        /* Switch to starvation mode, but only if the mutex is locked: Unlock
+         * expects a starving mutex to have waiters. */
+        if (starving && (old & LOCKED))
+            new |= STARVING;
+        /* A woken thread (by Unlock or by its own spinning) resets WOKEN
+         * whatever it does next. */
+        if (awoke)
+            new &= ~WOKEN;
+        if (!gosync_cas(&m->state, &old, new, GOSYNC_ACQUIRE, GOSYNC_RELAXED))
+            continue;
+        if (!(old & (LOCKED | STARVING)))
+            return GOSYNC_OK; /* locked the mutex with the CAS */
+
+        /* If we were already waiting before, queue at the front. */
+        bool lifo = wait_start != 0;
+        if (wait_start == 0)
+            wait_start = gosync_now_ns();
+        int rc = gosync_sema_acquire(&m->sema, lifo, deadline_ns);
+        if (rc != GOSYNC_OK && (rc = give_up(m, rc)) != GOSYNC_OK)
+            return rc;
+        starving = starving || gosync_now_ns() - wait_start > STARVATION_NS;
+        old = gosync_load(&m->state, GOSYNC_RELAXED);
+        if (old & STARVING) {
+            /* Woken in starvation mode: ownership was handed off to us, but
+             * LOCKED is not set and we are still counted as a waiter. */
+            int32_t delta = LOCKED - WAITER_ONE;
+            /* Exit starvation mode if we waited briefly or are the last
+             * waiter. It is critical to do it here and to consider the wait
+             * time: starvation mode is so inefficient that two threads can
+             * go lock-step forever once they switch to it. */
+            if (!starving || (old >> WAITER_SHIFT) == 1)
+                delta -= STARVING;
+            gosync_add(&m->state, delta, GOSYNC_ACQUIRE);
+            return GOSYNC_OK;
+        }
+        awoke = true;
+        iter = 0;
+    }
+}
+
+int gosync_mutex_lock(gosync_mutex *m, int64_t deadline_ns)
+{
+    if (gosync_mutex_lock_fast(m))
+        return GOSYNC_OK;
+    return gosync_mutex_lock_slow(m, deadline_ns);
+}
+
+bool gosync_mutex_try_lock(gosync_mutex *m)
+{
+    int32_t old = gosync_load(&m->state, GOSYNC_RELAXED);
+    if (old & (LOCKED | STARVING))
+        return false;
+    /* There may be a waiter about to wake, but we are running now and may
+     * take the mutex before it does. */
+    return gosync_cas(&m->state, &old, old | LOCKED, GOSYNC_ACQUIRE, GOSYNC_RELAXED);
+}
+
+int gosync_mutex_unlock(gosync_mutex *m)
+{
+    int32_t old = LOCKED;
+    if (gosync_cas(&m->state, &old, 0, GOSYNC_RELEASE, GOSYNC_RELAXED))
+        return GOSYNC_OK;
+    /* Go adds -LOCKED and then, in a second step, claims the right to wake a
+     * waiter. gosync does both in the CAS that unlocks. Checking LOCKED
+     * before the change lets a misuse leave the state as it was; claiming
+     * the wake in the same step means that once the mutex is unlocked, only
+     * the semaphore is touched, and only for a waiter that cannot return
+     * (and let the mutex be freed) before it gets the token. */
+    for (;;) {
+        if (!(old & LOCKED))
+            return GOSYNC_MISUSE;
+        int32_t new = old - LOCKED;
+        if (old & STARVING) {
+            /* Hand ownership to the front waiter. LOCKED stays clear until
+             * it takes over, but STARVING keeps new arrivals out. */
+            if (gosync_cas(&m->state, &old, new, GOSYNC_RELEASE, GOSYNC_RELAXED)) {
+                gosync_sema_release(&m->sema, true);
+                return GOSYNC_OK;
+            }
+            continue;
+        }
+        /* Wake a waiter only if there is one and no thread is awake already. */
+        bool wake = (new >> WAITER_SHIFT) != 0 && !(new & WOKEN);
+        if (wake)
+            new = (new - WAITER_ONE) | WOKEN;
+        if (gosync_cas(&m->state, &old, new, GOSYNC_RELEASE, GOSYNC_RELAXED)) {
+            if (wake)
+                gosync_sema_release(&m->sema, false);
+            return GOSYNC_OK;
+        }
+    }
+}
+
+int32_t gosync_mutex_state(const gosync_mutex *m)
+{
+    return gosync_load((_Atomic int32_t *)&m->state, GOSYNC_RELAXED);
+}

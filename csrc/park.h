@@ -1,0 +1,65 @@
+/* Parking: put a thread to sleep while a 32-bit word holds a value, and wake
+ * it again. This is the only layer of the C core that talks to the kernel.
+ *
+ * On Linux it is the futex (FUTEX_WAIT_BITSET / FUTEX_WAKE_BITSET). Elsewhere,
+ * or when built with -DGOSYNC_PARK_PORTABLE, a process-local table of
+ * condition variables keyed by the word's address keeps the same contract, so
+ * the package still builds and works (without cross-process sharing).
+ *
+ * Waiters belong to a class: a bit in a 32-bit mask given to gosync_park_wait.
+ * A wake names the classes it may pick from, so a layer above can keep two
+ * queues on one word (the semaphore serves waiters that have waited before
+ * ahead of newcomers this way). Within a class, the kernel serves waiters in
+ * the order they arrived.
+ */
+#ifndef GOSYNC_PARK_H
+#define GOSYNC_PARK_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+/* Deadlines are absolute CLOCK_MONOTONIC times in nanoseconds. An absolute
+ * deadline survives a retry after EINTR unchanged; a relative one would grow. */
+#define GOSYNC_NO_DEADLINE INT64_C(-1)
+
+/* Per-object flag: the word lives in memory shared between processes, so the
+ * kernel must key it by physical page instead of by address space. Without it
+ * the cheaper private futex is used. */
+#define GOSYNC_PARK_SHARED 1u
+
+/* A wake mask that picks from every class. */
+#define GOSYNC_PARK_ANY 0xffffffffu
+
+typedef enum {
+    GOSYNC_PARK_WOKEN = 0,   /* a wake picked this waiter (very rarely, a
+                                spurious return: callers always look again) */
+    GOSYNC_PARK_AGAIN,       /* the word did not hold `expected` */
+    GOSYNC_PARK_TIMEDOUT,    /* the deadline passed first */
+    GOSYNC_PARK_INTERRUPTED, /* a signal arrived; the caller should return to
+                                its own caller so that a handler can run */
+} gosync_park_result;
+
+/* The clock every deadline is measured against. */
+int64_t gosync_now_ns(void);
+
+/* How many CPUs this process may run on (its affinity mask, not the number
+ * installed). Spinning only helps when the lock holder can run meanwhile. */
+int gosync_ncpu(void);
+
+/* Sleeps while *word == expected, until woken, the deadline, or a signal.
+ * `class_bits` is this waiter's class (nonzero). Returns at once with
+ * GOSYNC_PARK_AGAIN if the word already differs, and with
+ * GOSYNC_PARK_TIMEDOUT if the deadline has already passed. The comparison
+ * and the sleep are atomic with respect to gosync_park_wake. */
+gosync_park_result gosync_park_wait(_Atomic uint32_t *word, uint32_t expected,
+                                    uint32_t class_bits, int64_t deadline_ns,
+                                    unsigned flags);
+
+/* Wakes up to n threads parked on word whose class intersects class_mask.
+ * Returns how many were woken. Only the word's address is used: the memory
+ * is never read, so waking a word that another thread has just freed is
+ * harmless. */
+int gosync_park_wake(_Atomic uint32_t *word, int n, uint32_t class_mask,
+                     unsigned flags);
+
+#endif /* GOSYNC_PARK_H */
