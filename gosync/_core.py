@@ -1,0 +1,83 @@
+"""Shared pieces of the Python layer: the compiled module, status codes,
+timeouts, the misuse error, and the no-copy rule."""
+
+from __future__ import annotations
+
+import numbers
+import threading
+from typing import Any, Callable, NoReturn
+
+from ._gosync import ffi, lib
+
+__all__ = ["ffi", "lib", "SyncError", "NoCopy", "deadline_ns", "finish_wait", "NO_DEADLINE", "OK"]
+
+OK: int = lib.GOSYNC_OK
+TIMEDOUT: int = lib.GOSYNC_TIMEDOUT
+INTERRUPTED: int = lib.GOSYNC_INTERRUPTED
+MISUSE: int = lib.GOSYNC_MISUSE
+NO_DEADLINE: int = lib.GOSYNC_NO_DEADLINE
+
+# Deadlines are int64 nanoseconds on the monotonic clock. A timeout past this
+# many nanoseconds (about 146 years) is waited for as if it were None.
+_FOREVER_NS = 1 << 62
+
+
+class SyncError(RuntimeError):
+    """SyncError reports misuse of a primitive, with Go's message.
+
+    Go treats these as fatal errors. In gosync the failed call changes no
+    state, so the primitive stays usable and the error can be caught.
+    """
+
+
+def deadline_ns(timeout: float) -> int:
+    """deadline_ns returns the absolute deadline for a timeout in seconds.
+
+    A non-number raises TypeError; a negative or NaN timeout raises
+    ValueError; one above threading.TIMEOUT_MAX raises OverflowError, as
+    threading.Lock.acquire does. Nothing is changed when it raises.
+    """
+    if type(timeout) is not float and type(timeout) is not int:
+        if not isinstance(timeout, numbers.Real):
+            raise TypeError(f"timeout must be a number or None, not {type(timeout).__name__}")
+        timeout = float(timeout)
+    if timeout != timeout:
+        raise ValueError("timeout must not be NaN")
+    if timeout < 0:
+        raise ValueError("timeout must be a non-negative number")
+    if timeout > threading.TIMEOUT_MAX:
+        raise OverflowError("timeout value is too large")
+    ns = int(timeout * 1e9)
+    return NO_DEADLINE if ns >= _FOREVER_NS else lib.gosync_now_ns() + ns
+
+
+def finish_wait(rc: int, call: Callable[..., int], *args: Any) -> bool:
+    """finish_wait turns a blocking call's status into True (done) or False
+    (timed out).
+
+    After a signal the call returned INTERRUPTED with its primitive untouched.
+    Each turn of the loop goes back through the interpreter, which runs the
+    signal's Python handler; if that raises (KeyboardInterrupt), the
+    exception propagates, otherwise the call is made again with the same
+    arguments, hence the same absolute deadline.
+    """
+    while rc == INTERRUPTED:
+        rc = call(*args)
+    return rc == OK
+
+
+class NoCopy:
+    """NoCopy makes a class refuse copy.copy, copy.deepcopy and pickle.
+
+    It is the Python form of Go's copylocks check: a copy of a primitive
+    would not share its state with the original, so it is refused with
+    TypeError.
+    """
+
+    __slots__ = ()
+
+    def _refuse_copy(self, *args: object) -> NoReturn:
+        name = type(self).__qualname__
+        raise TypeError(f"gosync.{name} must not be copied or pickled: a copy would not share its state")
+
+    __copy__ = __deepcopy__ = __reduce_ex__ = __reduce__ = __getstate__ = _refuse_copy
