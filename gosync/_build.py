@@ -30,6 +30,11 @@ ffibuilder.set_source(
     include_dirs=[_rel(CSRC)],
     depends=[_rel(p) for p in sorted(CSRC.glob("*.[ch]"))] + [_rel(HERE / "_binding.c")],
     extra_compile_args=["-std=c11", "-O2", "-Wall"],
+    # The lock types in _binding.c use the full C API (METH_FASTCALL and
+    # friends, for Python 3.9 too), so the module is built per CPython
+    # version instead of for the stable ABI.
+    define_macros=[("_CFFI_NO_LIMITED_API", None)],
+    py_limited_api=False,
 )
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 /* The cffi cdef: what Python sees of the C core and of _binding.c.
  *
- * Structs are opaque here ("...;"): their layout is the C compiler's, and
- * Python only allocates them with ffi.new and passes pointers. Functions
- * named gosync_py_* live in _binding.c and decide the GIL policy; the others
- * are core functions that never block, called with the GIL held. */
+ * Structs are opaque here ("...;"): their layout is the C compiler's. The
+ * lock types themselves are Python types defined in _binding.c (see there
+ * why); what is declared here never blocks, and is called with the GIL held:
+ * constants, the clock, debug accessors and test probes. */
 
 #define GOSYNC_OK ...
 #define GOSYNC_TIMEDOUT ...
@@ -16,20 +16,17 @@
 #define GOSYNC_MUTEX_WAITER_SHIFT ...
 
 typedef struct { ...; } gosync_sema;
-typedef struct { ...; } gosync_mutex;
+typedef struct { ...; gosync_sema sema; } gosync_mutex;
 
 int64_t gosync_now_ns(void);
 int gosync_ncpu(void);
 
 uint32_t gosync_sema_tokens(const gosync_sema *s);
 uint32_t gosync_sema_waiters(const gosync_sema *s);
-
-/* Mutex */
-int gosync_py_mutex_lock(gosync_mutex *m, int64_t deadline_ns);
-bool gosync_mutex_try_lock(gosync_mutex *m);
-int gosync_mutex_unlock(gosync_mutex *m);
 int32_t gosync_mutex_state(const gosync_mutex *m);
-gosync_sema *gosync_py_mutex_sema(gosync_mutex *m);
+
+/* Adds the lock types (MutexBase) to this module; called once by _core.py. */
+int gosync_py_add_types(void);
 
 /* For tests of the GIL policy: whether the calling thread holds the GIL
  * while a non-blocking entry point runs. */

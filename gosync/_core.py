@@ -1,20 +1,22 @@
-"""Shared pieces of the Python layer: the compiled module, status codes,
+"""Shared pieces of the Python layer: the compiled module and its lock types,
 timeouts, the misuse error, and the no-copy rule."""
 
 from __future__ import annotations
 
 import numbers
 import threading
-from typing import Any, Callable, NoReturn
+from typing import NoReturn
 
+from . import _gosync
 from ._gosync import ffi, lib
 
-__all__ = ["ffi", "lib", "SyncError", "NoCopy", "deadline_ns", "finish_wait", "NO_DEADLINE", "OK"]
+__all__ = ["ffi", "lib", "SyncError", "NoCopy", "deadline_ns", "NO_DEADLINE", "MutexBase"]
 
-OK: int = lib.GOSYNC_OK
-TIMEDOUT: int = lib.GOSYNC_TIMEDOUT
-INTERRUPTED: int = lib.GOSYNC_INTERRUPTED
-MISUSE: int = lib.GOSYNC_MISUSE
+# The lock types live in the binding (see _binding.c for why).
+if lib.gosync_py_add_types() != 0:
+    raise ImportError("gosync: could not create the lock types")
+MutexBase = _gosync.MutexBase
+
 NO_DEADLINE: int = lib.GOSYNC_NO_DEADLINE
 
 # Deadlines are int64 nanoseconds on the monotonic clock. A timeout past this
@@ -49,21 +51,6 @@ def deadline_ns(timeout: float) -> int:
         raise OverflowError("timeout value is too large")
     ns = int(timeout * 1e9)
     return NO_DEADLINE if ns >= _FOREVER_NS else lib.gosync_now_ns() + ns
-
-
-def finish_wait(rc: int, call: Callable[..., int], *args: Any) -> bool:
-    """finish_wait turns a blocking call's status into True (done) or False
-    (timed out).
-
-    After a signal the call returned INTERRUPTED with its primitive untouched.
-    Each turn of the loop goes back through the interpreter, which runs the
-    signal's Python handler; if that raises (KeyboardInterrupt), the
-    exception propagates, otherwise the call is made again with the same
-    arguments, hence the same absolute deadline.
-    """
-    while rc == INTERRUPTED:
-        rc = call(*args)
-    return rc == OK
 
 
 class NoCopy:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ._core import NO_DEADLINE, OK, NoCopy, SyncError, deadline_ns, ffi, finish_wait, lib
+from ._core import MutexBase, NoCopy, deadline_ns, ffi, lib
 
 __all__ = ["Mutex", "MutexState"]
 
@@ -12,12 +12,6 @@ _LOCKED = lib.GOSYNC_MUTEX_LOCKED
 _WOKEN = lib.GOSYNC_MUTEX_WOKEN
 _STARVING = lib.GOSYNC_MUTEX_STARVING
 _WAITER_SHIFT = lib.GOSYNC_MUTEX_WAITER_SHIFT
-
-# Bound once: a module global is cheaper to reach than an attribute of lib.
-_lock = lib.gosync_py_mutex_lock
-_try_lock = lib.gosync_mutex_try_lock
-_unlock = lib.gosync_mutex_unlock
-_state = lib.gosync_mutex_state
 
 
 class MutexState(NamedTuple):
@@ -33,7 +27,7 @@ class MutexState(NamedTuple):
     sema_waiters: int
 
 
-class Mutex(NoCopy):
+class Mutex(MutexBase, NoCopy):
     """A Mutex is a mutual exclusion lock, with Go's semantics.
 
     A Mutex is created unlocked. It is not tied to a thread: one thread may
@@ -49,12 +43,12 @@ class Mutex(NoCopy):
     A Mutex also speaks threading.Lock's protocol (acquire, release, locked,
     and the with statement), so it can serve as the lock of a
     threading.Condition. It must not be copied or pickled.
+
+    unlock, release, try_lock, locked and the with statement are implemented
+    in C (gosync._gosync.MutexBase); see their docstrings.
     """
 
-    __slots__ = ("_m", "__weakref__")
-
-    def __init__(self) -> None:
-        self._m = ffi.new("gosync_mutex *")
+    __slots__ = ("__weakref__",)
 
     def lock(self, timeout: float | None = None) -> bool:
         """Lock locks the mutex, waiting until it is available.
@@ -65,32 +59,9 @@ class Mutex(NoCopy):
         ValueError or OverflowError) before anything changes. Ctrl-C
         interrupts the wait with KeyboardInterrupt.
         """
-        deadline = NO_DEADLINE if timeout is None else deadline_ns(timeout)
-        rc = _lock(self._m, deadline)
-        return rc == OK or finish_wait(rc, _lock, self._m, deadline)
-
-    def unlock(self) -> None:
-        """Unlock unlocks the mutex.
-
-        Unlocking a mutex that is not locked raises
-        SyncError("sync: unlock of unlocked mutex") and changes nothing.
-        """
-        if _unlock(self._m):
-            raise SyncError("sync: unlock of unlocked mutex")
-
-    def try_lock(self) -> bool:
-        """TryLock tries to lock the mutex without waiting, and reports
-        whether it succeeded.
-
-        It fails in starvation mode even when the mutex is momentarily
-        unlocked, because ownership is then being handed to a waiter.
-        """
-        return _try_lock(self._m)
-
-    def locked(self) -> bool:
-        """Locked reports whether the mutex is held, or being handed to a
-        waiter (so that try_lock would fail)."""
-        return bool(_state(self._m) & (_LOCKED | _STARVING))
+        if timeout is None:
+            return self.__enter__()
+        return self._lock_until(deadline_ns(timeout))
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         """Acquire is threading.Lock.acquire: lock with an optional timeout.
@@ -102,24 +73,16 @@ class Mutex(NoCopy):
         if not blocking:
             if timeout != -1:
                 raise ValueError("can't specify a timeout for a non-blocking call")
-            return _try_lock(self._m)
-        return self.lock(None if timeout == -1 else timeout)
-
-    def release(self) -> None:
-        """Release is unlock, under threading.Lock's name."""
-        if _unlock(self._m):
-            raise SyncError("sync: unlock of unlocked mutex")
-
-    __enter__ = lock
-
-    def __exit__(self, *exc_info: object) -> None:
-        if _unlock(self._m):
-            raise SyncError("sync: unlock of unlocked mutex")
+            return self.try_lock()
+        if timeout == -1:
+            return self.__enter__()
+        return self._lock_until(deadline_ns(timeout))
 
     def _debug_state(self) -> MutexState:
         """A snapshot of the state word and the semaphore, for tests."""
-        word = _state(self._m)
-        sema = lib.gosync_py_mutex_sema(self._m)
+        m = ffi.cast("gosync_mutex *", self._address)
+        word = lib.gosync_mutex_state(m)
+        sema = ffi.addressof(m, "sema")
         return MutexState(
             locked=bool(word & _LOCKED),
             woken=bool(word & _WOKEN),
