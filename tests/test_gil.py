@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import partial
+from operator import itemgetter, methodcaller
+
+import pytest
 
 import gosync
 from gosync._core import lib
@@ -16,12 +20,17 @@ def test_non_blocking_entry_points_keep_the_gil() -> None:
     assert lib.gosync_py_gil_held() == 1
 
 
-def test_uncontended_lock_does_not_release_the_gil() -> None:
-    # If an uncontended lock/unlock released the GIL, a busy thread would get
-    # to run between them. With the GIL kept, a tight loop of lock/unlock in
-    # this thread sees the other thread's counter advance only at the
-    # interpreter's own switch points, far fewer than once per call.
-    m = gosync.Mutex()
+# Mutex.lock() itself is a Python method, a switch point like any Python
+# function; its C part is __enter__.
+@pytest.mark.parametrize("op", ["__enter__", "try_lock", "locked"])
+def test_uncontended_fast_paths_keep_the_gil(op: str, fast_switching: None) -> None:
+    # One map() runs, entirely in C: read the spinner's counter, call the
+    # operation on 20000 uncontended mutexes, unlock them, read the counter
+    # again. There is no point in between where the interpreter itself could
+    # switch threads, and the spinner asks for the GIL every microsecond, so
+    # any release of the GIL inside a call would hand it over (CPython forces
+    # the switch once asked) and the counter would move. It must not.
+    mutexes = [gosync.Mutex() for _ in range(20000)]
     stop = threading.Event()
     ticks = [0]
 
@@ -29,24 +38,49 @@ def test_uncontended_lock_does_not_release_the_gil() -> None:
         while not stop.is_set():
             ticks[0] += 1
 
+    read_ticks = partial(itemgetter(0), ticks)
+    calls = [read_ticks]
+    calls += [getattr(m, op) for m in mutexes]
+    if op != "locked":
+        calls += [m.unlock for m in mutexes]
+    calls.append(read_ticks)
+
     t = threading.Thread(target=spinner, daemon=True)
     t.start()
     try:
-        time.sleep(0.01)
-        switches = 0
-        calls = 20000
-        for _ in range(calls):
-            before = ticks[0]
-            m.lock()
-            m.unlock()
-            if ticks[0] != before:
-                switches += 1
+        while ticks[0] == 0:
+            time.sleep(0.001)
+        results = list(map(methodcaller("__call__"), calls))
     finally:
         stop.set()
         t.join(5)
-    # With a 5 ms switch interval there are a handful of switches in this
-    # loop; a GIL handoff on every call would make it ~calls.
-    assert switches < calls // 20, switches
+    before, after = results[0], results[-1]
+    assert after == before, f"the GIL changed hands during the calls ({after - before} ticks)"
+    assert not any(m.locked() for m in mutexes)
+
+
+def test_the_gil_probe_sees_a_release(fast_switching: None) -> None:
+    # The control for the test above: the same probe around time.sleep(0),
+    # which does release the GIL, must see the spinner move.
+    stop = threading.Event()
+    ticks = [0]
+
+    def spinner() -> None:
+        while not stop.is_set():
+            ticks[0] += 1
+
+    read_ticks = partial(itemgetter(0), ticks)
+    calls = [read_ticks] + [partial(time.sleep, 0)] * 200 + [read_ticks]
+    t = threading.Thread(target=spinner, daemon=True)
+    t.start()
+    try:
+        while ticks[0] == 0:
+            time.sleep(0.001)
+        results = list(map(methodcaller("__call__"), calls))
+    finally:
+        stop.set()
+        t.join(5)
+    assert results[-1] > results[0]
 
 
 def test_blocked_lock_lets_other_threads_run_python() -> None:
