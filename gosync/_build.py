@@ -27,8 +27,9 @@ ffibuilder.set_source(
     "gosync._gosync",
     (HERE / "_binding.c").read_text(),
     sources=[_rel(CSRC / name) for name in CORE_SOURCES],
-    include_dirs=[_rel(CSRC)],
-    depends=[_rel(p) for p in sorted(CSRC.glob("*.[ch]"))] + [_rel(HERE / "_binding.c")],
+    # _binding.c includes the per-primitive _binding_*.c files beside it.
+    include_dirs=[_rel(CSRC), _rel(HERE)],
+    depends=[_rel(p) for p in sorted(CSRC.glob("*.[ch]")) + sorted(HERE.glob("_binding*.c"))],
     extra_compile_args=["-std=c11", "-O2", "-Wall"],
     # The lock types in _binding.c use the full C API (METH_FASTCALL and
     # friends, for Python 3.9 too), so the module is built per CPython
