@@ -1,0 +1,161 @@
+/* Cond, see cond.h for the groups, the state word and its transitions. */
+#include "cond.h"
+
+#include <stdbool.h>
+
+#include "atomic.h"
+#include "park.h"
+#include "sema.h"
+
+#define G1_ONE UINT64_C(1)
+#define G1_MASK UINT64_C(0xffff)
+#define G2_ONE (UINT64_C(1) << 16)
+#define G2_MASK (UINT64_C(0xffff) << 16)
+#define GEN_ONE (UINT64_C(1) << 32)
+#define GEN_MASK (UINT64_C(0xffff) << 32)
+#define SIG_ONE (UINT64_C(1) << 48)
+
+#define G1(s) ((uint32_t)((s) & G1_MASK))
+#define G2(s) ((uint32_t)(((s) & G2_MASK) >> 16))
+#define GEN(s) ((uint32_t)(((s) & GEN_MASK) >> 32))
+#define SIGNALS(s) ((uint32_t)((s) >> 48))
+
+/* gen and signals: the half waiters sleep on. */
+static inline _Atomic uint32_t *wait_word(gosync_cond *c)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return (_Atomic uint32_t *)&c->state;
+#else
+    return (_Atomic uint32_t *)((char *)&c->state + 4);
+#endif
+}
+
+static inline uint32_t class_of(uint32_t gen)
+{
+    return 1u << (gen % 32);
+}
+
+/* Wakes up to n waiters of every generation but gen (the current G2's). */
+static void wake(_Atomic uint32_t *word, int n, uint32_t gen, unsigned park_flags)
+{
+    gosync_park_wake(word, n, ~class_of(gen), park_flags);
+}
+
+/* The generation with 16 bits of wraparound. */
+static inline uint64_t next_gen(uint64_t s)
+{
+    return (s & ~GEN_MASK) | ((s + GEN_ONE) & GEN_MASK);
+}
+
+int gosync_cond_add(gosync_cond *c, uint32_t *ticket)
+{
+    uint64_t old = gosync_load(&c->state, GOSYNC_RELAXED);
+    do {
+        if (G2(old) == 0xffff || G1(old) + G2(old) + SIGNALS(old) >= 0xffff)
+            return GOSYNC_OVERFLOW;
+    } while (!gosync_cas(&c->state, &old, old + G2_ONE, GOSYNC_RELAXED, GOSYNC_RELAXED));
+    *ticket = GEN(old);
+    return GOSYNC_OK;
+}
+
+/* One CAS that either takes a pending notification (true) or leaves the
+ * waiter's group (false). With pass_on, a notification it would have taken
+ * is left for another waiter instead. */
+static bool leave(gosync_cond *c, uint32_t ticket, bool pass_on, bool *passed)
+{
+    uint64_t old = gosync_load(&c->state, GOSYNC_ACQUIRE);
+    for (;;) {
+        uint64_t new;
+        bool notified = false;
+        *passed = false;
+        if (GEN(old) == ticket) {
+            new = old - G2_ONE; /* still in G2 */
+        } else if (G1(old) > 0 && (pass_on || SIGNALS(old) == 0)) {
+            new = old - G1_ONE; /* counted out; any notification is another's */
+        } else if (SIGNALS(old) > 0) {
+            new = old - SIG_ONE; /* every G1 waiter left is notified: take one */
+            notified = !pass_on;
+            *passed = pass_on;
+        } else {
+            /* G1 waiter, g1_size == 0 and no notification: impossible, every
+             * G1 waiter is counted in g1_size + signals. */
+            new = old;
+        }
+        if (gosync_cas(&c->state, &old, new, GOSYNC_ACQ_REL, GOSYNC_ACQUIRE))
+            return notified;
+    }
+}
+
+int gosync_cond_wait(gosync_cond *c, uint32_t ticket, int64_t deadline_ns)
+{
+    for (;;) {
+        uint64_t st = gosync_load(&c->state, GOSYNC_ACQUIRE);
+        while (GEN(st) != ticket && SIGNALS(st) > 0) {
+            if (gosync_cas(&c->state, &st, st - SIG_ONE, GOSYNC_ACQUIRE, GOSYNC_ACQUIRE))
+                return GOSYNC_OK;
+        }
+        gosync_park_result r = gosync_park_wait(wait_word(c), (uint32_t)(st >> 32),
+                                                class_of(ticket), deadline_ns, c->park_flags);
+        if (r == GOSYNC_PARK_INTERRUPTED)
+            return GOSYNC_INTERRUPTED; /* still on the list */
+        if (r == GOSYNC_PARK_TIMEDOUT) {
+            bool passed;
+            return leave(c, ticket, false, &passed) ? GOSYNC_OK : GOSYNC_TIMEDOUT;
+        }
+    }
+}
+
+void gosync_cond_cancel(gosync_cond *c, uint32_t ticket)
+{
+    bool passed;
+    leave(c, ticket, true, &passed);
+    if (passed)
+        gosync_cond_signal(c);
+}
+
+uint32_t gosync_cond_signal(gosync_cond *c)
+{
+    _Atomic uint32_t *word = wait_word(c);
+    unsigned park_flags = c->park_flags;
+    uint64_t old = gosync_load(&c->state, GOSYNC_RELAXED);
+    uint64_t new;
+    do {
+        if (G1(old) > 0) {
+            new = old - G1_ONE + SIG_ONE;
+        } else if (G2(old) > 0) {
+            /* G1 is fully notified: the waiters of G2 become G1. */
+            new = next_gen(old & ~G2_MASK) + (uint64_t)(G2(old) - 1) + SIG_ONE;
+        } else {
+            return 0; /* nobody waits */
+        }
+    } while (!gosync_cas(&c->state, &old, new, GOSYNC_RELEASE, GOSYNC_RELAXED));
+    wake(word, 1, GEN(new), park_flags);
+    return 1;
+}
+
+uint32_t gosync_cond_broadcast(gosync_cond *c)
+{
+    _Atomic uint32_t *word = wait_word(c);
+    unsigned park_flags = c->park_flags;
+    uint64_t old = gosync_load(&c->state, GOSYNC_RELAXED);
+    uint64_t new;
+    do {
+        uint64_t waiting = G1(old) + G2(old);
+        if (waiting == 0)
+            return 0;
+        new = next_gen(old & ~(G1_MASK | G2_MASK)) + waiting * SIG_ONE;
+    } while (!gosync_cas(&c->state, &old, new, GOSYNC_RELEASE, GOSYNC_RELAXED));
+    wake(word, 0x7fffffff, GEN(new), park_flags);
+    return G1(old) + G2(old);
+}
+
+uint32_t gosync_cond_waiters(const gosync_cond *c)
+{
+    uint64_t s = gosync_load((_Atomic uint64_t *)&c->state, GOSYNC_SEQ_CST);
+    return G1(s) + G2(s) + SIGNALS(s);
+}
+
+uint32_t gosync_cond_pending(const gosync_cond *c)
+{
+    return SIGNALS(gosync_load((_Atomic uint64_t *)&c->state, GOSYNC_SEQ_CST));
+}

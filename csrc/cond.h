@@ -1,0 +1,100 @@
+/* Cond: the notify list of Go's sync.Cond.
+ *
+ * A Cond is a rendezvous point for threads waiting for, or announcing, an
+ * event. Wait takes a place in the list while the caller still holds L,
+ * then (in the layer above) unlocks L, sleeps until notified, and locks L
+ * again. Signal wakes the waiter that has waited longest; Broadcast wakes
+ * every thread waiting now. A thread that starts waiting after a Signal or
+ * Broadcast is not woken by it, and nothing wakes a waiter but a Signal or a
+ * Broadcast: there are no spurious wakeups.
+ *
+ * Go's notify list gives each waiter a ticket and notifies tickets one by
+ * one. gosync's waiters can give up (deadline, signal), and a ticket that
+ * leaves the middle of the list would swallow the Signal that reaches it,
+ * unless its departure were recorded per ticket, which needs memory per
+ * waiter. So gosync moves the boundary between notifiable and not yet
+ * notifiable waiters a group at a time (as glibc's condition variable does),
+ * and counts waiters instead of naming them:
+ *
+ *   - G2 holds the waiters that arrived since the last group switch; they
+ *     carry the current generation, and no pending notification is theirs.
+ *   - G1 holds the older waiters (any earlier generation). Signal takes one
+ *     G1 waiter off g1_size and adds a notification; a G1 waiter that wakes
+ *     and finds a notification takes it and returns.
+ *   - When G1 has no waiter left to notify, Signal makes G2 the new G1 (the
+ *     generation advances) and notifies one of it.
+ *   - Broadcast notifies all of G1 and G2 and advances the generation.
+ *
+ * Every G1 waiter still waiting is counted once in g1_size + signals. A
+ * waiter that gives up takes a pending notification if it is in G1 and one
+ * is there (it was notified after all), else it counts itself out of its
+ * group: a departure never swallows a notification meant for someone else,
+ * and nobody returns without one. Within G1, the kernel wakes the waiter
+ * that has slept longest first, so Signal wakes waiters in arrival order as
+ * far as the kernel allows, and always older ones before newer ones.
+ *
+ * State word (uint64):
+ *
+ *   bits    field     meaning
+ *   0..15   g1_size   G1 waiters not yet notified
+ *   16..31  g2_size   G2 waiters
+ *   32..47  gen       generation of G2
+ *   48..63  signals   notifications not yet taken by G1 waiters
+ *
+ * Transitions (each one CAS):
+ *
+ *   Add (register)  g2_size+1; the waiter keeps gen as its ticket
+ *   Wait, notified  ticket != gen and signals > 0: signals-1
+ *   Wait, give up   ticket != gen and signals > 0: signals-1 (notified);
+ *                   ticket != gen: g1_size-1; ticket == gen: g2_size-1
+ *   Cancel          as give up, but a notification it would take is passed
+ *                   on with a Signal instead (the caller is leaving on an
+ *                   exception, and must not swallow it)
+ *   Signal          g1_size > 0: g1_size-1, signals+1; else g2_size > 0:
+ *                   g1_size = g2_size-1, g2_size = 0, gen+1, signals+1
+ *   Broadcast       signals += g1_size + g2_size, both sizes 0, gen+1
+ *
+ * Waiters sleep on the high half (gen and signals), in the parking class
+ * 1 << (ticket % 32); Signal and Broadcast wake every class but the current
+ * generation's, so G2 waiters are not disturbed. A G1 waiter could be left
+ * out only if the generation advanced by 32 while it slept with a
+ * notification pending for it, which needs 32 more groups to be fully
+ * notified meanwhile.
+ *
+ * Limits: 65535 waiters at a time (GOSYNC_OVERFLOW past that). The state
+ * holds only integers, so it can later live in shared memory.
+ */
+#ifndef GOSYNC_COND_H
+#define GOSYNC_COND_H
+
+#include <stdint.h>
+
+typedef struct {
+    _Atomic uint64_t state;
+    uint32_t park_flags; /* GOSYNC_PARK_SHARED or 0 */
+} gosync_cond;
+
+/* Joins the list; call it while holding L. Returns 0 and the ticket in
+ * *ticket, or GOSYNC_OVERFLOW. */
+int gosync_cond_add(gosync_cond *c, uint32_t *ticket);
+
+/* Sleeps until notified (GOSYNC_OK) or the deadline (GOSYNC_TIMEDOUT, off
+ * the list). GOSYNC_INTERRUPTED (a signal arrived) leaves the waiter on the
+ * list: call gosync_cond_wait again, or gosync_cond_cancel. Never call it
+ * again after GOSYNC_OK or GOSYNC_TIMEDOUT. */
+int gosync_cond_wait(gosync_cond *c, uint32_t ticket, int64_t deadline_ns);
+
+/* Leaves the list without taking a notification (one that was pending for
+ * this waiter goes to another). */
+void gosync_cond_cancel(gosync_cond *c, uint32_t ticket);
+
+/* Signal and Broadcast return how many waiters they notified. */
+uint32_t gosync_cond_signal(gosync_cond *c);
+uint32_t gosync_cond_broadcast(gosync_cond *c);
+
+/* Views of the state word, for tests: waiters on the list (notified or
+ * not), and notifications not yet taken. */
+uint32_t gosync_cond_waiters(const gosync_cond *c);
+uint32_t gosync_cond_pending(const gosync_cond *c);
+
+#endif /* GOSYNC_COND_H */

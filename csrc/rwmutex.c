@@ -1,0 +1,208 @@
+/* RWMutex, see rwmutex.h for the state word and its transitions. */
+#include "rwmutex.h"
+
+#include "park.h"
+
+#define READER_ONE UINT64_C(1)
+#define READERS_MASK UINT64_C(0x3fffff)
+#define WRITER (UINT64_C(1) << 22)
+#define WAIT_SHIFT 23
+#define WAIT_ONE (UINT64_C(1) << WAIT_SHIFT)
+#define WAIT_MASK (UINT64_C(0x3fffff) << WAIT_SHIFT)
+#define EPOCH_SHIFT 45
+#define EPOCH_ONE (UINT64_C(1) << EPOCH_SHIFT)
+
+/* Blocked readers sleep on the high half of the state word, which holds the
+ * epoch; the writer sleeps on writer_sem. */
+#define CLASS_READER 1u
+#define CLASS_WRITER 2u
+
+#define READERS(s) ((uint32_t)((s) & READERS_MASK))
+#define READER_WAIT(s) ((uint32_t)(((s) & WAIT_MASK) >> WAIT_SHIFT))
+#define EPOCH(s) ((s) >> EPOCH_SHIFT)
+
+static inline _Atomic uint32_t *epoch_word(gosync_rwmutex *rw)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return (_Atomic uint32_t *)&rw->state;
+#else
+    return (_Atomic uint32_t *)((char *)&rw->state + 4);
+#endif
+}
+
+static inline uint32_t high_half(uint64_t s)
+{
+    return (uint32_t)(s >> 32);
+}
+
+int gosync_rwmutex_rlock(gosync_rwmutex *rw, int64_t deadline_ns)
+{
+    uint64_t old = gosync_load(&rw->state, GOSYNC_RELAXED);
+    do {
+        if (READERS(old) == GOSYNC_RWMUTEX_MAX_READERS)
+            return GOSYNC_OVERFLOW;
+    } while (!gosync_cas(&rw->state, &old, old + READER_ONE, GOSYNC_ACQUIRE, GOSYNC_RELAXED));
+    if (!(old & WRITER))
+        return GOSYNC_OK;
+
+    /* A writer is pending: wait until it unlocks (or gives up), which
+     * advances the epoch and grants us the lock. */
+    uint64_t epoch = EPOCH(old);
+    for (;;) {
+        uint64_t st = gosync_load(&rw->state, GOSYNC_ACQUIRE);
+        if (EPOCH(st) != epoch)
+            return GOSYNC_OK;
+        gosync_park_result r = gosync_park_wait(epoch_word(rw), high_half(st), CLASS_READER,
+                                                deadline_ns, rw->park_flags);
+        if (r != GOSYNC_PARK_TIMEDOUT && r != GOSYNC_PARK_INTERRUPTED)
+            continue;
+        /* Give up, unless the writer has gone meanwhile: then we hold it. */
+        st = gosync_load(&rw->state, GOSYNC_ACQUIRE);
+        do {
+            if (EPOCH(st) != epoch)
+                return GOSYNC_OK;
+        } while (!gosync_cas(&rw->state, &st, st - READER_ONE, GOSYNC_ACQUIRE, GOSYNC_ACQUIRE));
+        return r == GOSYNC_PARK_TIMEDOUT ? GOSYNC_TIMEDOUT : GOSYNC_INTERRUPTED;
+    }
+}
+
+bool gosync_rwmutex_try_rlock(gosync_rwmutex *rw)
+{
+    uint64_t old = gosync_load(&rw->state, GOSYNC_RELAXED);
+    do {
+        if ((old & WRITER) || READERS(old) == GOSYNC_RWMUTEX_MAX_READERS)
+            return false;
+    } while (!gosync_cas(&rw->state, &old, old + READER_ONE, GOSYNC_ACQUIRE, GOSYNC_RELAXED));
+    return true;
+}
+
+int gosync_rwmutex_runlock(gosync_rwmutex *rw)
+{
+    _Atomic uint32_t *writer_sem = &rw->writer_sem;
+    unsigned park_flags = rw->park_flags;
+    uint64_t old = gosync_load(&rw->state, GOSYNC_RELAXED);
+    uint64_t new;
+    for (;;) {
+        if (READERS(old) == 0)
+            return GOSYNC_MISUSE;
+        new = old - READER_ONE;
+        if (old & WRITER) {
+            /* A writer is pending, so every reader that holds the lock is
+             * one it waits for. None left to wait for means this RUnlock
+             * has no matching RLock. */
+            if (READER_WAIT(old) == 0)
+                return GOSYNC_MISUSE;
+            new -= WAIT_ONE;
+            /* The last reader advances writer_sem before readerWait reaches
+             * 0: afterwards the writer may run, unlock, and free the lock. */
+            if (READER_WAIT(new) == 0)
+                gosync_add(writer_sem, 1, GOSYNC_RELEASE);
+        }
+        if (gosync_cas(&rw->state, &old, new, GOSYNC_RELEASE, GOSYNC_RELAXED))
+            break;
+    }
+    if ((old & WRITER) && READER_WAIT(new) == 0)
+        gosync_park_wake(writer_sem, 1, CLASS_WRITER, park_flags);
+    return GOSYNC_OK;
+}
+
+/* Announces a writer that holds w, and returns the readers it must wait for. */
+static uint32_t announce(gosync_rwmutex *rw)
+{
+    uint64_t old = gosync_load(&rw->state, GOSYNC_RELAXED);
+    for (;;) {
+        if (old & WRITER) {
+            /* The previous writer released w and is about to clear WRITER. */
+            gosync_yield();
+            old = gosync_load(&rw->state, GOSYNC_RELAXED);
+            continue;
+        }
+        uint64_t readers = READERS(old);
+        if (gosync_cas(&rw->state, &old, old | WRITER | (readers << WAIT_SHIFT), GOSYNC_ACQUIRE,
+                       GOSYNC_RELAXED))
+            return (uint32_t)readers;
+    }
+}
+
+/* Clears WRITER and advances the epoch, granting the lock to the readers
+ * that waited; wakes them. The last write to *rw. */
+static void release_readers(gosync_rwmutex *rw, uint64_t old)
+{
+    _Atomic uint32_t *word = epoch_word(rw);
+    unsigned park_flags = rw->park_flags;
+    uint64_t new;
+    do {
+        new = ((old & ~(WRITER | WAIT_MASK)) + EPOCH_ONE);
+    } while (!gosync_cas(&rw->state, &old, new, GOSYNC_RELEASE, GOSYNC_RELAXED));
+    if (READERS(old) > READER_WAIT(old))
+        gosync_park_wake(word, 0x7fffffff, CLASS_READER, park_flags);
+}
+
+int gosync_rwmutex_lock(gosync_rwmutex *rw, int64_t deadline_ns)
+{
+    int rc = gosync_mutex_lock(&rw->w, deadline_ns);
+    if (rc != GOSYNC_OK)
+        return rc;
+    if (announce(rw) == 0)
+        return GOSYNC_OK;
+    for (;;) {
+        uint32_t seq = gosync_load(&rw->writer_sem, GOSYNC_ACQUIRE);
+        uint64_t st = gosync_load(&rw->state, GOSYNC_ACQUIRE);
+        if (READER_WAIT(st) == 0)
+            return GOSYNC_OK;
+        gosync_park_result r =
+            gosync_park_wait(&rw->writer_sem, seq, CLASS_WRITER, deadline_ns, rw->park_flags);
+        if (r != GOSYNC_PARK_TIMEDOUT && r != GOSYNC_PARK_INTERRUPTED)
+            continue;
+        /* Give up, unless the readers have all left meanwhile. */
+        st = gosync_load(&rw->state, GOSYNC_ACQUIRE);
+        if (READER_WAIT(st) == 0)
+            return GOSYNC_OK;
+        /* WRITER stays set until release_readers clears it, so no other
+         * writer can take w and announce in between; readers that leave
+         * meanwhile only lower readerWait, which release_readers discards. */
+        gosync_mutex_unlock(&rw->w);
+        release_readers(rw, st);
+        return r == GOSYNC_PARK_TIMEDOUT ? GOSYNC_TIMEDOUT : GOSYNC_INTERRUPTED;
+    }
+}
+
+bool gosync_rwmutex_try_lock(gosync_rwmutex *rw)
+{
+    if (!gosync_mutex_try_lock(&rw->w))
+        return false;
+    uint64_t old = gosync_load(&rw->state, GOSYNC_RELAXED);
+    do {
+        if (READERS(old) != 0 || (old & WRITER)) {
+            gosync_mutex_unlock(&rw->w);
+            return false;
+        }
+    } while (!gosync_cas(&rw->state, &old, old | WRITER, GOSYNC_ACQUIRE, GOSYNC_RELAXED));
+    return true;
+}
+
+int gosync_rwmutex_unlock(gosync_rwmutex *rw)
+{
+    uint64_t old = gosync_load(&rw->state, GOSYNC_RELAXED);
+    if (!(old & WRITER) || READER_WAIT(old) != 0)
+        return GOSYNC_MISUSE;
+    if (gosync_mutex_unlock(&rw->w) != GOSYNC_OK)
+        return GOSYNC_MISUSE; /* a racing second Unlock got there first */
+    release_readers(rw, gosync_load(&rw->state, GOSYNC_RELAXED));
+    return GOSYNC_OK;
+}
+
+uint32_t gosync_rwmutex_readers(const gosync_rwmutex *rw)
+{
+    return READERS(gosync_load((_Atomic uint64_t *)&rw->state, GOSYNC_SEQ_CST));
+}
+
+uint32_t gosync_rwmutex_reader_wait(const gosync_rwmutex *rw)
+{
+    return READER_WAIT(gosync_load((_Atomic uint64_t *)&rw->state, GOSYNC_SEQ_CST));
+}
+
+bool gosync_rwmutex_writer(const gosync_rwmutex *rw)
+{
+    return (gosync_load((_Atomic uint64_t *)&rw->state, GOSYNC_SEQ_CST) & WRITER) != 0;
+}
