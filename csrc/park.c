@@ -3,13 +3,13 @@
 #include "park.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
 #if defined(__linux__) && !defined(GOSYNC_PARK_PORTABLE)
 #define GOSYNC_PARK_FUTEX 1
 #include <linux/futex.h>
-#include <sched.h>
 #include <sys/syscall.h>
 #else
 #include <pthread.h>
@@ -42,6 +42,11 @@ int gosync_ncpu(void)
         n = 1;
     atomic_store_explicit(&cached, n, memory_order_relaxed);
     return n;
+}
+
+void gosync_yield(void)
+{
+    sched_yield();
 }
 
 #if GOSYNC_PARK_FUTEX

@@ -46,6 +46,10 @@ int64_t gosync_now_ns(void);
  * installed). Spinning only helps when the lock holder can run meanwhile. */
 int gosync_ncpu(void);
 
+/* Gives the CPU to another runnable thread: for a wait of a few
+ * instructions on a thread that may have been preempted. */
+void gosync_yield(void);
+
 /* Sleeps while *word == expected, until woken, the deadline, or a signal.
  * `class_bits` is this waiter's class (nonzero). Returns at once with
  * GOSYNC_PARK_AGAIN if the word already differs, and with

@@ -61,6 +61,8 @@ enum {
     GOSYNC_INTERRUPTED = 2, /* a signal arrived: nothing was taken or queued */
     GOSYNC_MISUSE = 3,      /* the call breaks the primitive's contract; no
                                state was changed */
+    GOSYNC_OVERFLOW = 4,    /* a count would exceed its field; no state was
+                               changed */
 };
 
 /* Takes a token, waiting until the absolute deadline (GOSYNC_NO_DEADLINE for

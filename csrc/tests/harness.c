@@ -8,11 +8,16 @@
  * Usage: harness [scale]   (scale multiplies the iteration counts; default 1)
  */
 #include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cond.h"
 #include "mutex.h"
+#include "rwmutex.h"
+#include "waitgroup.h"
 #include "park.h"
 #include "sema.h"
 
@@ -265,8 +270,265 @@ static void test_sema_tokens(void)
     report("semaphore conserves tokens", ok);
 }
 
+/* ---- RWMutex: readers share, writers exclude everyone -------------------- */
+
+typedef struct {
+    gosync_rwmutex rw;
+    long activity;  /* plain: readers add 1, writers add 10000 (Go's hammer) */
+    _Atomic int readers_inside, writers_inside, bad;
+    _Atomic long reads, writes, timed_out;
+    _Atomic int next_id;
+    int iters;
+} rwhammer_t;
+
+static void *rw_hammer_thread(void *arg)
+{
+    rwhammer_t *h = arg;
+    int id = atomic_fetch_add(&h->next_id, 1);
+    for (int i = 0; i < h->iters; i++) {
+        bool writer = id < 2;
+        int64_t deadline = (i % 3 == 0) ? gosync_now_ns() + (i % 4) * 50000 : GOSYNC_NO_DEADLINE;
+        if (writer) {
+            int rc = (i % 5 == 0) ? (gosync_rwmutex_try_lock(&h->rw) ? GOSYNC_OK : GOSYNC_TIMEDOUT)
+                                  : gosync_rwmutex_lock(&h->rw, deadline);
+            if (rc != GOSYNC_OK) {
+                atomic_fetch_add(&h->timed_out, 1);
+                continue;
+            }
+            if (atomic_fetch_add(&h->writers_inside, 1) != 0 || atomic_load(&h->readers_inside) != 0)
+                atomic_store(&h->bad, 1);
+            h->activity += 10000;
+            for (volatile int k = 0; k < 300; k++) {
+            }
+            if (h->activity != 10000)
+                atomic_store(&h->bad, 1);
+            h->activity -= 10000;
+            atomic_fetch_sub(&h->writers_inside, 1);
+            atomic_fetch_add(&h->writes, 1);
+            if (gosync_rwmutex_unlock(&h->rw) != GOSYNC_OK)
+                abort();
+        } else {
+            int rc = (i % 5 == 0) ? (gosync_rwmutex_try_rlock(&h->rw) ? GOSYNC_OK : GOSYNC_TIMEDOUT)
+                                  : gosync_rwmutex_rlock(&h->rw, deadline);
+            if (rc != GOSYNC_OK) {
+                atomic_fetch_add(&h->timed_out, 1);
+                continue;
+            }
+            atomic_fetch_add(&h->readers_inside, 1);
+            for (volatile int k = 0; k < 300; k++) {
+            }
+            if (atomic_load(&h->writers_inside) != 0)
+                atomic_store(&h->bad, 1);
+            atomic_fetch_add(&h->reads, 1);
+            atomic_fetch_sub(&h->readers_inside, 1);
+            if (gosync_rwmutex_runlock(&h->rw) != GOSYNC_OK)
+                abort();
+        }
+    }
+    return NULL;
+}
+
+static void test_rwmutex_hammer(void)
+{
+    int ok = 1;
+    rwhammer_t h;
+    memset(&h, 0, sizeof h);
+    h.iters = 5000 * scale;
+    run_threads(8, rw_hammer_thread, &h);
+    CHECK(!atomic_load(&h.bad), "a writer overlapped a reader or another writer");
+    CHECK(h.activity == 0, "activity %ld", h.activity);
+    CHECK(h.reads > 0 && h.writes > 0, "reads %ld writes %ld", (long)h.reads, (long)h.writes);
+    CHECK(gosync_rwmutex_readers(&h.rw) == 0 && !gosync_rwmutex_writer(&h.rw) &&
+              gosync_rwmutex_reader_wait(&h.rw) == 0 && mutex_quiet(&h.rw.w),
+          "not quiet: readers %u writer %d wait %u", gosync_rwmutex_readers(&h.rw),
+          gosync_rwmutex_writer(&h.rw), gosync_rwmutex_reader_wait(&h.rw));
+    printf("  %ld reads, %ld writes, %ld gave up\n", (long)h.reads, (long)h.writes,
+           (long)h.timed_out);
+    report("rwmutex hammer with timeouts", ok);
+}
+
+static void test_rwmutex_misuse(void)
+{
+    int ok = 1;
+    gosync_rwmutex rw;
+    memset(&rw, 0, sizeof rw);
+    CHECK(gosync_rwmutex_runlock(&rw) == GOSYNC_MISUSE, "RUnlock of unlocked accepted");
+    CHECK(gosync_rwmutex_unlock(&rw) == GOSYNC_MISUSE, "Unlock of unlocked accepted");
+    CHECK(gosync_rwmutex_lock(&rw, GOSYNC_NO_DEADLINE) == GOSYNC_OK, "lock");
+    CHECK(gosync_rwmutex_runlock(&rw) == GOSYNC_MISUSE, "RUnlock of write-locked accepted");
+    CHECK(gosync_rwmutex_rlock(&rw, gosync_now_ns() + 2000000) == GOSYNC_TIMEDOUT, "rlock");
+    CHECK(gosync_rwmutex_readers(&rw) == 0, "a reader that gave up stayed counted");
+    CHECK(gosync_rwmutex_unlock(&rw) == GOSYNC_OK, "unlock");
+    CHECK(gosync_rwmutex_rlock(&rw, GOSYNC_NO_DEADLINE) == GOSYNC_OK, "rlock");
+    CHECK(gosync_rwmutex_lock(&rw, gosync_now_ns() + 2000000) == GOSYNC_TIMEDOUT, "lock");
+    CHECK(!gosync_rwmutex_writer(&rw) && gosync_rwmutex_reader_wait(&rw) == 0,
+          "a writer that gave up left its mark");
+    CHECK(gosync_rwmutex_try_rlock(&rw), "reader blocked after the writer gave up");
+    CHECK(gosync_rwmutex_runlock(&rw) == GOSYNC_OK && gosync_rwmutex_runlock(&rw) == GOSYNC_OK,
+          "runlock");
+    CHECK(gosync_rwmutex_readers(&rw) == 0 && mutex_quiet(&rw.w), "not quiet");
+    report("rwmutex misuse and timeouts", ok);
+}
+
+/* ---- WaitGroup: every waiter is released, exactly at zero ---------------- */
+
+typedef struct {
+    gosync_waitgroup wg;
+    _Atomic int finished;
+    _Atomic int early; /* a waiter released before every task finished */
+    int tasks;
+} wg_t;
+
+static void *wg_task(void *arg)
+{
+    wg_t *w = arg;
+    sched_yield();
+    atomic_fetch_add(&w->finished, 1);
+    if (gosync_waitgroup_add(&w->wg, -1) != GOSYNC_OK)
+        abort();
+    return NULL;
+}
+
+static void *wg_waiter(void *arg)
+{
+    wg_t *w = arg;
+    int rc;
+    /* Some waiters give up and come back, racing the release. */
+    while ((rc = gosync_waitgroup_wait(&w->wg, gosync_now_ns() + 20000)) == GOSYNC_TIMEDOUT) {
+    }
+    if (rc != GOSYNC_OK || atomic_load(&w->finished) != w->tasks)
+        atomic_store(&w->early, 1);
+    return NULL;
+}
+
+static void test_waitgroup(void)
+{
+    int ok = 1;
+    for (int round = 0; round < 50 * scale; round++) {
+        wg_t w;
+        memset(&w, 0, sizeof w);
+        w.tasks = 6;
+        CHECK(gosync_waitgroup_add(&w.wg, w.tasks) == GOSYNC_OK, "add");
+        pthread_t t[10];
+        for (int i = 0; i < 4; i++)
+            pthread_create(&t[i], NULL, wg_waiter, &w);
+        for (int i = 4; i < 10; i++)
+            pthread_create(&t[i], NULL, wg_task, &w);
+        for (int i = 0; i < 10; i++)
+            pthread_join(t[i], NULL);
+        CHECK(!atomic_load(&w.early), "round %d: a waiter returned early or saw misuse", round);
+        CHECK(gosync_waitgroup_counter(&w.wg) == 0 && gosync_waitgroup_waiters(&w.wg) == 0,
+              "round %d: counter %d waiters %u", round, gosync_waitgroup_counter(&w.wg),
+              gosync_waitgroup_waiters(&w.wg));
+        if (!ok)
+            break;
+    }
+    report("waitgroup releases every waiter at zero", ok);
+}
+
+static void test_waitgroup_misuse(void)
+{
+    int ok = 1;
+    gosync_waitgroup wg;
+    memset(&wg, 0, sizeof wg);
+    CHECK(gosync_waitgroup_add(&wg, -1) == GOSYNC_WG_NEGATIVE, "negative counter accepted");
+    CHECK(gosync_waitgroup_counter(&wg) == 0, "misuse changed the counter");
+    CHECK(gosync_waitgroup_add(&wg, (int64_t)INT32_MAX + 1) == GOSYNC_OVERFLOW, "overflow");
+    /* The state between Add's two steps: counter 0, one waiter recorded. */
+    atomic_store(&wg.state, UINT64_C(1) << 16);
+    CHECK(gosync_waitgroup_add(&wg, 1) == GOSYNC_WG_CONCURRENT, "concurrent Add accepted");
+    CHECK(atomic_load(&wg.state) == (UINT64_C(1) << 16), "misuse changed the state");
+    atomic_store(&wg.state, 0);
+    CHECK(gosync_waitgroup_add(&wg, 1) == GOSYNC_OK, "add");
+    CHECK(gosync_waitgroup_wait(&wg, gosync_now_ns() + 2000000) == GOSYNC_TIMEDOUT, "wait");
+    CHECK(gosync_waitgroup_waiters(&wg) == 0, "a waiter that gave up stayed counted");
+    CHECK(gosync_waitgroup_add(&wg, -1) == GOSYNC_OK, "done");
+    CHECK(gosync_waitgroup_wait(&wg, GOSYNC_NO_DEADLINE) == GOSYNC_OK, "wait at zero");
+    report("waitgroup misuse and timeouts", ok);
+}
+
+/* ---- Cond: no notification lost, none invented, oldest first ------------- */
+
+typedef struct {
+    gosync_cond c;
+    _Atomic long woken, timed_out;
+    _Atomic int stop;
+    _Atomic int next_id;
+} cond_t;
+
+static void *cond_waiter(void *arg)
+{
+    cond_t *s = arg;
+    int id = atomic_fetch_add(&s->next_id, 1);
+    for (int i = 0; !atomic_load(&s->stop); i++) {
+        uint32_t ticket;
+        if (gosync_cond_add(&s->c, &ticket) != GOSYNC_OK)
+            abort();
+        int64_t deadline = ((i + id) % 3 == 0) ? GOSYNC_NO_DEADLINE : gosync_now_ns() + 30000;
+        int rc;
+        while ((rc = gosync_cond_wait(&s->c, ticket, deadline)) == GOSYNC_INTERRUPTED) {
+        }
+        atomic_fetch_add(rc == GOSYNC_OK ? &s->woken : &s->timed_out, 1);
+    }
+    return NULL;
+}
+
+static void test_cond_storm(void)
+{
+    int ok = 1;
+    cond_t s;
+    memset(&s, 0, sizeof s);
+    pthread_t t[6];
+    for (int i = 0; i < 6; i++)
+        pthread_create(&t[i], NULL, cond_waiter, &s);
+    long notified = 0;
+    for (int i = 0; i < 20000 * scale; i++) {
+        notified += (i % 50 == 0) ? gosync_cond_broadcast(&s.c) : gosync_cond_signal(&s.c);
+        if (i % 8 == 0)
+            sched_yield();
+    }
+    atomic_store(&s.stop, 1);
+    /* Release the waiters that wait without a deadline. */
+    while (gosync_cond_waiters(&s.c) > gosync_cond_pending(&s.c) || gosync_cond_pending(&s.c)) {
+        notified += gosync_cond_broadcast(&s.c);
+        sched_yield();
+    }
+    for (int i = 0; i < 6; i++)
+        pthread_join(t[i], NULL);
+    CHECK(s.woken == notified, "woken %ld, notified %ld", (long)s.woken, notified);
+    CHECK(gosync_cond_waiters(&s.c) == 0 && gosync_cond_pending(&s.c) == 0, "not quiet");
+    printf("  %ld notified, %ld timed out\n", notified, (long)s.timed_out);
+    report("cond: every notification taken once, timeouts racing", ok);
+}
+
+static void test_cond_order(void)
+{
+    int ok = 1;
+    gosync_cond c;
+    memset(&c, 0, sizeof c);
+    uint32_t t[5];
+    for (int i = 0; i < 5; i++)
+        gosync_cond_add(&c, &t[i]);
+    CHECK(gosync_cond_signal(&c) == 1, "signal");
+    /* The oldest waiters form G1: all five were there before the signal. */
+    CHECK(gosync_cond_wait(&c, t[0], gosync_now_ns()) == GOSYNC_OK, "notified waiter");
+    CHECK(gosync_cond_wait(&c, t[1], gosync_now_ns()) == GOSYNC_TIMEDOUT, "invented notification");
+    uint32_t late;
+    gosync_cond_add(&c, &late);
+    CHECK(gosync_cond_broadcast(&c) == 4, "broadcast counted %u", gosync_cond_pending(&c));
+    for (int i = 2; i < 5; i++)
+        CHECK(gosync_cond_wait(&c, t[i], gosync_now_ns()) == GOSYNC_OK, "broadcast missed %d", i);
+    CHECK(gosync_cond_wait(&c, late, gosync_now_ns()) == GOSYNC_OK, "late waiter missed");
+    uint32_t after;
+    gosync_cond_add(&c, &after);
+    CHECK(gosync_cond_wait(&c, after, gosync_now_ns()) == GOSYNC_TIMEDOUT, "stolen notification");
+    CHECK(gosync_cond_waiters(&c) == 0 && gosync_cond_pending(&c) == 0, "not quiet");
+    report("cond: groups, broadcast, no stealing", ok);
+}
+
 int main(int argc, char **argv)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* lines survive a kill by timeout */
     if (argc > 1)
         scale = atoi(argv[1]) > 0 ? atoi(argv[1]) : 1;
     printf("gosync C harness: %d CPU(s) available, scale %d\n", gosync_ncpu(), scale);
@@ -275,6 +537,12 @@ int main(int argc, char **argv)
     test_mutex_timeout_storm();
     test_mutex_starvation();
     test_sema_tokens();
+    test_rwmutex_misuse();
+    test_rwmutex_hammer();
+    test_waitgroup_misuse();
+    test_waitgroup();
+    test_cond_order();
+    test_cond_storm();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

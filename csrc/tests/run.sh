@@ -14,7 +14,8 @@ scale=${1:-1}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-sources=("$here/harness.c" "$csrc/park.c" "$csrc/sema.c" "$csrc/mutex.c")
+sources=("$here/harness.c" "$csrc/park.c" "$csrc/sema.c" "$csrc/mutex.c" "$csrc/rwmutex.c"
+    "$csrc/waitgroup.c" "$csrc/once.c" "$csrc/cond.c")
 cflags=(-std=c11 -O1 -g -Wall -Wextra -Werror -pthread -I"$csrc")
 
 build() { # name, extra flags...
@@ -37,10 +38,11 @@ status=0
 for name in tsan asan tsan-portable; do
     for mode in unpinned pinned; do
         echo "== $name, $mode"
+        # A deadlock must fail the run, not hang it.
         if [ "$mode" = pinned ]; then
-            "${pinned[@]}" "$out/$name" "$scale" || status=1
+            timeout 600 "${pinned[@]}" "$out/$name" "$scale" || status=1
         else
-            "$out/$name" "$scale" || status=1
+            timeout 600 "$out/$name" "$scale" || status=1
         fi
     done
 done
