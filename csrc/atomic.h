@@ -58,4 +58,62 @@ static inline void gosync_cpu_relax(void)
 #endif
 }
 
+/* ---- Typed atomics: what gosync.atomic exposes ----------------------------
+ *
+ * Go's sync/atomic on Int32, Uint32, Int64 and Uint64 (and Bool, which is a
+ * uint32 holding 0 or 1), as out-of-line functions defined in atomic.c. Each
+ * one is a single hardware atomic operation on the word, with no lock, and
+ * every one is memory_order_seq_cst, as Go promises for all of sync/atomic:
+ * the operations of all threads on all words appear in one total order that
+ * agrees with each thread's program order.
+ *
+ *   op     effect on *p                        returns          Go
+ *   load   -                                   the value        Load
+ *   store  *p = v                              -                Store
+ *   swap   *p = v                              the old value    Swap
+ *   cas    if *p == old: *p = new              whether it did   CompareAndSwap
+ *   add    *p = *p + delta, modulo 2^width     the NEW value    Add
+ *   and    *p = *p & mask                      the OLD value    And
+ *   or     *p = *p | mask                      the OLD value    Or
+ *
+ * add wraps for the signed types too, as in Go: C11 defines atomic
+ * arithmetic on signed types as two's complement with silent wraparound,
+ * and the new value is computed in the unsigned type of the same width, so
+ * nothing here is undefined behaviour.
+ *
+ * The words are plain integers (the data rule of DESIGN section 2), so they
+ * may live anywhere, shared memory included; each must be naturally aligned.
+ */
+int32_t gosync_atomic_load_int32(const _Atomic int32_t *p);
+void gosync_atomic_store_int32(_Atomic int32_t *p, int32_t v);
+int32_t gosync_atomic_swap_int32(_Atomic int32_t *p, int32_t v);
+bool gosync_atomic_cas_int32(_Atomic int32_t *p, int32_t old, int32_t new_);
+int32_t gosync_atomic_add_int32(_Atomic int32_t *p, int32_t delta);
+int32_t gosync_atomic_and_int32(_Atomic int32_t *p, int32_t mask);
+int32_t gosync_atomic_or_int32(_Atomic int32_t *p, int32_t mask);
+
+uint32_t gosync_atomic_load_uint32(const _Atomic uint32_t *p);
+void gosync_atomic_store_uint32(_Atomic uint32_t *p, uint32_t v);
+uint32_t gosync_atomic_swap_uint32(_Atomic uint32_t *p, uint32_t v);
+bool gosync_atomic_cas_uint32(_Atomic uint32_t *p, uint32_t old, uint32_t new_);
+uint32_t gosync_atomic_add_uint32(_Atomic uint32_t *p, uint32_t delta);
+uint32_t gosync_atomic_and_uint32(_Atomic uint32_t *p, uint32_t mask);
+uint32_t gosync_atomic_or_uint32(_Atomic uint32_t *p, uint32_t mask);
+
+int64_t gosync_atomic_load_int64(const _Atomic int64_t *p);
+void gosync_atomic_store_int64(_Atomic int64_t *p, int64_t v);
+int64_t gosync_atomic_swap_int64(_Atomic int64_t *p, int64_t v);
+bool gosync_atomic_cas_int64(_Atomic int64_t *p, int64_t old, int64_t new_);
+int64_t gosync_atomic_add_int64(_Atomic int64_t *p, int64_t delta);
+int64_t gosync_atomic_and_int64(_Atomic int64_t *p, int64_t mask);
+int64_t gosync_atomic_or_int64(_Atomic int64_t *p, int64_t mask);
+
+uint64_t gosync_atomic_load_uint64(const _Atomic uint64_t *p);
+void gosync_atomic_store_uint64(_Atomic uint64_t *p, uint64_t v);
+uint64_t gosync_atomic_swap_uint64(_Atomic uint64_t *p, uint64_t v);
+bool gosync_atomic_cas_uint64(_Atomic uint64_t *p, uint64_t old, uint64_t new_);
+uint64_t gosync_atomic_add_uint64(_Atomic uint64_t *p, uint64_t delta);
+uint64_t gosync_atomic_and_uint64(_Atomic uint64_t *p, uint64_t mask);
+uint64_t gosync_atomic_or_uint64(_Atomic uint64_t *p, uint64_t mask);
+
 #endif /* GOSYNC_ATOMIC_H */

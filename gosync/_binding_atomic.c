@@ -1,0 +1,468 @@
+/* Binding of gosync.atomic, and of the Pool's per-thread slots. Included by
+ * _binding.c.
+ *
+ * Int32, Uint32, Int64, Uint64 and Bool are C types here: gosync._gosync's
+ * Int32Base and friends, each holding its word inline and calling the typed
+ * atomics of csrc/atomic.c. A cffi call of two arguments goes through
+ * METH_VARARGS and a tuple (about a third of a trivial call), and a Python
+ * method around it adds a frame (60-70 ns on the project's VM); a C method
+ * with METH_O or METH_FASTCALL has neither. The Python classes in gosync/atomic.py subclass these types for the
+ * constructor, repr and the no-copy rule. The GIL is kept throughout: every
+ * operation is one hardware atomic instruction.
+ *
+ * Arguments
+ * ---------
+ * A value given to store, swap or compare_and_swap must lie in the type's
+ * range. The operand of add, and_ and or_ is a bit pattern of the type's
+ * width w, taken modulo 2^w, so it may be written signed, unsigned or as
+ * ~mask: anything from -2^w to 2^w - 1 (Uint32.add(-1) subtracts one, as
+ * Go's AddUint32(&x, ^uint32(0)) does, and and_(~flag) clears a flag). Out of
+ * range is OverflowError, and an object without __index__ is TypeError.
+ * Every argument is converted before the word is touched, so an error
+ * changes nothing.
+ *
+ * PoolLocal
+ * ---------
+ * Two owned references, `private` and `victim`, changed only by atomic
+ * exchange and by compare-and-swap from empty. Whoever takes a pointer out
+ * of a slot takes over the reference it held, so no object can be handed out
+ * twice or lost, with or without the GIL, and no pointer is ever read
+ * without being taken (the read-then-incref race of free-threaded builds
+ * cannot happen). Acquire/release orders suffice: a slot publishes the
+ * object it receives (release) to the thread that takes it (acquire).
+ */
+
+/* ---- Integer arguments -------------------------------------------------- */
+
+typedef struct {
+    const char *name; /* the Python class: "Int32" */
+    int bits;         /* 32 or 64 */
+    int is_signed;
+    const char *value_range; /* for messages */
+    const char *bits_range;
+} atomic_kind;
+
+static const atomic_kind kind_int32 = {"Int32", 32, 1, "-2147483648 to 2147483647",
+                                       "-4294967296 to 4294967295"};
+static const atomic_kind kind_uint32 = {"Uint32", 32, 0, "0 to 4294967295",
+                                        "-4294967296 to 4294967295"};
+static const atomic_kind kind_int64 = {"Int64", 64, 1,
+                                       "-9223372036854775808 to 9223372036854775807",
+                                       "-18446744073709551616 to 18446744073709551615"};
+static const atomic_kind kind_uint64 = {"Uint64", 64, 0, "0 to 18446744073709551615",
+                                        "-18446744073709551616 to 18446744073709551615"};
+
+enum {
+    ARG_VALUE, /* within the type's own range */
+    ARG_BITS,  /* a bit pattern of the type's width w: -2^w .. 2^w - 1, taken
+                  modulo 2^w, so that it may be written signed, unsigned, or
+                  as ~mask of an unsigned mask */
+};
+
+/* The range check of a 64-bit argument beyond a long long: cold, so done on
+ * Python ints. Returns 1 if lo <= index <= hi, 0 if not, -1 on error. */
+static int atomic_in_range(PyObject *index, const char *lo, const char *hi)
+{
+    PyObject *lo_obj = PyLong_FromString(lo, NULL, 10);
+    PyObject *hi_obj = PyLong_FromString(hi, NULL, 10);
+    int rc = -1;
+    if (lo_obj != NULL && hi_obj != NULL) {
+        rc = PyObject_RichCompareBool(lo_obj, index, Py_LE);
+        if (rc == 1)
+            rc = PyObject_RichCompareBool(index, hi_obj, Py_LE);
+    }
+    Py_XDECREF(lo_obj);
+    Py_XDECREF(hi_obj);
+    return rc;
+}
+
+/* Converts arg to the bit pattern of the integer it denotes, reduced modulo
+ * 2^64 (the caller truncates to its width), after checking the range.
+ * Returns 0, or -1 with TypeError or OverflowError set. */
+static int atomic_arg(PyObject *arg, const atomic_kind *k, int range, const char *method,
+                      uint64_t *out)
+{
+    PyObject *index;
+    if (PyLong_Check(arg)) {
+        Py_INCREF(arg);
+        index = arg;
+    } else if (PyIndex_Check(arg)) {
+        index = PyNumber_Index(arg);
+        if (index == NULL)
+            return -1;
+    } else {
+        PyErr_Format(PyExc_TypeError, "%s.%s() argument must be an int, not %.200s", k->name,
+                     method, Py_TYPE(arg)->tp_name);
+        return -1;
+    }
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(index, &overflow);
+    if (v == -1 && PyErr_Occurred()) {
+        Py_DECREF(index);
+        return -1;
+    }
+    int ok;
+    if (overflow == 0) {
+        /* Fits in a long long: the common case. */
+        long long lo, hi;
+        if (k->bits == 64) {
+            /* Any long long is a 64-bit pattern, and a signed value. */
+            lo = range == ARG_BITS || k->is_signed ? LLONG_MIN : 0;
+            hi = LLONG_MAX;
+        } else if (range == ARG_BITS) {
+            lo = -(1LL << 32);
+            hi = (1LL << 32) - 1;
+        } else {
+            lo = k->is_signed ? INT32_MIN : 0;
+            hi = k->is_signed ? INT32_MAX : (long long)UINT32_MAX;
+        }
+        ok = lo <= v && v <= hi;
+        *out = (uint64_t)v;
+    } else if (k->bits == 64 && (range == ARG_BITS || (!k->is_signed && overflow > 0))) {
+        /* Beyond a long long: a Uint64 value, or a 64-bit pattern. */
+        if (range == ARG_BITS)
+            ok = atomic_in_range(index, "-18446744073709551616", "18446744073709551615");
+        else
+            ok = atomic_in_range(index, "0", "18446744073709551615");
+        *out = PyLong_AsUnsignedLongLongMask(index);
+        if (ok < 0 || (*out == (uint64_t)-1 && PyErr_Occurred())) {
+            Py_DECREF(index);
+            return -1;
+        }
+    } else {
+        ok = 0;
+    }
+    Py_DECREF(index);
+    if (!ok) {
+        if (range == ARG_BITS)
+            PyErr_Format(PyExc_OverflowError,
+                         "%s.%s() argument out of range: a %d-bit pattern is from %s", k->name,
+                         method, k->bits, k->bits_range);
+        else
+            PyErr_Format(PyExc_OverflowError, "%s.%s() argument out of range: it must be from %s",
+                         k->name, method, k->value_range);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- Int32, Uint32, Int64, Uint64 --------------------------------------- */
+
+/* One definition for the four types; `from_c` builds the Python int. */
+#define GOSYNC_PY_ATOMIC_INT(type, T, from_c, kind)                                         \
+    typedef struct {                                                                         \
+        PyObject_HEAD                                                                        \
+        _Atomic T v; /* zeroed by tp_alloc */                                                \
+    } gosync_py_##type;                                                                      \
+                                                                                             \
+    static PyObject *type##_load(PyObject *op, PyObject *unused)                             \
+    {                                                                                        \
+        (void)unused;                                                                        \
+        return from_c(gosync_atomic_load_##type(&((gosync_py_##type *)op)->v));              \
+    }                                                                                        \
+                                                                                             \
+    static PyObject *type##_store(PyObject *op, PyObject *arg)                               \
+    {                                                                                        \
+        uint64_t v;                                                                          \
+        if (atomic_arg(arg, &kind, ARG_VALUE, "store", &v) < 0)                              \
+            return NULL;                                                                     \
+        gosync_atomic_store_##type(&((gosync_py_##type *)op)->v, (T)v);                      \
+        Py_RETURN_NONE;                                                                      \
+    }                                                                                        \
+                                                                                             \
+    static PyObject *type##_swap(PyObject *op, PyObject *arg)                                \
+    {                                                                                        \
+        uint64_t v;                                                                          \
+        if (atomic_arg(arg, &kind, ARG_VALUE, "swap", &v) < 0)                               \
+            return NULL;                                                                     \
+        return from_c(gosync_atomic_swap_##type(&((gosync_py_##type *)op)->v, (T)v));        \
+    }                                                                                        \
+                                                                                             \
+    static PyObject *type##_cas(PyObject *op, PyObject *const *args, Py_ssize_t nargs)       \
+    {                                                                                        \
+        uint64_t old, new_;                                                                  \
+        if (nargs != 2) {                                                                    \
+            PyErr_Format(PyExc_TypeError,                                                    \
+                         "%s.compare_and_swap() takes 2 arguments (old, new), %zd given",    \
+                         kind.name, nargs);                                                  \
+            return NULL;                                                                     \
+        }                                                                                    \
+        if (atomic_arg(args[0], &kind, ARG_VALUE, "compare_and_swap", &old) < 0 ||           \
+            atomic_arg(args[1], &kind, ARG_VALUE, "compare_and_swap", &new_) < 0)            \
+            return NULL;                                                                     \
+        return PyBool_FromLong(                                                              \
+            gosync_atomic_cas_##type(&((gosync_py_##type *)op)->v, (T)old, (T)new_));        \
+    }                                                                                        \
+                                                                                             \
+    static PyObject *type##_add(PyObject *op, PyObject *arg)                                 \
+    {                                                                                        \
+        uint64_t d;                                                                          \
+        if (atomic_arg(arg, &kind, ARG_BITS, "add", &d) < 0)                                 \
+            return NULL;                                                                     \
+        return from_c(gosync_atomic_add_##type(&((gosync_py_##type *)op)->v, (T)d));         \
+    }                                                                                        \
+                                                                                             \
+    static PyObject *type##_and(PyObject *op, PyObject *arg)                                 \
+    {                                                                                        \
+        uint64_t m;                                                                          \
+        if (atomic_arg(arg, &kind, ARG_BITS, "and_", &m) < 0)                                \
+            return NULL;                                                                     \
+        return from_c(gosync_atomic_and_##type(&((gosync_py_##type *)op)->v, (T)m));         \
+    }                                                                                        \
+                                                                                             \
+    static PyObject *type##_or(PyObject *op, PyObject *arg)                                  \
+    {                                                                                        \
+        uint64_t m;                                                                          \
+        if (atomic_arg(arg, &kind, ARG_BITS, "or_", &m) < 0)                                 \
+            return NULL;                                                                     \
+        return from_c(gosync_atomic_or_##type(&((gosync_py_##type *)op)->v, (T)m));          \
+    }                                                                                        \
+                                                                                             \
+    static PyMethodDef type##_methods[] = {                                                  \
+        {"load", type##_load, METH_NOARGS,                                                   \
+         "load() -> int\n\nLoad atomically loads and returns the value."},                   \
+        {"store", type##_store, METH_O,                                                      \
+         "store(value) -> None\n\nStore atomically stores value.\n\n"                        \
+         "A value outside the type's range raises OverflowError, a non-int\n"                \
+         "TypeError; nothing is stored then."},                                              \
+        {"swap", type##_swap, METH_O,                                                        \
+         "swap(new) -> int\n\nSwap atomically stores new and returns the previous value.\n\n" \
+         "Out of range is OverflowError and a non-int TypeError, as for store."},            \
+        {"compare_and_swap", (PyCFunction)(void (*)(void))type##_cas, METH_FASTCALL,         \
+         "compare_and_swap(old, new) -> bool\n\nCompareAndSwap executes the compare-and-swap " \
+         "operation: if the\nvalue is old, it becomes new. It reports whether it did.\n\n"   \
+         "Either argument out of the type's range raises OverflowError."},                   \
+        {"add", type##_add, METH_O,                                                          \
+         "add(delta) -> int\n\nAdd atomically adds delta and returns the new value.\n\n"     \
+         "The sum wraps around modulo 2**width, as in Go. delta is taken modulo\n"          \
+         "2**width, so it may be written signed or unsigned: add(-1) subtracts\n"           \
+         "one from an unsigned type too. Outside -2**width .. 2**width - 1 it\n"            \
+         "raises OverflowError, and nothing changes."},                                      \
+        {"and_", type##_and, METH_O,                                                         \
+         "and_(mask) -> int\n\nAnd atomically performs a bitwise AND with mask and returns\n" \
+         "the old value. mask is taken modulo 2**width, as add's delta, so\n"               \
+         "and_(~flag) clears a flag of an unsigned type too."},                              \
+        {"or_", type##_or, METH_O,                                                           \
+         "or_(mask) -> int\n\nOr atomically performs a bitwise OR with mask and returns\n"   \
+         "the old value. mask is taken modulo 2**width, as for and_."},                      \
+        {NULL, NULL, 0, NULL},                                                               \
+    };                                                                                       \
+                                                                                             \
+    static PyType_Slot type##_slots[] = {                                                    \
+        {Py_tp_doc, "The C word and atomic operations of a gosync.atomic integer type."},                \
+        {Py_tp_methods, type##_methods},                                                     \
+        {0, NULL},                                                                           \
+    };
+
+GOSYNC_PY_ATOMIC_INT(int32, int32_t, PyLong_FromLong, kind_int32)
+GOSYNC_PY_ATOMIC_INT(uint32, uint32_t, PyLong_FromUnsignedLong, kind_uint32)
+GOSYNC_PY_ATOMIC_INT(int64, int64_t, PyLong_FromLongLong, kind_int64)
+GOSYNC_PY_ATOMIC_INT(uint64, uint64_t, PyLong_FromUnsignedLongLong, kind_uint64)
+
+/* ---- Bool: a uint32 word holding 0 or 1 --------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    _Atomic uint32_t v;
+} gosync_py_bool;
+
+static int bool_arg(PyObject *arg, const char *method, uint32_t *out)
+{
+    if (arg == Py_True || arg == Py_False) {
+        *out = arg == Py_True;
+        return 0;
+    }
+    PyErr_Format(PyExc_TypeError, "Bool.%s() argument must be a bool, not %.200s", method,
+                 Py_TYPE(arg)->tp_name);
+    return -1;
+}
+
+static PyObject *bool_load(PyObject *op, PyObject *unused)
+{
+    (void)unused;
+    return PyBool_FromLong(gosync_atomic_load_uint32(&((gosync_py_bool *)op)->v));
+}
+
+static PyObject *bool_store(PyObject *op, PyObject *arg)
+{
+    uint32_t v;
+    if (bool_arg(arg, "store", &v) < 0)
+        return NULL;
+    gosync_atomic_store_uint32(&((gosync_py_bool *)op)->v, v);
+    Py_RETURN_NONE;
+}
+
+static PyObject *bool_swap(PyObject *op, PyObject *arg)
+{
+    uint32_t v;
+    if (bool_arg(arg, "swap", &v) < 0)
+        return NULL;
+    return PyBool_FromLong(gosync_atomic_swap_uint32(&((gosync_py_bool *)op)->v, v));
+}
+
+static PyObject *bool_cas(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
+{
+    uint32_t old, new_;
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError,
+                     "Bool.compare_and_swap() takes 2 arguments (old, new), %zd given", nargs);
+        return NULL;
+    }
+    if (bool_arg(args[0], "compare_and_swap", &old) < 0 ||
+        bool_arg(args[1], "compare_and_swap", &new_) < 0)
+        return NULL;
+    return PyBool_FromLong(gosync_atomic_cas_uint32(&((gosync_py_bool *)op)->v, old, new_));
+}
+
+static PyMethodDef bool_methods[] = {
+    {"load", bool_load, METH_NOARGS, "load() -> bool\n\nLoad atomically loads and returns the value."},
+    {"store", bool_store, METH_O,
+     "store(value) -> None\n\nStore atomically stores value, which must be True or False\n"
+     "(anything else is TypeError, and nothing is stored)."},
+    {"swap", bool_swap, METH_O,
+     "swap(new) -> bool\n\nSwap atomically stores new and returns the previous value."},
+    {"compare_and_swap", (PyCFunction)(void (*)(void))bool_cas, METH_FASTCALL,
+     "compare_and_swap(old, new) -> bool\n\nCompareAndSwap executes the compare-and-swap operation "
+     "for the\nboolean value: if it is old, it becomes new. It reports whether it did."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot bool_slots[] = {
+    {Py_tp_doc, "The C word and operations of gosync.atomic.Bool."},
+    {Py_tp_methods, bool_methods},
+    {0, NULL},
+};
+
+/* ---- PoolLocal: one thread's private and victim slots of a Pool ---------- */
+
+typedef struct {
+    PyObject_HEAD
+    _Atomic(PyObject *) private_; /* an owned reference, or NULL */
+    _Atomic(PyObject *) victim;   /* an owned reference, or NULL */
+} gosync_py_pool_local;
+
+static PyObject *pool_local_take_from(_Atomic(PyObject *) *slot)
+{
+    PyObject *x = gosync_swap(slot, NULL, GOSYNC_ACQ_REL);
+    if (x == NULL)
+        Py_RETURN_NONE;
+    return x; /* the slot's reference is now the caller's */
+}
+
+static PyObject *pool_local_take(PyObject *op, PyObject *unused)
+{
+    (void)unused;
+    return pool_local_take_from(&((gosync_py_pool_local *)op)->private_);
+}
+
+static PyObject *pool_local_take_victim(PyObject *op, PyObject *unused)
+{
+    (void)unused;
+    return pool_local_take_from(&((gosync_py_pool_local *)op)->victim);
+}
+
+static PyObject *pool_local_put(PyObject *op, PyObject *x)
+{
+    if (x == Py_None)
+        Py_RETURN_TRUE; /* nothing to keep */
+    PyObject *empty = NULL;
+    Py_INCREF(x);
+    if (gosync_cas(&((gosync_py_pool_local *)op)->private_, &empty, x, GOSYNC_ACQ_REL,
+                   GOSYNC_RELAXED))
+        Py_RETURN_TRUE; /* the slot owns the new reference */
+    Py_DECREF(x);
+    Py_RETURN_FALSE;
+}
+
+static PyObject *pool_local_rotate(PyObject *op, PyObject *unused)
+{
+    gosync_py_pool_local *self = (gosync_py_pool_local *)op;
+    (void)unused;
+    PyObject *item = gosync_swap(&self->private_, NULL, GOSYNC_ACQ_REL);
+    PyObject *dropped = gosync_swap(&self->victim, item, GOSYNC_ACQ_REL);
+    Py_XDECREF(dropped); /* may run any code: no lock is held here */
+    Py_RETURN_NONE;
+}
+
+static int pool_local_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    gosync_py_pool_local *self = (gosync_py_pool_local *)op;
+    /* The collector runs with the world stopped (or the GIL held), so these
+     * reads cannot race with an exchange. */
+    PyObject *private_ = gosync_load(&self->private_, GOSYNC_RELAXED);
+    PyObject *victim = gosync_load(&self->victim, GOSYNC_RELAXED);
+    Py_VISIT(private_);
+    Py_VISIT(victim);
+    Py_VISIT(Py_TYPE(op));
+    return 0;
+}
+
+static int pool_local_clear(PyObject *op)
+{
+    gosync_py_pool_local *self = (gosync_py_pool_local *)op;
+    PyObject *private_ = gosync_swap(&self->private_, NULL, GOSYNC_ACQ_REL);
+    PyObject *victim = gosync_swap(&self->victim, NULL, GOSYNC_ACQ_REL);
+    Py_XDECREF(private_);
+    Py_XDECREF(victim);
+    return 0;
+}
+
+static void pool_local_dealloc(PyObject *op)
+{
+    PyTypeObject *type = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    pool_local_clear(op);
+    type->tp_free(op);
+    Py_DECREF(type);
+}
+
+static PyMethodDef pool_local_methods[] = {
+    {"take", pool_local_take, METH_NOARGS,
+     "take() -> object | None\n\nEmpty the private slot, returning what it held."},
+    {"put", pool_local_put, METH_O,
+     "put(x) -> bool\n\nStore x in the private slot if it is empty; report whether it was."},
+    {"take_victim", pool_local_take_victim, METH_NOARGS,
+     "take_victim() -> object | None\n\nEmpty the victim slot, returning what it held."},
+    {"rotate", pool_local_rotate, METH_NOARGS,
+     "rotate() -> None\n\nMove the private item to the victim slot, dropping the old victim."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot pool_local_slots[] = {
+    {Py_tp_doc, "One thread's private and victim slots of a gosync.Pool."},
+    {Py_tp_methods, pool_local_methods},
+    {Py_tp_traverse, pool_local_traverse},
+    {Py_tp_clear, pool_local_clear},
+    {Py_tp_dealloc, pool_local_dealloc},
+    {0, NULL},
+};
+
+/* ---- Registration -------------------------------------------------------- */
+
+#define GOSYNC_PY_SPEC(name, size, flags, slots) \
+    {"gosync._gosync." name, (int)(size), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | (flags), slots}
+
+static PyType_Spec atomic_specs[] = {
+    GOSYNC_PY_SPEC("Int32Base", sizeof(gosync_py_int32), 0, int32_slots),
+    GOSYNC_PY_SPEC("Uint32Base", sizeof(gosync_py_uint32), 0, uint32_slots),
+    GOSYNC_PY_SPEC("Int64Base", sizeof(gosync_py_int64), 0, int64_slots),
+    GOSYNC_PY_SPEC("Uint64Base", sizeof(gosync_py_uint64), 0, uint64_slots),
+    GOSYNC_PY_SPEC("BoolBase", sizeof(gosync_py_bool), 0, bool_slots),
+    GOSYNC_PY_SPEC("PoolLocal", sizeof(gosync_py_pool_local), Py_TPFLAGS_HAVE_GC,
+                   pool_local_slots),
+};
+
+/* Adds the types above to the module. Returns 0, or -1 with an exception. */
+static int gosync_py_add_atomic(PyObject *module)
+{
+    for (size_t i = 0; i < sizeof atomic_specs / sizeof atomic_specs[0]; i++) {
+        PyObject *type = PyType_FromSpec(&atomic_specs[i]);
+        /* The attribute name is the part of the spec's name after the dots. */
+        const char *attr = strrchr(atomic_specs[i].name, '.') + 1;
+        int rc = type ? PyObject_SetAttrString(module, attr, type) : -1;
+        Py_XDECREF(type);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}

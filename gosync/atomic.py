@@ -1,0 +1,233 @@
+"""gosync.atomic: Go's sync/atomic types.
+
+Int32, Uint32, Int64, Uint64 and Bool hold their value in C memory and
+change it with one hardware atomic instruction per operation, sequentially
+consistent as in Go, with no lock. Their operations are C methods
+(gosync._gosync.Int64Base and friends); the classes here add the
+constructor, repr and the no-copy rule.
+
+Value holds any Python object, with Go's rules: None cannot be stored, and
+every value stored must have the type of the first one.
+
+None of these types may be copied or pickled: a copy would not share the
+value with the original, so copy.copy, copy.deepcopy and pickle raise
+TypeError.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from . import _gosync
+from ._core import NoCopy
+from .mutex import Mutex
+
+__all__ = ["Bool", "Int32", "Int64", "Uint32", "Uint64", "Value"]
+
+T = TypeVar("T")
+
+# Importing _core has created the C types in _gosync (see _core.py).
+_Int32Base = _gosync.Int32Base
+_Uint32Base = _gosync.Uint32Base
+_Int64Base = _gosync.Int64Base
+_Uint64Base = _gosync.Uint64Base
+_BoolBase = _gosync.BoolBase
+
+
+class Int32(_Int32Base, NoCopy):
+    """An Int32 is an atomic int32: -2**31 to 2**31 - 1.
+
+    Int32(value=0) creates one holding value. Its methods are load, store,
+    swap, compare_and_swap, add (which returns the new value and wraps around
+    like Go's), and_ and or_ (which return the old value). A value outside
+    the range raises OverflowError and a non-int TypeError; nothing is
+    stored then. The operand of add, and_ and or_ is taken modulo 2**32 and
+    may lie anywhere from -2**32 to 2**32 - 1, so that masks can be written
+    as unsigned bit patterns too. See each method's docstring.
+    """
+
+    __slots__ = ("__weakref__",)
+
+    def __init__(self, value: int = 0) -> None:
+        self.store(value)
+
+    def __repr__(self) -> str:
+        return f"<gosync.atomic.Int32 {self.load()}>"
+
+
+class Uint32(_Uint32Base, NoCopy):
+    """A Uint32 is an atomic uint32: 0 to 2**32 - 1.
+
+    Uint32(value=0) creates one holding value; the methods are Int32's. As
+    for every type here, the operand of add, and_ and or_ is taken modulo
+    2**32, so it may be negative: add(-1) subtracts one, and_(~flag) clears
+    a flag.
+    """
+
+    __slots__ = ("__weakref__",)
+
+    def __init__(self, value: int = 0) -> None:
+        self.store(value)
+
+    def __repr__(self) -> str:
+        return f"<gosync.atomic.Uint32 {self.load()}>"
+
+
+class Int64(_Int64Base, NoCopy):
+    """An Int64 is an atomic int64: -2**63 to 2**63 - 1.
+
+    Int64(value=0) creates one holding value; the methods are Int32's, on 64
+    bits. All 64 bits change in one operation: a load never sees half of a
+    store.
+    """
+
+    __slots__ = ("__weakref__",)
+
+    def __init__(self, value: int = 0) -> None:
+        self.store(value)
+
+    def __repr__(self) -> str:
+        return f"<gosync.atomic.Int64 {self.load()}>"
+
+
+class Uint64(_Uint64Base, NoCopy):
+    """A Uint64 is an atomic uint64: 0 to 2**64 - 1.
+
+    Uint64(value=0) creates one holding value; the methods are Int32's, on 64
+    bits, and as for Uint32 the operand of add, and_ and or_ may be negative
+    (it is taken modulo 2**64).
+    """
+
+    __slots__ = ("__weakref__",)
+
+    def __init__(self, value: int = 0) -> None:
+        self.store(value)
+
+    def __repr__(self) -> str:
+        return f"<gosync.atomic.Uint64 {self.load()}>"
+
+
+class Bool(_BoolBase, NoCopy):
+    """A Bool is an atomic boolean.
+
+    Bool(value=False) creates one holding value. Its methods are load, store,
+    swap and compare_and_swap; they take True or False only, and anything
+    else raises TypeError without storing.
+    """
+
+    __slots__ = ("__weakref__",)
+
+    def __init__(self, value: bool = False) -> None:
+        self.store(value)
+
+    def __repr__(self) -> str:
+        return f"<gosync.atomic.Bool {self.load()}>"
+
+
+_STORE_NIL = "sync/atomic: store of nil value into Value"
+_STORE_TYPE = "sync/atomic: store of inconsistently typed value into Value"
+_SWAP_NIL = "sync/atomic: swap of nil value into Value"
+_SWAP_TYPE = "sync/atomic: swap of inconsistently typed value into Value"
+_CAS_NIL = "sync/atomic: compare and swap of nil value into Value"
+_CAS_TYPES = "sync/atomic: compare and swap of inconsistently typed values"
+_CAS_TYPE = "sync/atomic: compare and swap of inconsistently typed value into Value"
+
+
+class Value(NoCopy, Generic[T]):
+    """A Value provides an atomic load and store of a consistently typed value.
+
+    A new Value is empty: load returns None until the first store. Storing
+    None raises ValueError, and storing a value whose type is not exactly the
+    first value's type raises TypeError, with Go's messages; nothing is
+    stored then. A Value must not be copied or pickled.
+
+    load takes no lock. store, swap and compare_and_swap serialise on an
+    internal Mutex, never held while other code runs (compare_and_swap
+    compares with == before taking it), so a Value is correct without the
+    GIL too.
+    """
+
+    __slots__ = ("_mu", "_v", "__weakref__")
+
+    def __init__(self) -> None:
+        self._mu = Mutex()
+        # The current value, or None while empty. Read without the lock: a
+        # single attribute read is atomic on every CPython build.
+        self._v: T | None = None
+
+    def load(self) -> T | None:
+        """Load returns the value set by the most recent store.
+
+        It returns None if there has been no store to this Value.
+        """
+        return self._v
+
+    def store(self, val: T) -> None:
+        """Store sets the value of the Value to val.
+
+        All calls to store for a given Value must use values of the same
+        type: another type raises TypeError, and None raises ValueError.
+        """
+        if val is None:
+            raise ValueError(_STORE_NIL)
+        with self._mu:
+            # `old` keeps the replaced object alive until the lock is
+            # released, so that its finaliser cannot run inside it.
+            old = self._v
+            if old is not None and type(old) is not type(val):
+                raise TypeError(_STORE_TYPE)
+            self._v = val
+        del old
+
+    def swap(self, new: T) -> T | None:
+        """Swap stores new into the Value and returns the previous value.
+
+        It returns None if the Value was empty. As for store, new must not be
+        None (ValueError) and must have the first value's type (TypeError).
+        """
+        if new is None:
+            raise ValueError(_SWAP_NIL)
+        with self._mu:
+            old = self._v
+            if old is not None and type(old) is not type(new):
+                raise TypeError(_SWAP_TYPE)
+            self._v = new
+        return old
+
+    def compare_and_swap(self, old: T | None, new: T) -> bool:
+        """CompareAndSwap executes the compare-and-swap operation for the Value.
+
+        If the current value == old, it becomes new and the result is True.
+        old=None matches an empty Value only. As in Go, new must not be None
+        (ValueError), a non-None old must have new's type, and new must have
+        the stored value's type (TypeError otherwise).
+
+        The comparison runs without the lock, so old's __eq__ may do anything;
+        if the value changes meanwhile, the comparison is made again with the
+        new current value.
+        """
+        if new is None:
+            raise ValueError(_CAS_NIL)
+        if old is not None and type(old) is not type(new):
+            raise TypeError(_CAS_TYPES)
+        mu = self._mu
+        while True:
+            cur = self._v
+            if cur is None:
+                if old is not None:
+                    return False
+            else:
+                if type(cur) is not type(new):
+                    raise TypeError(_CAS_TYPE)
+                if not (cur == old):
+                    return False
+            with mu:
+                # The value is still the one compared, so the CAS succeeds.
+                if self._v is cur:
+                    self._v = new
+                    return True
+            # It changed in between: compare against the new value.
+
+    def __repr__(self) -> str:
+        v = self._v
+        return "<gosync.atomic.Value empty>" if v is None else f"<gosync.atomic.Value {v!r}>"
