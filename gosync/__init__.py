@@ -6,7 +6,28 @@ SyncError with Go's message and leaves the primitive usable.
 
 from ._core import SyncError
 from .locker import Locker
+from . import atomic
+from .cond import Cond
 from .mutex import Mutex
+from .once import Once, once_func, once_value, once_values
+from .rwmutex import RWMutex
+from .waitgroup import WaitGroup
+from .map import Map
+from .pool import Pool
 
-__all__ = ["Locker", "Mutex", "SyncError"]
+__all__ = [
+    "atomic",
+    "Cond",
+    "Locker",
+    "Map",
+    "Mutex",
+    "Once",
+    "once_func",
+    "once_value",
+    "once_values",
+    "Pool",
+    "RWMutex",
+    "SyncError",
+    "WaitGroup",
+]
 __version__ = "0.1.0"

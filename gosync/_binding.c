@@ -34,9 +34,14 @@
  * (PyErr_CheckSignals) and, unless one raised, waits again until the same
  * absolute deadline. The primitive is untouched in between.
  */
+#include "atomic.h"
+#include "cond.h"
 #include "mutex.h"
+#include "once.h"
 #include "park.h"
+#include "rwmutex.h"
 #include "sema.h"
+#include "waitgroup.h"
 
 #undef Py_BEGIN_ALLOW_THREADS
 #undef Py_END_ALLOW_THREADS
@@ -78,9 +83,63 @@ static int gosync_py_deadline(PyObject *arg, int64_t *deadline_ns)
     return 0;
 }
 
+/* tp_dealloc of the lock types, which hold no references. Instances of a
+ * heap type own a reference to it; CPython's subtype_dealloc leaves the
+ * release of that reference to a heap base type's dealloc, i.e. this one. */
+static void gosync_py_dealloc(PyObject *op)
+{
+    PyTypeObject *type = Py_TYPE(op);
+    type->tp_free(op);
+    Py_DECREF(type);
+}
+
+/* A blocking slow path of the core: GOSYNC_OK, GOSYNC_TIMEDOUT,
+ * GOSYNC_INTERRUPTED, or a primitive's own error code. */
+typedef int (*gosync_blocking_call)(void *primitive, int64_t deadline_ns);
+
+/* Runs a blocking call with the GIL released. After a signal the call has
+ * left its primitive untouched: the Python handlers run here and, unless one
+ * raises, the call is made again until the same deadline. Returns the
+ * call's final status, or -1 with the handler's exception set. */
+static int gosync_py_block(gosync_blocking_call call, void *primitive, int64_t deadline_ns)
+{
+    for (;;) {
+        int rc;
+        GOSYNC_WITHOUT_GIL(rc, call(primitive, deadline_ns));
+        if (rc != GOSYNC_INTERRUPTED)
+            return rc;
+        if (PyErr_CheckSignals() < 0)
+            return -1;
+    }
+}
+
+/* The Python result of a wait: True (done), False (timed out), or NULL with
+ * an exception for -1 (a signal handler raised) and GOSYNC_OVERFLOW. Other
+ * codes are the caller's to map first. */
+static PyObject *gosync_py_wait_result(int rc, const char *overflow_message)
+{
+    switch (rc) {
+    case GOSYNC_OK:
+        Py_RETURN_TRUE;
+    case GOSYNC_TIMEDOUT:
+        Py_RETURN_FALSE;
+    case GOSYNC_OVERFLOW:
+        PyErr_SetString(PyExc_OverflowError, overflow_message);
+        return NULL;
+    default:
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_SystemError, "gosync: unexpected status %d", rc);
+        return NULL;
+    }
+}
+
 /* ---- One file per primitive ----------------------------------------------- */
 
 #include "_binding_mutex.c"
+#include "_binding_rwmutex.c"
+#include "_binding_waitgroup.c"
+#include "_binding_cond.c"
+#include "_binding_atomic.c"
 
 /* ---- Module set-up and test probes --------------------------------------- */
 
@@ -93,6 +152,14 @@ static int gosync_py_add_types(void)
     if (module == NULL)
         return -1;
     int rc = gosync_py_add_mutex(module);
+    if (rc == 0)
+        rc = gosync_py_add_rwmutex(module);
+    if (rc == 0)
+        rc = gosync_py_add_waitgroup(module);
+    if (rc == 0)
+        rc = gosync_py_add_cond(module);
+    if (rc == 0)
+        rc = gosync_py_add_atomic(module);
     Py_DECREF(module);
     return rc;
 }

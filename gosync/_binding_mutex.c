@@ -9,18 +9,14 @@ typedef struct {
 
 static const char unlock_of_unlocked_mutex[] = "sync: unlock of unlocked mutex";
 
+static int mutex_lock_slow_call(void *m, int64_t deadline_ns)
+{
+    return gosync_mutex_lock_slow(m, deadline_ns);
+}
+
 static PyObject *mutex_lock_slow(gosync_py_mutex *self, int64_t deadline_ns)
 {
-    for (;;) {
-        int rc;
-        GOSYNC_WITHOUT_GIL(rc, gosync_mutex_lock_slow(&self->mu, deadline_ns));
-        if (rc == GOSYNC_OK)
-            Py_RETURN_TRUE;
-        if (rc == GOSYNC_TIMEDOUT)
-            Py_RETURN_FALSE;
-        if (PyErr_CheckSignals() < 0) /* GOSYNC_INTERRUPTED */
-            return NULL;
-    }
+    return gosync_py_wait_result(gosync_py_block(mutex_lock_slow_call, &self->mu, deadline_ns), "");
 }
 
 static PyObject *mutex_enter(PyObject *op, PyObject *unused)
@@ -106,6 +102,7 @@ static PyGetSetDef mutex_getset[] = {
 };
 
 static PyType_Slot mutex_slots[] = {
+    {Py_tp_dealloc, gosync_py_dealloc},
     {Py_tp_doc, "The C state and lock protocol of gosync.Mutex."},
     {Py_tp_methods, mutex_methods},
     {Py_tp_getset, mutex_getset},

@@ -12,7 +12,16 @@ from cffi import FFI
 
 HERE = Path(__file__).resolve().parent
 CSRC = HERE.parent / "csrc"
-CORE_SOURCES = ["park.c", "sema.c", "mutex.c"]
+CORE_SOURCES = [
+    "park.c",
+    "sema.c",
+    "mutex.c",
+    "atomic.c",
+    "rwmutex.c",
+    "waitgroup.c",
+    "once.c",
+    "cond.c",
+]
 
 
 def _rel(path: Path) -> str:

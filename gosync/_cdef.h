@@ -25,7 +25,27 @@ uint32_t gosync_sema_tokens(const gosync_sema *s);
 uint32_t gosync_sema_waiters(const gosync_sema *s);
 int32_t gosync_mutex_state(const gosync_mutex *m);
 
-/* Adds the lock types (MutexBase) to this module; called once by _core.py. */
+/* RWMutex, WaitGroup and Cond: debug views. */
+typedef struct { ...; gosync_mutex w; } gosync_rwmutex;
+uint32_t gosync_rwmutex_readers(const gosync_rwmutex *rw);
+uint32_t gosync_rwmutex_reader_wait(const gosync_rwmutex *rw);
+bool gosync_rwmutex_writer(const gosync_rwmutex *rw);
+
+typedef struct { ...; } gosync_waitgroup;
+int32_t gosync_waitgroup_counter(const gosync_waitgroup *wg);
+uint32_t gosync_waitgroup_waiters(const gosync_waitgroup *wg);
+
+typedef struct { ...; } gosync_cond;
+uint32_t gosync_cond_waiters(const gosync_cond *c);
+uint32_t gosync_cond_pending(const gosync_cond *c);
+
+/* Once: the done flag (acquire load, release store). */
+typedef struct { ...; } gosync_once;
+bool gosync_once_done(const gosync_once *o);
+void gosync_once_set_done(gosync_once *o);
+
+/* Adds the lock types (MutexBase, RWMutexBase, RLockerBase, WaitGroupBase,
+ * CondBase, ...) to this module; called once by _core.py. */
 int gosync_py_add_types(void);
 
 /* For tests of the GIL policy: whether the calling thread holds the GIL

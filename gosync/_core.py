@@ -5,17 +5,34 @@ from __future__ import annotations
 
 import numbers
 import threading
-from typing import NoReturn
+from typing import Callable, NoReturn
 
 from . import _gosync
 from ._gosync import ffi, lib
 
-__all__ = ["ffi", "lib", "SyncError", "NoCopy", "deadline_ns", "NO_DEADLINE", "MutexBase"]
+__all__ = [
+    "ffi",
+    "lib",
+    "SyncError",
+    "NoCopy",
+    "deadline_ns",
+    "acquire",
+    "NO_DEADLINE",
+    "MutexBase",
+    "RWMutexBase",
+    "RLockerBase",
+    "WaitGroupBase",
+    "CondBase",
+]
 
 # The lock types live in the binding (see _binding.c for why).
 if lib.gosync_py_add_types() != 0:
     raise ImportError("gosync: could not create the lock types")
 MutexBase = _gosync.MutexBase
+RWMutexBase = _gosync.RWMutexBase
+RLockerBase = _gosync.RLockerBase
+WaitGroupBase = _gosync.WaitGroupBase
+CondBase = _gosync.CondBase
 
 NO_DEADLINE: int = lib.GOSYNC_NO_DEADLINE
 
@@ -51,6 +68,30 @@ def deadline_ns(timeout: float) -> int:
         raise OverflowError("timeout value is too large")
     ns = int(timeout * 1e9)
     return NO_DEADLINE if ns >= _FOREVER_NS else lib.gosync_now_ns() + ns
+
+
+def acquire(
+    lock: Callable[[], bool],
+    lock_until: Callable[[int], bool],
+    try_lock: Callable[[], bool],
+    blocking: bool,
+    timeout: float,
+) -> bool:
+    """acquire applies threading.Lock.acquire's arguments to a lock given as
+    its three C calls: lock (wait forever), lock_until (wait until a
+    deadline) and try_lock.
+
+    With blocking False it is try_lock, and a timeout other than -1 is a
+    ValueError. Otherwise a timeout of -1 waits forever, and any other
+    timeout is validated as by deadline_ns.
+    """
+    if not blocking:
+        if timeout != -1:
+            raise ValueError("can't specify a timeout for a non-blocking call")
+        return try_lock()
+    if timeout == -1:
+        return lock()
+    return lock_until(deadline_ns(timeout))
 
 
 class NoCopy:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ._core import MutexBase, NoCopy, deadline_ns, ffi, lib
+from ._core import MutexBase, NoCopy, acquire, deadline_ns, ffi, lib
 
 __all__ = ["Mutex", "MutexState"]
 
@@ -70,13 +70,7 @@ class Mutex(MutexBase, NoCopy):
         ValueError. Otherwise a timeout of -1 waits forever, and any other
         timeout behaves as in lock.
         """
-        if not blocking:
-            if timeout != -1:
-                raise ValueError("can't specify a timeout for a non-blocking call")
-            return self.try_lock()
-        if timeout == -1:
-            return self.__enter__()
-        return self._lock_until(deadline_ns(timeout))
+        return acquire(self.__enter__, self._lock_until, self.try_lock, blocking, timeout)
 
     def _debug_state(self) -> MutexState:
         """A snapshot of the state word and the semaphore, for tests."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from functools import partial
+from typing import Callable
 from operator import itemgetter, methodcaller
 
 import pytest
@@ -18,6 +19,57 @@ def test_non_blocking_entry_points_keep_the_gil() -> None:
     # non-blocking entry point (try_lock, unlock, the lock fast path). Plain
     # cffi releases the GIL in that wrapper, so this would be 0.
     assert lib.gosync_py_gil_held() == 1
+
+
+def _rwmutex_pair(make_read: bool) -> tuple[Callable[[], object], Callable[[], object]]:
+    rw = gosync.RWMutex()
+    if make_read:
+        rl = rw.rlocker()
+        return rl.__enter__, rl.unlock
+    return rw.__enter__, rw.unlock
+
+
+def _waitgroup_pair() -> tuple[Callable[[], object], Callable[[], object]]:
+    wg = gosync.WaitGroup()
+    return partial(wg.add, 1), wg.done
+
+
+# Pairs of (fast call, its undo) on fresh, uncontended primitives; `int` is
+# a no-op undo implemented in C (a lambda would be a switch point). Python
+# methods (Mutex.lock, RWMutex.rlock) are switch points like any Python
+# function; their C parts are the calls below.
+FAST_PAIRS: dict[str, Callable[[], tuple[Callable[[], object], Callable[[], object]]]] = {
+    "RWMutex.__enter__": lambda: _rwmutex_pair(False),
+    "RLocker.__enter__": lambda: _rwmutex_pair(True),
+    "RWMutex.try_rlock": lambda: (lambda rw: (rw.try_rlock, rw.runlock))(gosync.RWMutex()),
+    "WaitGroup.add": _waitgroup_pair,
+    "WaitGroup._wait_until at zero": lambda: (partial(gosync.WaitGroup()._wait_until, -1), int),
+    "Cond.signal": lambda: (gosync.Cond(gosync.Mutex()).signal, int),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FAST_PAIRS))
+def test_other_fast_paths_keep_the_gil(name: str, fast_switching: None) -> None:
+    stop = threading.Event()
+    ticks = [0]
+
+    def spinner() -> None:
+        while not stop.is_set():
+            ticks[0] += 1
+
+    read_ticks = partial(itemgetter(0), ticks)
+    pairs = [FAST_PAIRS[name]() for _ in range(5000)]
+    calls = [read_ticks] + [op for op, _ in pairs] + [undo for _, undo in pairs] + [read_ticks]
+    t = threading.Thread(target=spinner, daemon=True)
+    t.start()
+    try:
+        while ticks[0] == 0:
+            time.sleep(0.001)
+        results = list(map(methodcaller("__call__"), calls))
+    finally:
+        stop.set()
+        t.join(5)
+    assert results[-1] == results[0], f"the GIL changed hands ({results[-1] - results[0]} ticks)"
 
 
 # Mutex.lock() itself is a Python method, a switch point like any Python

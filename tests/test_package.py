@@ -27,3 +27,19 @@ def test_tests_run_against_the_installed_package() -> None:
 def test_public_api() -> None:
     assert set(gosync.__all__) >= {"Mutex", "SyncError", "Locker"}
     assert issubclass(gosync.SyncError, RuntimeError)
+
+
+def test_instances_release_their_type() -> None:
+    # Each instance of a heap type holds a reference to its type; the lock
+    # types' dealloc must give it back, or every instance leaks one.
+    import sys
+
+    for cls in (gosync.Mutex, gosync.RWMutex, gosync.WaitGroup, gosync.Once):
+        before = sys.getrefcount(cls)
+        for _ in range(1000):
+            cls()
+        assert sys.getrefcount(cls) - before < 10, cls
+    before = sys.getrefcount(gosync.Cond)
+    for _ in range(1000):
+        gosync.Cond(gosync.Mutex())
+    assert sys.getrefcount(gosync.Cond) - before < 10

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic.h"
 #include "cond.h"
 #include "mutex.h"
 #include "rwmutex.h"
@@ -526,6 +527,109 @@ static void test_cond_order(void)
     report("cond: groups, broadcast, no stealing", ok);
 }
 
+/* ---- Typed atomics: exact results under contention ---------------------- */
+
+/* Single-threaded: each operation's result, at the edges of each type. */
+static void test_atomic_edges(void)
+{
+    int ok = 1;
+    _Atomic int32_t i32 = INT32_MAX;
+    _Atomic uint32_t u32 = 0;
+    _Atomic int64_t i64 = INT64_MIN;
+    _Atomic uint64_t u64 = UINT64_MAX;
+    CHECK(gosync_atomic_add_int32(&i32, 1) == INT32_MIN, "int32 add wraps");
+    CHECK(gosync_atomic_add_int32(&i32, -1) == INT32_MAX, "int32 add back");
+    CHECK(gosync_atomic_add_uint32(&u32, UINT32_MAX) == UINT32_MAX, "uint32 add -1 from 0");
+    CHECK(gosync_atomic_add_int64(&i64, -1) == INT64_MAX, "int64 add wraps down");
+    CHECK(gosync_atomic_add_uint64(&u64, 1) == 0, "uint64 add wraps");
+    CHECK(gosync_atomic_swap_uint64(&u64, 7) == 0 && gosync_atomic_load_uint64(&u64) == 7, "swap");
+    CHECK(!gosync_atomic_cas_uint64(&u64, 6, 1) && gosync_atomic_load_uint64(&u64) == 7,
+          "failed cas changed the word");
+    CHECK(gosync_atomic_cas_uint64(&u64, 7, 1) && gosync_atomic_load_uint64(&u64) == 1, "cas");
+    gosync_atomic_store_int32(&i32, 0x0f0f);
+    CHECK(gosync_atomic_and_int32(&i32, 0x00ff) == 0x0f0f && gosync_atomic_load_int32(&i32) == 0x0f,
+          "and returns the old value");
+    CHECK(gosync_atomic_or_int32(&i32, INT32_MIN) == 0x0f &&
+              gosync_atomic_load_int32(&i32) == (int32_t)(INT32_MIN | 0x0f),
+          "or returns the old value");
+    gosync_atomic_store_uint32(&u32, 5);
+    CHECK(gosync_atomic_load_uint32(&u32) == 5, "store");
+    report("atomics: results at the edges", ok);
+}
+
+typedef struct {
+    _Atomic int32_t i32;
+    _Atomic uint32_t u32;
+    _Atomic int64_t i64;
+    _Atomic uint64_t u64;
+    _Atomic int64_t cas_counter;
+    _Atomic uint64_t bits;  /* one bit per thread, flipped with or/and */
+    _Atomic uint64_t halves; /* always hi == lo, unless a read is torn */
+    _Atomic long cas_retries, bit_errors, torn;
+    _Atomic int next_id;
+    int iters;
+} atomic_hammer_t;
+
+static void *atomic_hammer_thread(void *arg)
+{
+    atomic_hammer_t *h = arg;
+    int id = atomic_fetch_add(&h->next_id, 1);
+    /* Even threads add 3, odd ones subtract 1 (all ones, for unsigned). */
+    int32_t d32 = id % 2 == 0 ? 3 : -1;
+    int64_t d64 = d32;
+    uint64_t bit = UINT64_C(1) << (id == 0 ? 63 : id);
+    for (int i = 0; i < h->iters; i++) {
+        gosync_atomic_add_int32(&h->i32, d32);
+        gosync_atomic_add_uint32(&h->u32, (uint32_t)d32);
+        gosync_atomic_add_int64(&h->i64, d64);
+        gosync_atomic_add_uint64(&h->u64, (uint64_t)d64);
+        for (;;) {
+            int64_t old = gosync_atomic_load_int64(&h->cas_counter);
+            if (gosync_atomic_cas_int64(&h->cas_counter, old, old + 1))
+                break;
+            atomic_fetch_add(&h->cas_retries, 1);
+        }
+        if (gosync_atomic_or_uint64(&h->bits, bit) & bit)
+            atomic_fetch_add(&h->bit_errors, 1);
+        if (!(gosync_atomic_and_uint64(&h->bits, ~bit) & bit))
+            atomic_fetch_add(&h->bit_errors, 1);
+        uint64_t k = (uint64_t)(uint32_t)(i * 2654435761u + (unsigned)id);
+        if (id % 2 == 0)
+            gosync_atomic_store_uint64(&h->halves, k << 32 | k);
+        uint64_t seen = gosync_atomic_load_uint64(&h->halves);
+        if (seen >> 32 != (seen & 0xffffffffu))
+            atomic_fetch_add(&h->torn, 1);
+    }
+    return NULL;
+}
+
+static void test_atomic_hammer(void)
+{
+    int ok = 1, threads = 8;
+    atomic_hammer_t h;
+    memset(&h, 0, sizeof h);
+    h.iters = 100000 * scale;
+    /* Start near the top of each range, so that the total crosses the wrap. */
+    int64_t total = (int64_t)(threads / 2) * h.iters * 3 - (int64_t)(threads / 2) * h.iters;
+    h.i32 = INT32_MAX - 1000;
+    h.u32 = UINT32_MAX - 1000;
+    h.i64 = INT64_MAX - 1000;
+    h.u64 = UINT64_MAX - 1000;
+    run_threads(threads, atomic_hammer_thread, &h);
+    CHECK(h.i32 == (int32_t)(uint32_t)((uint32_t)(INT32_MAX - 1000) + (uint32_t)total),
+          "int32 %d", (int)h.i32);
+    CHECK(h.u32 == (uint32_t)(UINT32_MAX - 1000 + (uint32_t)total), "uint32 %u", (unsigned)h.u32);
+    CHECK(h.i64 == (int64_t)((uint64_t)(INT64_MAX - 1000) + (uint64_t)total), "int64 %lld",
+          (long long)h.i64);
+    CHECK(h.u64 == UINT64_MAX - 1000 + (uint64_t)total, "uint64 %llu", (unsigned long long)h.u64);
+    CHECK(h.cas_counter == (int64_t)threads * h.iters, "cas counter %lld",
+          (long long)h.cas_counter);
+    CHECK(h.bits == 0 && h.bit_errors == 0, "%ld and/or results wrong", (long)h.bit_errors);
+    CHECK(h.torn == 0, "%ld torn 64-bit reads", (long)h.torn);
+    printf("  %ld compare-and-swap retries\n", (long)h.cas_retries);
+    report("atomics: hammer, exact across the wrap", ok);
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0); /* lines survive a kill by timeout */
@@ -543,6 +647,8 @@ int main(int argc, char **argv)
     test_waitgroup();
     test_cond_order();
     test_cond_storm();
+    test_atomic_edges();
+    test_atomic_hammer();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

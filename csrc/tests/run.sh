@@ -15,7 +15,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 sources=("$here/harness.c" "$csrc/park.c" "$csrc/sema.c" "$csrc/mutex.c" "$csrc/rwmutex.c"
-    "$csrc/waitgroup.c" "$csrc/once.c" "$csrc/cond.c")
+    "$csrc/waitgroup.c" "$csrc/once.c" "$csrc/cond.c" "$csrc/atomic.c")
 cflags=(-std=c11 -O1 -g -Wall -Wextra -Werror -pthread -I"$csrc")
 
 build() { # name, extra flags...

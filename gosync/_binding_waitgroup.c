@@ -1,0 +1,123 @@
+/* Binding of the WaitGroup: the C type gosync._gosync.WaitGroupBase. add and
+ * done never block and keep the GIL; a wait releases it. Included by
+ * _binding.c. */
+
+typedef struct {
+    PyObject_HEAD
+    gosync_waitgroup wg; /* zeroed by tp_alloc: counter 0 */
+} gosync_py_waitgroup;
+
+#define WG(op) (&((gosync_py_waitgroup *)(op))->wg)
+
+static PyObject *wg_error(int rc)
+{
+    switch (rc) {
+    case GOSYNC_WG_NEGATIVE:
+        return gosync_py_misuse("sync: negative WaitGroup counter");
+    case GOSYNC_WG_CONCURRENT:
+        return gosync_py_misuse("sync: WaitGroup misuse: Add called concurrently with Wait");
+    case GOSYNC_WG_REUSED:
+        return gosync_py_misuse("sync: WaitGroup is reused before previous Wait has returned");
+    case GOSYNC_OVERFLOW:
+        PyErr_SetString(PyExc_OverflowError, "gosync: WaitGroup counter overflows int32");
+        return NULL;
+    default:
+        return gosync_py_wait_result(rc, "gosync: WaitGroup has too many waiters (65535)");
+    }
+}
+
+static PyObject *wg_add(gosync_waitgroup *wg, int64_t delta)
+{
+    int rc = gosync_waitgroup_add(wg, delta);
+    if (rc != GOSYNC_OK)
+        return wg_error(rc);
+    Py_RETURN_NONE;
+}
+
+static PyObject *waitgroup_add(PyObject *op, PyObject *arg)
+{
+    if (!PyLong_Check(arg)) {
+        PyErr_Format(PyExc_TypeError, "WaitGroup.add() delta must be an int, not %.100s",
+                     Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    int overflow;
+    long long delta = PyLong_AsLongLongAndOverflow(arg, &overflow);
+    if (delta == -1 && PyErr_Occurred())
+        return NULL;
+    if (overflow)
+        return wg_error(overflow < 0 ? GOSYNC_WG_NEGATIVE : GOSYNC_OVERFLOW);
+    return wg_add(WG(op), delta);
+}
+
+static PyObject *waitgroup_done(PyObject *op, PyObject *unused)
+{
+    (void)unused;
+    return wg_add(WG(op), -1);
+}
+
+static int waitgroup_wait_call(void *wg, int64_t deadline_ns)
+{
+    return gosync_waitgroup_wait(wg, deadline_ns);
+}
+
+static PyObject *waitgroup_wait_until(PyObject *op, PyObject *arg)
+{
+    int64_t deadline_ns;
+    if (gosync_py_deadline(arg, &deadline_ns) < 0)
+        return NULL;
+    if (gosync_waitgroup_counter(WG(op)) == 0)
+        Py_RETURN_TRUE; /* nothing to wait for: keep the GIL */
+    int rc = gosync_py_block(waitgroup_wait_call, WG(op), deadline_ns);
+    return rc == GOSYNC_WG_REUSED ? wg_error(rc) : gosync_py_wait_result(rc, "gosync: WaitGroup has too many waiters (65535)");
+}
+
+static PyObject *waitgroup_address(PyObject *op, void *unused)
+{
+    (void)unused;
+    return PyLong_FromVoidPtr(WG(op));
+}
+
+static PyMethodDef waitgroup_methods[] = {
+    {"add", waitgroup_add, METH_O,
+     "add(delta: int) -> None\n\nAdd adds delta, which may be negative, to the WaitGroup counter.\n"
+     "If the counter becomes zero, all threads blocked in wait are released.\n\n"
+     "A counter that would go negative raises\n"
+     "SyncError(\"sync: negative WaitGroup counter\"), and one past 2**31 - 1\n"
+     "OverflowError; neither changes anything. Calls with a positive delta\n"
+     "that occur when the counter is zero must happen before a wait."},
+    {"done", waitgroup_done, METH_NOARGS,
+     "done() -> None\n\nDone decrements the WaitGroup counter by one."},
+    {"_wait_until", waitgroup_wait_until, METH_O,
+     "_wait_until(deadline_ns) -> bool\n\nWait until the counter is zero or an absolute deadline (-1: never)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef waitgroup_getset[] = {
+    {"_address", waitgroup_address, NULL, "Address of the C gosync_waitgroup, for cffi debug accessors.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot waitgroup_slots[] = {
+    {Py_tp_dealloc, gosync_py_dealloc},
+    {Py_tp_doc, "The C state of gosync.WaitGroup."},
+    {Py_tp_methods, waitgroup_methods},
+    {Py_tp_getset, waitgroup_getset},
+    {0, NULL},
+};
+
+static PyType_Spec waitgroup_spec = {
+    "gosync._gosync.WaitGroupBase",
+    sizeof(gosync_py_waitgroup),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    waitgroup_slots,
+};
+
+static int gosync_py_add_waitgroup(PyObject *module)
+{
+    PyObject *type = PyType_FromSpec(&waitgroup_spec);
+    int rc = type ? PyObject_SetAttrString(module, "WaitGroupBase", type) : -1;
+    Py_XDECREF(type);
+    return rc;
+}

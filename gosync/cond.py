@@ -1,0 +1,78 @@
+"""Cond: Go's sync.Cond, a condition variable."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+from ._core import NO_DEADLINE, CondBase, NoCopy, deadline_ns, ffi, lib
+
+__all__ = ["Cond", "CondState"]
+
+
+class CondState(NamedTuple):
+    """A snapshot of a Cond's notify list, for tests."""
+
+    waiters: int
+    pending: int
+
+
+class Cond(CondBase, NoCopy):
+    """Cond implements a condition variable, a rendezvous point for threads
+    waiting for or announcing the occurrence of an event.
+
+    Each Cond has an associated lock L, which must be held when calling
+    wait. L is a gosync Locker (lock/unlock, such as Mutex or
+    RWMutex.rlocker()) or anything with acquire/release (threading.Lock).
+
+    wait unlocks L, suspends the calling thread, and locks L again before
+    returning: also on timeout and on KeyboardInterrupt. Unlike in other
+    systems, wait cannot return unless awoken by signal or broadcast (or its
+    timeout), so callers loop on their condition:
+
+        with c.L:
+            while not condition():
+                c.wait()
+
+    signal wakes the thread that has waited longest; broadcast wakes all
+    threads waiting now. Neither requires holding L. A thread that starts
+    waiting after a signal or broadcast is not woken by it.
+    It must not be copied or pickled.
+    """
+
+    __slots__ = ("L", "_unlock", "_lock", "__weakref__")
+
+    L: Any
+    _unlock: Callable[[], object]
+    _lock: Callable[[], object]
+
+    def __init__(self, L: Any) -> None:
+        if callable(getattr(L, "lock", None)) and callable(getattr(L, "unlock", None)):
+            self._lock, self._unlock = L.lock, L.unlock
+        elif callable(getattr(L, "acquire", None)) and callable(getattr(L, "release", None)):
+            self._lock, self._unlock = L.acquire, L.release
+        else:
+            raise TypeError(
+                f"Cond needs a Locker (lock/unlock) or acquire/release, not {type(L).__name__}"
+            )
+        self.L = L
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait unlocks L, waits for signal or broadcast, and locks L again.
+        It returns True when woken.
+
+        With a timeout in seconds it returns False after that long if not
+        woken; L is locked again either way. A bad timeout raises before L
+        is touched. If L is not held, the error of unlocking it propagates
+        and the Cond is unchanged.
+        """
+        deadline = NO_DEADLINE if timeout is None else deadline_ns(timeout)
+        return self._wait(self._unlock, self._lock, deadline)
+
+    def _debug_state(self) -> CondState:
+        """A snapshot of the notify list, for tests."""
+        c = ffi.cast("gosync_cond *", self._address)
+        return CondState(lib.gosync_cond_waiters(c), lib.gosync_cond_pending(c))
+
+    def __repr__(self) -> str:
+        s = self._debug_state()
+        return f"<gosync.Cond waiters={s.waiters}>"

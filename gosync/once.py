@@ -1,0 +1,138 @@
+"""Once: Go's sync.Once, and OnceFunc, OnceValue and OnceValues (Go 1.21)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, TypeVar
+
+from ._core import NoCopy, ffi, lib
+from .mutex import Mutex
+
+__all__ = ["Once", "once_func", "once_value", "once_values"]
+
+T = TypeVar("T")
+
+
+class Once(NoCopy):
+    """Once is an object that will perform exactly one action.
+
+    do(fn) calls fn if and only if do is being called for the first time for
+    this Once. Every call of do returns only after fn has returned (or
+    raised). If fn raises, do considers it returned: the exception reaches
+    the first caller only, and later calls do nothing.
+
+    Because no call to do returns until the one call to fn returns, if fn
+    causes do to be called on the same Once, it deadlocks, as in Go.
+
+    After fn has run, do is as cheap as reading an attribute: it does not
+    look at fn at all, so do(anything) is then a no-op. Until then, a
+    non-callable fn raises TypeError and leaves the Once untouched.
+    It must not be copied or pickled.
+    """
+
+    __slots__ = ("_done", "_flag", "_m", "__weakref__")
+
+    def __init__(self) -> None:
+        # The flag in C is the source of truth, stored with release order
+        # under _m; _done caches it for the fast path. An attribute store is
+        # atomic for the interpreter (with or without the GIL), and it is
+        # made only after the release store, so a thread that sees it True
+        # also sees everything fn did.
+        self._done = False
+        self._flag = ffi.new("gosync_once *")
+        self._m = Mutex()
+
+    def do(self, fn: Callable[[], object]) -> None:
+        """Do calls fn if and only if this is the first call of do; see the
+        class documentation."""
+        if self._done:
+            return
+        self._do_slow(fn)
+
+    def _do_slow(self, fn: Callable[[], object]) -> None:
+        if not callable(fn):
+            raise TypeError(f"Once.do() needs a callable, not {type(fn).__name__}")
+        with self._m:
+            if lib.gosync_once_done(self._flag):
+                self._done = True
+                return
+            try:
+                fn()
+            finally:
+                lib.gosync_once_set_done(self._flag)
+                self._done = True
+
+
+def _check(fn: object, name: str) -> None:
+    if not callable(fn):
+        raise TypeError(f"{name}() needs a callable, not {type(fn).__name__}")
+
+
+def once_values(fn: Callable[[], Any]) -> Callable[[], tuple[Any, ...]]:
+    """once_values returns a function that calls fn only once and returns
+    the values it returned, as a tuple. The returned function may be called
+    concurrently.
+
+    If fn raises, the returned function raises the same exception object on
+    every call. fn is dropped after its call, so it can be freed.
+    """
+    _check(fn, "once_values")
+    return _once(fn, tuple)
+
+
+def once_value(fn: Callable[[], T]) -> Callable[[], T]:
+    """once_value returns a function that calls fn only once and returns the
+    value it returned. The returned function may be called concurrently.
+
+    If fn raises, the returned function raises the same exception object on
+    every call. fn is dropped after its call, so it can be freed.
+    """
+    _check(fn, "once_value")
+    return _once(fn, None)
+
+
+def once_func(fn: Callable[[], object]) -> Callable[[], None]:
+    """once_func returns a function that calls fn only once. The returned
+    function may be called concurrently.
+
+    If fn raises, the returned function raises the same exception object on
+    every call. fn is dropped after its call, so it can be freed.
+    """
+    _check(fn, "once_func")
+    call = _once(fn, None)
+
+    def func() -> None:
+        call()
+
+    return func
+
+
+def _once(fn: Callable[[], Any], convert: Callable[[Any], Any] | None) -> Callable[[], Any]:
+    """The shared body of once_func, once_value and once_values: Go's
+    OnceValue, with fn released after its call."""
+    once = Once()
+    box: list[Any] = [fn]  # [fn] before the call; [value] or [exception] after
+    ok: list[bool] = []
+
+    def run() -> None:
+        f = box.pop()
+        try:
+            value = f()
+            if convert is not None:
+                value = convert(value)
+        except BaseException as e:
+            box.append(e)
+            raise
+        finally:
+            del f
+        box.append(value)
+        ok.append(True)
+
+    def call() -> Any:
+        once.do(run)
+        if ok:
+            return box[0]
+        # The same exception object, with a fresh traceback: the first one
+        # holds fn's frame, and through it fn.
+        raise box[0].with_traceback(None)
+
+    return call

@@ -1,0 +1,109 @@
+"""RWMutex: Go's sync.RWMutex, a reader/writer mutual exclusion lock."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from ._core import NO_DEADLINE, NoCopy, RLockerBase, RWMutexBase, acquire, deadline_ns, ffi, lib
+
+__all__ = ["RWMutex", "RLocker", "RWMutexState"]
+
+
+class RWMutexState(NamedTuple):
+    """A snapshot of an RWMutex's state, for tests and debugging."""
+
+    readers: int
+    writer: bool
+    reader_wait: int
+    w_locked: bool
+
+
+class RLocker(RLockerBase, NoCopy):
+    """RLocker is the read lock of an RWMutex as a Locker: lock and unlock
+    are the RWMutex's rlock and runlock.
+
+    It also speaks threading.Lock's protocol (acquire, release, and the with
+    statement); with rlock, a thread holding it may still block on it when
+    a writer is waiting (no recursive read locking, as in Go).
+    """
+
+    __slots__ = ()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        """Acquire is rlock with threading.Lock.acquire's arguments."""
+        return acquire(self.__enter__, self._lock_until, self.try_lock, blocking, timeout)
+
+
+class RWMutex(RWMutexBase, NoCopy):
+    """An RWMutex is a reader/writer mutual exclusion lock, with Go's
+    semantics.
+
+    The lock can be held by any number of readers or by a single writer. If
+    a thread calls lock while readers hold the lock, new calls to rlock block
+    until the writer has acquired and released it: a pending writer blocks
+    new readers, so writers are not starved. The readers blocked by a writer
+    all get the lock when it unlocks, before the next writer.
+
+    A thread must not rlock an RWMutex it already holds for reading and
+    expect it to succeed: a waiting writer blocks it (this deadlocks in Go
+    too). Locks are not tied to threads. `with rw:` holds the write lock;
+    `with rw.rlocker():` the read lock. It must not be copied or pickled.
+
+    unlock, try_lock, runlock and try_rlock are implemented in C; see their
+    docstrings.
+    """
+
+    __slots__ = ("__weakref__",)
+
+    def lock(self, timeout: float | None = None) -> bool:
+        """Lock locks the RWMutex for writing, waiting until no reader or
+        writer holds it.
+
+        With a timeout in seconds it gives up after that long and returns
+        False, leaving the RWMutex as if this call had never been made (the
+        readers it blocked meanwhile get their lock). A bad timeout raises
+        before anything changes.
+        """
+        if timeout is None:
+            return self.__enter__()
+        return self._lock_until(deadline_ns(timeout))
+
+    def rlock(self, timeout: float | None = None) -> bool:
+        """RLock locks the RWMutex for reading. It waits while a writer holds
+        the lock or waits for it.
+
+        With a timeout in seconds it gives up after that long and returns
+        False, with nothing changed. A bad timeout raises before anything
+        changes.
+        """
+        return self._rlock_until(NO_DEADLINE if timeout is None else deadline_ns(timeout))
+
+    def rlocker(self) -> RLocker:
+        """RLocker returns a Locker whose lock and unlock are rlock and
+        runlock; it also works in a with statement."""
+        return RLocker(self)
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        """Acquire is lock (for writing) with threading.Lock.acquire's
+        arguments."""
+        return acquire(self.__enter__, self._lock_until, self.try_lock, blocking, timeout)
+
+    def release(self) -> None:
+        """Release is unlock, under threading.Lock's name."""
+        self.unlock()
+
+    def _debug_state(self) -> RWMutexState:
+        """A snapshot of the state word and the writers' mutex, for tests."""
+        rw = ffi.cast("gosync_rwmutex *", self._address)
+        w = lib.gosync_mutex_state(ffi.addressof(rw, "w"))
+        return RWMutexState(
+            readers=lib.gosync_rwmutex_readers(rw),
+            writer=bool(lib.gosync_rwmutex_writer(rw)),
+            reader_wait=lib.gosync_rwmutex_reader_wait(rw),
+            w_locked=bool(w & lib.GOSYNC_MUTEX_LOCKED),
+        )
+
+    def __repr__(self) -> str:
+        s = self._debug_state()
+        return f"<gosync.RWMutex readers={s.readers} writer={s.writer}>"
+

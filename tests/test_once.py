@@ -1,0 +1,147 @@
+"""Once, once_func, once_value and once_values: Go's once_test.go and
+oncefunc_test.go checks."""
+
+from __future__ import annotations
+
+import copy
+import gc
+import pickle
+import threading
+import weakref
+
+import pytest
+from conftest import run_threads
+
+import gosync
+
+
+def test_do_runs_fn_exactly_once_across_threads(fast_switching: None) -> None:
+    once = gosync.Once()
+    calls = [0]
+    seen_done: list[int] = []
+
+    def fn() -> None:
+        v = calls[0]
+        for _ in range(100):
+            pass
+        calls[0] = v + 1
+
+    def work(i: int) -> None:
+        once.do(fn)
+        seen_done.append(calls[0])  # do returns only after fn has returned
+
+    run_threads(10, work)
+    assert calls[0] == 1
+    assert seen_done == [1] * 10
+
+
+def test_raising_fn_counts_as_done_and_reaches_the_first_caller_only() -> None:
+    once = gosync.Once()
+    calls = [0]
+
+    def fn() -> None:
+        calls[0] += 1
+        raise ValueError("first")
+
+    with pytest.raises(ValueError, match="first"):
+        once.do(fn)
+    once.do(fn)  # done: no call, no exception
+    assert calls[0] == 1
+
+
+def test_non_callable_raises_before_anything_changes() -> None:
+    once = gosync.Once()
+    with pytest.raises(TypeError):
+        once.do(42)  # type: ignore[arg-type]
+    ran: list[int] = []
+    once.do(lambda: ran.append(1))
+    assert ran == [1]
+
+
+def test_once_value_and_values() -> None:
+    calls = [0]
+
+    def compute() -> int:
+        calls[0] += 1
+        return 42
+
+    f = gosync.once_value(compute)
+    assert [f() for _ in range(3)] == [42, 42, 42]
+    g = gosync.once_values(lambda: (1, "a"))
+    assert g() == (1, "a") and g() == (1, "a")
+    h = gosync.once_func(lambda: calls.__setitem__(0, calls[0] + 10))
+    assert h() is None and h() is None
+    assert calls[0] == 11
+
+
+@pytest.mark.parametrize("make", [gosync.once_func, gosync.once_value, gosync.once_values])
+def test_raising_fn_reraises_the_same_object_every_time(make) -> None:  # type: ignore[no-untyped-def]
+    calls = [0]
+
+    def fn() -> None:
+        calls[0] += 1
+        raise KeyError("x")
+
+    f = make(fn)
+    raised = []
+    for _ in range(3):
+        with pytest.raises(KeyError) as info:
+            f()
+        raised.append(info.value)
+    assert raised[0] is raised[1] is raised[2]
+    assert calls[0] == 1
+
+
+@pytest.mark.parametrize("make", [gosync.once_func, gosync.once_value, gosync.once_values])
+@pytest.mark.parametrize("raises", [False, True])
+def test_fn_is_released_after_its_call(make, raises: bool) -> None:  # type: ignore[no-untyped-def]
+    class Fn:
+        def __call__(self) -> tuple[int]:
+            if raises:
+                raise RuntimeError("x")
+            return (1,)
+
+    fn = Fn()
+    ref = weakref.ref(fn)
+    f = make(fn)
+    del fn
+    assert ref() is not None  # the returned function holds it until called
+    for _ in range(2):
+        try:
+            f()
+        except RuntimeError:
+            pass
+    gc.collect()
+    assert ref() is None
+
+
+def test_concurrent_callers_of_once_value_see_one_call(fast_switching: None) -> None:
+    calls = [0]
+    gate = threading.Event()
+
+    def slow() -> object:
+        calls[0] += 1
+        gate.wait(10)
+        return object()
+
+    f = gosync.once_value(slow)
+    out: list[object] = []
+    threads = [threading.Thread(target=lambda: out.append(f())) for _ in range(8)]
+    for t in threads:
+        t.start()
+    gate.set()
+    for t in threads:
+        t.join(10)
+    assert calls[0] == 1 and len(out) == 8 and all(o is out[0] for o in out)
+
+
+@pytest.mark.parametrize("make", [gosync.once_func, gosync.once_value, gosync.once_values])
+def test_once_helpers_refuse_non_callables(make) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(TypeError):
+        make(None)
+
+
+@pytest.mark.parametrize("attempt", [copy.copy, copy.deepcopy, pickle.dumps])
+def test_not_copyable(attempt) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(TypeError):
+        attempt(gosync.Once())
