@@ -1,17 +1,23 @@
-"""Benchmark scenarios: gosync.Mutex against threading.Lock.
+"""Benchmark scenarios: gosync against what a user would pick instead.
 
 Each scenario is defined once, here, and run by both test_mutex_bench.py
-(pytest-benchmark) and ratios.py (the threshold checks). A contender is a
-function that takes an iteration count n and returns the seconds those
-iterations took (time.perf_counter). Setup (making the lock, binding
-methods, starting threads) happens before the clock starts.
+(pytest-benchmark) and ratios.py (the threshold checks). It has two
+contenders: "gosync", and its baseline (threading.Lock unless the scenario
+names another: the atomics or cereggii package, a lock-guarded int or dict,
+allocating a new object). A contender is a function that takes an iteration
+count n and returns the seconds those iterations took (time.perf_counter).
+Setup (making the lock, binding methods, starting threads) happens before
+the clock starts.
 
 Every timed loop is `for _ in repeat(None, n)`, written once per loop shape
-and shared by both contenders, so loop overhead is the same on both sides.
+and shared by both contenders where the operations allow it, so loop
+overhead is the same on both sides.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import threading
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
@@ -21,6 +27,7 @@ from time import perf_counter
 from typing import Any
 
 import gosync
+import gosync.atomic
 
 __all__ = ["SCENARIOS", "THREADS", "Runner", "Scenario"]
 
@@ -93,11 +100,14 @@ def _contended(lock: Lock, n: int) -> float:
 class Scenario:
     """One scenario: contenders measured the same way, and its target.
 
-    `threads` is how many threads share the lock; each does n iterations,
+    `contenders` maps "gosync" and the `baseline` name to their runners.
+    `threads` is how many threads share the object; each does n iterations,
     so a sample is n * threads operations. The ratio is gosync time /
-    threading time, lower is better; for a `throughput` scenario it is
-    gosync throughput / threading throughput, higher is better. A target of
-    None means report only.
+    baseline time, lower is better; for a `throughput` scenario it is gosync
+    throughput / baseline throughput, and for a `speedup` scenario baseline
+    time / gosync time ("N times faster"), both higher is better. A target
+    of None means report only. `requires` names a module the baseline needs;
+    without it the scenario is skipped.
     """
 
     name: str
@@ -106,23 +116,34 @@ class Scenario:
     threads: int = 1
     target: float | None = None
     throughput: bool = False
+    baseline: str = "threading"
+    speedup: bool = False
+    requires: str | None = None
 
-    def ratio(self, gosync_ns: float, threading_ns: float) -> float:
+    @property
+    def higher_is_better(self) -> bool:
+        return self.throughput or self.speedup
+
+    def available(self) -> bool:
+        """Whether the baseline's module is installed."""
+        return self.requires is None or importlib.util.find_spec(self.requires) is not None
+
+    def ratio(self, gosync_ns: float, baseline_ns: float) -> float:
         """The scenario's ratio from the two contenders' ns per op."""
-        if self.throughput:
-            return threading_ns / gosync_ns
-        return gosync_ns / threading_ns
+        if self.higher_is_better:
+            return baseline_ns / gosync_ns
+        return gosync_ns / baseline_ns
 
     def passes(self, ratio: float) -> bool | None:
         """Whether the ratio meets the target; None if there is no target."""
         if self.target is None:
             return None
-        return ratio >= self.target if self.throughput else ratio <= self.target
+        return ratio >= self.target if self.higher_is_better else ratio <= self.target
 
     def target_text(self) -> str:
         if self.target is None:
             return "-"
-        return f"{'>=' if self.throughput else '<='} {self.target:g}"
+        return f"{'>=' if self.higher_is_better else '<='} {self.target:g}"
 
 
 def _mutex_pair(n: int) -> float:
@@ -143,6 +164,112 @@ def _mutex_try(n: int) -> float:
 def _lock_try(n: int) -> float:
     lk = threading.Lock()
     return _pair_loop_nonblocking(lk.acquire, lk.release, n)
+
+
+# ---- gosync.atomic ----------------------------------------------------------------
+
+
+def _call_loop(op: Callable[[], object], n: int) -> float:
+    t0 = perf_counter()
+    for _ in repeat(None, n):
+        op()
+    return perf_counter() - t0
+
+
+def _call_loop_1(op: Callable[[int], object], n: int) -> float:
+    t0 = perf_counter()
+    for _ in repeat(None, n):
+        op(1)
+    return perf_counter() - t0
+
+
+def _int64_add(n: int) -> float:
+    return _call_loop_1(gosync.atomic.Int64().add, n)
+
+
+def _atomics_fetch_add(n: int) -> float:
+    import atomics
+
+    return _call_loop_1(atomics.atomic(width=8, atype=atomics.INT).fetch_add, n)
+
+
+def _cereggii_increment(n: int) -> float:
+    import cereggii
+
+    return _call_loop(cereggii.AtomicInt64(0).increment_and_get, n)
+
+
+def _locked_increment(n: int) -> float:
+    lock = threading.Lock()
+    x = 0
+    t0 = perf_counter()
+    for _ in repeat(None, n):
+        with lock:
+            x += 1
+    return perf_counter() - t0
+
+
+# ---- gosync.Map -----------------------------------------------------------------------
+
+MAP_KEYS = 1024
+
+
+# Built once and shared by every sample: pytest-benchmark times the whole
+# runner call, so per-call setup of 1024 keys would swamp the loads.
+@functools.lru_cache(maxsize=None)
+def _loaded_map() -> gosync.Map[int, int]:
+    m: gosync.Map[int, int] = gosync.Map()
+    for k in range(MAP_KEYS):
+        m.store(k, k)
+    for k in range(MAP_KEYS):
+        m.load(k)  # the misses publish dirty: every key is now a stable one
+    return m
+
+
+@functools.lru_cache(maxsize=None)
+def _locked_dict() -> tuple[dict[int, int], threading.Lock]:
+    return {k: k for k in range(MAP_KEYS)}, threading.Lock()
+
+
+def _map_load(n: int) -> float:
+    load = _loaded_map().load
+    key = MAP_KEYS // 2
+    t0 = perf_counter()
+    for _ in repeat(None, n):
+        load(key)
+    return perf_counter() - t0
+
+
+def _dict_lock_get(n: int) -> float:
+    d, lock = _locked_dict()
+    get = d.get
+    key = MAP_KEYS // 2
+    t0 = perf_counter()
+    for _ in repeat(None, n):
+        with lock:
+            get(key)
+    return perf_counter() - t0
+
+
+# ---- gosync.Pool ------------------------------------------------------------------------
+
+BUFFER_SIZE = 64 * 1024
+
+
+def _pool_get_put(n: int) -> float:
+    p: gosync.Pool[bytearray] = gosync.Pool(new=lambda: bytearray(BUFFER_SIZE))
+    get, put = p.get, p.put
+    t0 = perf_counter()
+    for _ in repeat(None, n):
+        put(get())
+    return perf_counter() - t0
+
+
+def _allocate(n: int) -> float:
+    t0 = perf_counter()
+    for _ in repeat(None, n):
+        bytearray(BUFFER_SIZE)
+    return perf_counter() - t0
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -176,5 +303,46 @@ SCENARIOS: tuple[Scenario, ...] = (
         threads=THREADS,
         target=0.8,
         throughput=True,
+    ),
+    Scenario(
+        "int64_add_vs_atomics",
+        {"gosync": _int64_add, "atomics": _atomics_fetch_add},
+        n=20_000,  # atomics' fetch_add takes microseconds
+        target=20,
+        speedup=True,
+        baseline="atomics",
+        requires="atomics",
+    ),
+    Scenario(
+        "int64_add_vs_locked_int",
+        {"gosync": _int64_add, "lock+int": _locked_increment},
+        n=200_000,
+        target=1,
+        speedup=True,
+        baseline="lock+int",
+    ),
+    Scenario(
+        "int64_add_vs_cereggii",
+        {"gosync": _int64_add, "cereggii": _cereggii_increment},
+        n=200_000,
+        target=2.5,
+        baseline="cereggii",
+        requires="cereggii",
+    ),
+    Scenario(
+        "map_load_vs_dict_lock",
+        {"gosync": _map_load, "dict+lock": _dict_lock_get},
+        n=200_000,
+        target=1.5,
+        speedup=True,
+        baseline="dict+lock",
+    ),
+    Scenario(
+        "pool_64k_vs_allocate",
+        {"gosync": _pool_get_put, "bytearray": _allocate},
+        n=20_000,
+        target=2,
+        speedup=True,
+        baseline="bytearray",
     ),
 )

@@ -24,6 +24,8 @@ CONTENDED_ROUNDS = 7
     [pytest.param(s, c, id=f"{s.name}-{c}") for s in SCENARIOS for c in s.contenders],
 )
 def test_bench(benchmark: BenchmarkFixture, scenario: Scenario, contender: str) -> None:
+    if not scenario.available():
+        pytest.skip(f"{scenario.requires} is not installed")
     run = scenario.contenders[contender]
     benchmark.group = scenario.name
     if scenario.threads > 1:
