@@ -112,8 +112,8 @@ def test_uncontended_fast_paths_keep_the_gil(op: str, fast_switching: None) -> N
 
 
 def test_the_gil_probe_sees_a_release(fast_switching: None) -> None:
-    # The control for the test above: the same probe around time.sleep(0),
-    # which does release the GIL, must see the spinner move.
+    # The control for the test above: the same probe around a 1 ms sleep,
+    # which releases the GIL for long enough that the spinner must run.
     stop = threading.Event()
     ticks = [0]
 
@@ -122,7 +122,7 @@ def test_the_gil_probe_sees_a_release(fast_switching: None) -> None:
             ticks[0] += 1
 
     read_ticks = partial(itemgetter(0), ticks)
-    calls = [read_ticks] + [partial(time.sleep, 0)] * 200 + [read_ticks]
+    calls = [read_ticks] + [partial(time.sleep, 0.001)] * 20 + [read_ticks]
     t = threading.Thread(target=spinner, daemon=True)
     t.start()
     try:

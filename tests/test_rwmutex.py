@@ -36,30 +36,31 @@ def test_hammer_rwmutex(fast_switching: None) -> None:
     # Go's HammerRWMutex: readers add 1 and must see 1..9999 (no writer);
     # writers add 10000 and must see exactly 10000 (alone).
     rw = gosync.RWMutex()
-    activity = [0]
+    activity = gosync.atomic.Int64()  # readers share the lock: the count must be atomic
     bad: list[str] = []
     iters = 100 * STRESS
 
     def writer() -> None:
         for _ in range(iters):
             with rw:
-                activity[0] += 10000
-                if activity[0] != 10000:
-                    bad.append(f"writer saw {activity[0]}")
-                activity[0] -= 10000
+                n = activity.add(10000)
+                if n != 10000:
+                    bad.append(f"writer saw {n}")
+                time.sleep(0)
+                activity.add(-10000)
 
     def reader() -> None:
         for _ in range(iters * 5):
             with rw.rlocker():
-                activity[0] += 1
-                if not 1 <= activity[0] <= 9999:
-                    bad.append(f"reader saw {activity[0]}")
+                n = activity.add(1)
+                if not 1 <= n <= 9999:
+                    bad.append(f"reader saw {n}")
                 time.sleep(0)
-                activity[0] -= 1
+                activity.add(-1)
 
     run_threads(12, lambda i: writer() if i < 2 else reader())
     assert not bad, bad[:5]
-    assert activity[0] == 0
+    assert activity.load() == 0
     assert rw._debug_state() == QUIET
 
 
