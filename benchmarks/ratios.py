@@ -26,7 +26,7 @@ DEFAULT_ROUNDS = 21
 QUICK_ROUNDS = 11
 QUICK_SCALE = 2  # --quick samples are this many times smaller
 A = "gosync"
-ROW = "{:<24} {:>13} {:>10} {:>13} {:>7} {:>8}  {}"
+ROW = "{:<32} {:>13} {:>16} {:>13} {:>7} {:>8}  {}"
 
 
 def machine() -> str:

@@ -1,6 +1,6 @@
 """Benchmark scenarios: gosync against what a user would pick instead.
 
-Each scenario is defined once, here, and run by both test_mutex_bench.py
+Each scenario is defined once, here, and run by both test_bench.py
 (pytest-benchmark) and ratios.py (the threshold checks). It has two
 contenders: "gosync", and its baseline (threading.Lock unless the scenario
 names another: the atomics or cereggii package, a lock-guarded int or dict,
@@ -272,6 +272,106 @@ def _allocate(n: int) -> float:
     return perf_counter() - t0
 
 
+# ---- RWMutex, WaitGroup, Once ------------------------------------------------------
+
+
+def _rlocker_with(n: int) -> float:
+    rw = gosync.RWMutex()
+    t0 = perf_counter()
+    for _ in repeat(None, n):
+        with rw.rlocker():
+            pass
+    return perf_counter() - t0
+
+
+# Each library's idiomatic read lock, made at the point of use as its README
+# shows, just as Go code writes rw.RLocker() where it needs one.
+def _rwlock_fair_with(n: int) -> float:
+    from readerwriterlock import rwlock
+
+    lock = rwlock.RWLockFair()
+    t0 = perf_counter()
+    for _ in repeat(None, n):
+        with lock.gen_rlock():
+            pass
+    return perf_counter() - t0
+
+
+def _fasteners_with(n: int) -> float:
+    import fasteners
+
+    lock = fasteners.ReaderWriterLock()
+    t0 = perf_counter()
+    for _ in repeat(None, n):
+        with lock.read_lock():
+            pass
+    return perf_counter() - t0
+
+
+def _read_heavy(rlock: Callable[[], Lock], wlock: Callable[[], Lock], n: int) -> float:
+    """THREADS threads each do n operations on a shared dict: 9 of 10 read
+    it under the read lock, 1 of 10 writes it under the write lock."""
+    table = {i: i for i in range(64)}
+    start = threading.Barrier(THREADS + 1)
+
+    def worker() -> None:
+        start.wait()
+        for i in range(n):
+            if i % 10 == 0:
+                with wlock():
+                    table[i % 64] = i
+            else:
+                with rlock():
+                    table.get(i % 64)
+
+    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    start.wait()
+    t0 = perf_counter()
+    for t in threads:
+        t.join()
+    return perf_counter() - t0
+
+
+def _read_heavy_gosync(n: int) -> float:
+    rw = gosync.RWMutex()
+    return _read_heavy(rw.rlocker, lambda: rw, n)
+
+
+def _read_heavy_rwlock(n: int) -> float:
+    from readerwriterlock import rwlock
+
+    lock = rwlock.RWLockFair()
+    return _read_heavy(lock.gen_rlock, lock.gen_wlock, n)
+
+
+def _waitgroup_add_done(n: int) -> float:
+    wg = gosync.WaitGroup()
+    add, done = wg.add, wg.done
+    t0 = perf_counter()
+    for _ in repeat(None, n):
+        add(1)
+        done()
+    return perf_counter() - t0
+
+
+def _once_done(n: int) -> float:
+    once = gosync.Once()
+    once.do(int)
+    do = once.do
+    return _call_loop_1(do, n)
+
+
+class _Empty:
+    def method(self, arg: object) -> None:
+        pass
+
+
+def _empty_method(n: int) -> float:
+    return _call_loop_1(_Empty().method, n)
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "uncontended_with",
@@ -344,5 +444,52 @@ SCENARIOS: tuple[Scenario, ...] = (
         target=2,
         speedup=True,
         baseline="bytearray",
+    ),
+    Scenario(
+        "rlocker_with_vs_threading_with",
+        {"gosync": _rlocker_with, "threading": lambda n: _with_loop(threading.Lock(), n)},
+        n=200_000,
+        target=1.5,
+    ),
+    Scenario(
+        "rlocker_with_vs_rwlock_fair",
+        {"gosync": _rlocker_with, "readerwriterlock": _rwlock_fair_with},
+        n=50_000,
+        target=8,
+        speedup=True,
+        baseline="readerwriterlock",
+        requires="readerwriterlock",
+    ),
+    Scenario(
+        "rlocker_with_vs_fasteners",
+        {"gosync": _rlocker_with, "fasteners": _fasteners_with},
+        n=50_000,
+        target=5,
+        speedup=True,
+        baseline="fasteners",
+        requires="fasteners",
+    ),
+    Scenario(
+        "read_heavy_mix_vs_rwlock_fair",
+        {"gosync": _read_heavy_gosync, "readerwriterlock": _read_heavy_rwlock},
+        n=10_000,
+        threads=THREADS,
+        target=3,
+        throughput=True,
+        baseline="readerwriterlock",
+        requires="readerwriterlock",
+    ),
+    Scenario(
+        "waitgroup_add_done_vs_lock_pair",
+        {"gosync": _waitgroup_add_done, "threading": _lock_pair},
+        n=200_000,
+        target=1.5,
+    ),
+    Scenario(
+        "once_done_vs_empty_method",
+        {"gosync": _once_done, "method": _empty_method},
+        n=200_000,
+        target=1.2,
+        baseline="method",
     ),
 )
