@@ -210,7 +210,8 @@ def test_timeouts_race_unlocks() -> None:
             timeout = ((k + i) % 4) * 0.0002
             if i % 3 == 0:
                 if rw.lock(timeout):
-                    time.sleep(0)
+                    # Held past the others' timeouts, so that some must give up.
+                    time.sleep(0.001 if k % 2 else 0)
                     rw.unlock()
                     key = "w"
                 else:
