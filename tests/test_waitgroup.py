@@ -160,7 +160,7 @@ def test_reuse_before_previous_wait_returned_is_reported_to_that_waiter() -> Non
     # Go's TestWaitGroupMisuse3 in spirit: release a waiter and reuse the
     # group at once. The waiter needs tens of microseconds to wake, so the
     # new add(1) almost always lands first; it then sees Go's misuse.
-    for _attempt in range(50):
+    for _attempt in range(200):
         wg = gosync.WaitGroup()
         wg.add(1)
         errors: list[BaseException] = []
@@ -175,6 +175,7 @@ def test_reuse_before_previous_wait_returned_is_reported_to_that_waiter() -> Non
         t.start()
         while wg._debug_state().waiters == 0:
             time.sleep(0.0005)
+        time.sleep(0.005)  # registered; now surely asleep in the kernel
         wg.done()
         wg.add(1)
         t.join(10)
