@@ -275,13 +275,17 @@ def _allocate(n: int) -> float:
 # ---- RWMutex, WaitGroup, Once ------------------------------------------------------
 
 
-def _rlocker_with(n: int) -> float:
-    rw = gosync.RWMutex()
+def _with_each(make: Callable[[], Lock], n: int) -> float:
+    """`with make(): pass`, n times: a lock object made at each use."""
     t0 = perf_counter()
     for _ in repeat(None, n):
-        with rw.rlocker():
+        with make():
             pass
     return perf_counter() - t0
+
+
+def _rlocker_with(n: int) -> float:
+    return _with_each(gosync.RWMutex().rlocker, n)
 
 
 # Each library's idiomatic read lock, made at the point of use as its README
@@ -289,23 +293,13 @@ def _rlocker_with(n: int) -> float:
 def _rwlock_fair_with(n: int) -> float:
     from readerwriterlock import rwlock
 
-    lock = rwlock.RWLockFair()
-    t0 = perf_counter()
-    for _ in repeat(None, n):
-        with lock.gen_rlock():
-            pass
-    return perf_counter() - t0
+    return _with_each(rwlock.RWLockFair().gen_rlock, n)
 
 
 def _fasteners_with(n: int) -> float:
     import fasteners
 
-    lock = fasteners.ReaderWriterLock()
-    t0 = perf_counter()
-    for _ in repeat(None, n):
-        with lock.read_lock():
-            pass
-    return perf_counter() - t0
+    return _with_each(fasteners.ReaderWriterLock().read_lock, n)
 
 
 def _read_heavy(rlock: Callable[[], Lock], wlock: Callable[[], Lock], n: int) -> float:
