@@ -48,8 +48,13 @@ FAST_PAIRS: dict[str, Callable[[], tuple[Callable[[], object], Callable[[], obje
 }
 
 
-@pytest.mark.parametrize("name", sorted(FAST_PAIRS))
-def test_other_fast_paths_keep_the_gil(name: str, fast_switching: None) -> None:
+def switches_during(calls: list[Callable[[], object]]) -> int:
+    """Runs calls one after another from C (one map(), so the interpreter
+    has no point in between where it could switch threads) while a spinning
+    thread asks for the GIL every microsecond (the fast_switching fixture).
+    Any release of the GIL inside a call hands it over, since CPython forces
+    the switch once asked, and the spinner's counter moves. Returns how far
+    it moved."""
     stop = threading.Event()
     ticks = [0]
 
@@ -58,81 +63,43 @@ def test_other_fast_paths_keep_the_gil(name: str, fast_switching: None) -> None:
             ticks[0] += 1
 
     read_ticks = partial(itemgetter(0), ticks)
-    pairs = [FAST_PAIRS[name]() for _ in range(5000)]
-    calls = [read_ticks] + [op for op, _ in pairs] + [undo for _, undo in pairs] + [read_ticks]
     t = threading.Thread(target=spinner, daemon=True)
     t.start()
     try:
         while ticks[0] == 0:
             time.sleep(0.001)
-        results = list(map(methodcaller("__call__"), calls))
+        results = list(map(methodcaller("__call__"), [read_ticks, *calls, read_ticks]))
     finally:
         stop.set()
         t.join(5)
-    assert results[-1] == results[0], f"the GIL changed hands ({results[-1] - results[0]} ticks)"
+    return results[-1] - results[0]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("name", sorted(FAST_PAIRS))
+def test_other_fast_paths_keep_the_gil(name: str, fast_switching: None) -> None:
+    pairs = [FAST_PAIRS[name]() for _ in range(5000)]
+    moved = switches_during([op for op, _ in pairs] + [undo for _, undo in pairs])
+    assert moved == 0, f"the GIL changed hands ({moved} ticks)"
 
 
 # Mutex.lock() itself is a Python method, a switch point like any Python
 # function; its C part is __enter__.
 @pytest.mark.parametrize("op", ["__enter__", "try_lock", "locked"])
 def test_uncontended_fast_paths_keep_the_gil(op: str, fast_switching: None) -> None:
-    # One map() runs, entirely in C: read the spinner's counter, call the
-    # operation on 20000 uncontended mutexes, unlock them, read the counter
-    # again. There is no point in between where the interpreter itself could
-    # switch threads, and the spinner asks for the GIL every microsecond, so
-    # any release of the GIL inside a call would hand it over (CPython forces
-    # the switch once asked) and the counter would move. It must not.
+    # The operation on 20000 uncontended mutexes, then their unlocks.
     mutexes = [gosync.Mutex() for _ in range(20000)]
-    stop = threading.Event()
-    ticks = [0]
-
-    def spinner() -> None:
-        while not stop.is_set():
-            ticks[0] += 1
-
-    read_ticks = partial(itemgetter(0), ticks)
-    calls = [read_ticks]
-    calls += [getattr(m, op) for m in mutexes]
+    calls: list[Callable[[], object]] = [getattr(m, op) for m in mutexes]
     if op != "locked":
         calls += [m.unlock for m in mutexes]
-    calls.append(read_ticks)
-
-    t = threading.Thread(target=spinner, daemon=True)
-    t.start()
-    try:
-        while ticks[0] == 0:
-            time.sleep(0.001)
-        results = list(map(methodcaller("__call__"), calls))
-    finally:
-        stop.set()
-        t.join(5)
-    before, after = results[0], results[-1]
-    assert after == before, f"the GIL changed hands during the calls ({after - before} ticks)"
+    moved = switches_during(calls)
+    assert moved == 0, f"the GIL changed hands during the calls ({moved} ticks)"
     assert not any(m.locked() for m in mutexes)
 
 
 def test_the_gil_probe_sees_a_release(fast_switching: None) -> None:
-    # The control for the test above: the same probe around a 1 ms sleep,
-    # which releases the GIL for long enough that the spinner must run.
-    stop = threading.Event()
-    ticks = [0]
-
-    def spinner() -> None:
-        while not stop.is_set():
-            ticks[0] += 1
-
-    read_ticks = partial(itemgetter(0), ticks)
-    calls = [read_ticks] + [partial(time.sleep, 0.001)] * 20 + [read_ticks]
-    t = threading.Thread(target=spinner, daemon=True)
-    t.start()
-    try:
-        while ticks[0] == 0:
-            time.sleep(0.001)
-        results = list(map(methodcaller("__call__"), calls))
-    finally:
-        stop.set()
-        t.join(5)
-    assert results[-1] > results[0]
+    # The control for the probe: 1 ms sleeps release the GIL for long enough
+    # that the spinner must run.
+    assert switches_during([partial(time.sleep, 0.001)] * 20) > 0
 
 
 def test_blocked_lock_lets_other_threads_run_python() -> None:
