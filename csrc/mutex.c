@@ -140,16 +140,24 @@ int gosync_mutex_lock_slow(gosync_mutex *m, int64_t deadline_ns)
         old = gosync_load(&m->state, GOSYNC_RELAXED);
         if (old & STARVING) {
             /* Woken in starvation mode: ownership was handed off to us, but
-             * LOCKED is not set and we are still counted as a waiter. */
-            int32_t delta = LOCKED - WAITER_ONE;
-            /* Exit starvation mode if we waited briefly or are the last
+             * LOCKED is not set and we are still counted as a waiter.
+             * Exit starvation mode if we waited briefly or are the last
              * waiter. It is critical to do it here and to consider the wait
              * time: starvation mode is so inefficient that two threads can
-             * go lock-step forever once they switch to it. */
-            if (!starving || (old >> WAITER_SHIFT) == 1)
-                delta -= STARVING;
-            gosync_add(&m->state, delta, GOSYNC_ACQUIRE);
-            return GOSYNC_OK;
+             * go lock-step forever once they switch to it.
+             * Go adds the delta blindly; gosync uses a CAS, because a waiter
+             * that gives up may leave between the load and the add, and the
+             * last-waiter test must see the count it changes (found by the
+             * SPIN model: otherwise STARVING stays set on an idle mutex).
+             * STARVING cannot vanish meanwhile: give_up clears it only as
+             * the last waiter, and we are still counted. */
+            for (;;) {
+                int32_t delta = LOCKED - WAITER_ONE;
+                if (!starving || (old >> WAITER_SHIFT) == 1)
+                    delta -= STARVING;
+                if (gosync_cas(&m->state, &old, old + delta, GOSYNC_ACQUIRE, GOSYNC_RELAXED))
+                    return GOSYNC_OK;
+            }
         }
         awoke = true;
         iter = 0;

@@ -54,6 +54,7 @@
  *   Lock, spin      WOKEN set by a spinner while LOCKED and waiters > 0
  *   Lock, takeover  woken in starvation mode: + LOCKED - one waiter, and
  *                   - STARVING if it waited < 1 ms or is the last waiter
+ *                   (one CAS, so the last-waiter test sees the count)
  *   Lock, give up   deadline or signal: waiters-1, and - STARVING when it was
  *                   the last waiter (see "Giving up" in mutex.c)
  *   Unlock          - LOCKED; in normal mode with waiters and neither WOKEN
