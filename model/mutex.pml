@@ -1,0 +1,728 @@
+/* mutex.pml: a SPIN model of gosync's Mutex protocol: csrc/mutex.c on the
+ * semaphore of csrc/sema.c and the futex of csrc/park.c.
+ *
+ * Run it with `bash model/run.sh`; model/README.md explains the results.
+ *
+ * SHAPE OF THE MODEL
+ * ------------------
+ * Three threads T0, T1, T2 (NT is 3; the LTL formula and NWAITING name
+ * them). Thread i does ROUNDSi rounds (default 2, 1, 1: four lock calls, the
+ * fewest that let a newcomer arrive while starvation mode hands the mutex
+ * over). A round is Lock or TryLock (a nondeterministic choice;
+ * -DNOTRYLOCK: Lock only) and, when that succeeded, a critical section and
+ * Unlock.
+ *
+ * Each thread is written as a state machine over `pc`. One pc is one place
+ * in the C code just before a shared-memory access, and one transition
+ * (one `atomic`) does exactly that one access (a load, one CAS, one
+ * fetch_add, one futex syscall) together with the thread-local computation
+ * that follows it, up to the next shared access. Thread-local work is
+ * invisible to the other threads, so this loses no interleaving of the C
+ * code, and keeps the state space small. A CAS compares the whole word; on
+ * failure it copies the current value into the thread's `old`, exactly like
+ * gosync_cas (a strong compare_exchange).
+ *
+ *   mstate   gosync_mutex.state, bit for bit: LOCKED 1, WOKEN 2, STARVING 4,
+ *            waiters << 3.
+ *   sstate   gosync_sema.state, one word as in the C, with 4-bit fields
+ *            instead of 24/8/16/16 bits: free (bits 0-3), handed (4-7),
+ *            fifo (8-11), lifo (12-15). TOKENS(x) is the futex word (the
+ *            C's low 32 bits: free and handed).
+ *   fq[]     the futex queue of the token word: thread id + 1 in arrival
+ *            order, each sleeper's class in fcls[] (1 FIFO, 2 LIFO).
+ *            futex_wait compares TOKENS(sstate) with the expected value and
+ *            enqueues in one atomic step (SA_PARK), then the thread blocks
+ *            (SA_SLEEP). futex_wake(mask) dequeues the first sleeper in queue
+ *            order whose class is in mask, marks it woken, and returns 1, or
+ *            returns 0 (FUTEX_WAKE_BITSET with n = 1). A sleeper that times
+ *            out or is interrupted dequeues itself; a sleeper that a wake has
+ *            already dequeued returns WOKEN even if its deadline passed or a
+ *            signal came (the kernel's futex_unqueue() rule): no wake is lost
+ *            in the futex itself.
+ *
+ * ABSTRACTIONS
+ *   - Spinning (mutex.c:102-112): can_spin(iter) is a nondeterministic
+ *     choice, allowed while (old & (LOCKED|STARVING)) == LOCKED and
+ *     iter < SPIN (default 2; the C allows 4 rounds, and none on one CPU).
+ *     A spin round is what the C does besides pausing: the CAS that sets
+ *     WOKEN (LS_SPINCAS), then a reload of the state word (LS_SPINLOAD).
+ *     Rounds in which the C would not try that CAS only pause and reload;
+ *     they are left out, because the one thing they change, a fresher `old`
+ *     in the thread, is what the failed CAS at LS_CAS gives it too.
+ *   - Time: "waited > 1 ms" (mutex.c:139) is a nondeterministic choice after
+ *     each semaphore wait. A sleeper in a park with a deadline may time out
+ *     (at most DLS times in the whole run); the passed deadline is then
+ *     sticky, so that every later park of that thread with a deadline
+ *     returns TIMEDOUT at once, as park.c:60 does. A sleeper in any park may
+ *     be interrupted by a signal (at most SIGS times in the run). Signals are
+ *     delivered to sleepers only: a signal that arrives while the thread
+ *     runs does not interrupt its next futex_wait either.
+ *   - The Clock process may at any time switch timeouts and signals off for
+ *     good (both budgets to 0). Under weak fairness it eventually does, so a
+ *     sleeper is never forced to time out: a waiter that nobody wakes stays
+ *     asleep for ever, which is a deadlock (safety run) or a violation of
+ *     the liveness formula.
+ *   - With -DSPURIOUS a sleeper may also return WOKEN without a wake (park.h
+ *     allows "very rarely, a spurious return").
+ *   - GOSYNC_INTERRUPTED: the binding (gosync/_binding.c:104-113) runs the
+ *     Python signal handlers and calls lock_slow again with the same
+ *     deadline, unless a handler raises: both are nondeterministic choices.
+ *   - Memory order: the model is sequentially consistent. The C uses relaxed
+ *     loads and acquire/release CASes; reorderings allowed by the C11 memory
+ *     model are not explored (the TSan harness in csrc/tests covers races).
+ *   - Counters are 4 bits wide; asserts check that they never overflow.
+ *
+ * PROPERTIES (switched on by -D flags; run.sh checks each in its own run)
+ *   CHECK_MUTEX    mutual exclusion: at most one thread between a successful
+ *                  Lock/TryLock and the CAS that starts its Unlock; LOCKED is
+ *                  set while one is there; Unlock never finds the mutex
+ *                  unlocked (GOSYNC_MISUSE, which a correct program never
+ *                  sees).
+ *   (end states)   no deadlock: every thread finishes its rounds.
+ *   LIVE           no lost wakeup, in LTL, checked under weak fairness: every
+ *                  thread inside Lock eventually returns from it, holding the
+ *                  mutex or having given up.
+ *   CHECK_QUIESCE  when all threads have finished: mstate == 0 and
+ *                  sstate == 0 (no stranded token, no registered waiter) and
+ *                  the futex queue is empty.
+ *   CHECK_UAF      no touch after a possible free: after the CAS that
+ *                  unlocks, Unlock (in sema_release) touches the semaphore
+ *                  word only while some thread is still inside Lock, i.e.
+ *                  never after another thread may have acquired the mutex,
+ *                  unlocked it and freed it (the promise of mutex.h:106-108
+ *                  and sema.h:79-85).
+ *   CHECK_TABLE    the state table of mutex.h:34-45: WOKEN and STARVING are
+ *                  never set together, and a thread that was woken (awoke)
+ *                  always finds WOKEN set when it computes its new state
+ *                  (Go's "sync: inconsistent mutex state" throw).
+ *
+ * MAP: pc -> the C (csrc/ and gosync/ line numbers when this was written)
+ *   T_START ..... mutex.h:88-92 lock_fast CAS; mutex.c:166-170 try_lock load;
+ *                 the end of a round
+ *   TL_CAS ...... mutex.c:173 try_lock CAS
+ *   LS_LOAD ..... mutex.c:98 first load of lock_slow
+ *   LS_SPINCAS .. mutex.c:105-107 CAS in WOKEN while spinning
+ *   LS_SPINLOAD . mutex.c:108-111 spin(); iter++; reload (after LS_SPINCAS)
+ *   LS_CAS ...... mutex.c:113-130 compute new, CAS, locked with the CAS?
+ *                 then mutex.c:133-135 (lifo, wait_start)
+ *   LS_LOAD2 .... mutex.c:139-142 starving = ...; reload; STARVING?
+ *                 or mutex.c:154-155 awoke = true; iter = 0
+ *   LS_TAKEOVER . mutex.c:144-152 the takeover add
+ *   GU_LOAD ..... mutex.c:73-78 give_up: load, owed a token?
+ *   GU_CAS ...... mutex.c:79-84 give_up: CAS waiters-1 (-STARVING)
+ *                 (owed a token: mutex.c:87-89, sema_acquire with ctx = 1)
+ *   SA_LOAD ..... sema.c:54-55 acquire: load, try_take(me = 0)
+ *   SA_TAKE ..... sema.c:40-49 one try_take CAS (for every try_take call)
+ *   SA_REG ...... sema.c:58-60 register: fetch_add of our class
+ *   SA_PARK ..... sema.c:63-66, park.c:59-68 the futex compare-and-sleep
+ *   SA_SLEEP .... asleep in the futex: woken, timed out or interrupted
+ *   SA_RELOAD ... sema.c:67-73 woken = ...; reload; give up? last try_take
+ *   SA_DEREG .... sema.c:75-79 deregister CAS (try_take on failure)
+ *   U_CAS0 ...... mutex.c:178-180 unlock fast CAS LOCKED -> 0
+ *   U_CAS ....... mutex.c:187-209 unlock CAS (handoff, or wake claim)
+ *   R_ADD ....... sema.c:102-104 release: fetch_add of the token
+ *   R_WAKE_LIFO . sema.c:88-89 futex_wake(CLASS_LIFO)
+ *   R_WAKE_ANY .. sema.c:90-91 futex_wake(ANY), then sema.c:104-107 or 125
+ *   R_CLOAD ..... sema.c:118-121 the load before the handed->free conversion
+ *   R_CCAS ...... sema.c:122-125 the conversion CAS, then wake_one
+ */
+
+#ifndef NT
+#define NT 3
+#endif
+#ifndef ROUNDS0
+#define ROUNDS0 2       /* rounds of thread 0 */
+#endif
+#ifndef ROUNDS1
+#define ROUNDS1 1       /* rounds of thread 1 */
+#endif
+#ifndef ROUNDS2
+#define ROUNDS2 1       /* rounds of thread 2 */
+#endif
+#define MYROUNDS (_pid == 0 -> ROUNDS0 : (_pid == 1 -> ROUNDS1 : ROUNDS2))
+#ifndef SPIN
+#define SPIN 2
+#endif
+#ifndef DLS
+#define DLS 1
+#endif
+#ifndef SIGS
+#define SIGS 1
+#endif
+#ifndef NOTRYLOCK
+#define TRYLOCK 1
+#endif
+
+/* mutex state word (mutex.h:76-79) */
+#define LOCKED 1
+#define WOKEN 2
+#define STARVING 4
+#define WONE 8
+#define WAITERS(x) ((x) >> 3)
+
+/* semaphore word (sema.c:7-14), 4-bit fields */
+#define FREE_ONE 1
+#define FREE_MASK 15
+#define HANDED_ONE 16
+#define HANDED_MASK 240
+#define FIFO_ONE 256
+#define FIFO_MASK 3840
+#define LIFO_ONE 4096
+#define LIFO_MASK 61440
+#define TOKENS(x) ((x) & 255)
+
+/* park classes (sema.c:17-18) and GOSYNC_PARK_ANY */
+#define CL_FIFO 1
+#define CL_LIFO 2
+#define CL_ANY 3
+
+/* gosync_park_result */
+#define P_WOKEN 0
+#define P_AGAIN 1
+#define P_TIMEDOUT 2
+#define P_INTERRUPTED 3
+
+/* status codes */
+#define R_OK 0
+#define R_TIMEDOUT 1
+#define R_INTERRUPTED 2
+
+/* program counters */
+#define T_START 0
+#define TL_CAS 1
+#define LS_LOAD 2
+#define LS_SPINCAS 3
+#define LS_SPINLOAD 4
+#define LS_CAS 5
+#define LS_LOAD2 6
+#define LS_TAKEOVER 7
+#define GU_LOAD 8
+#define GU_CAS 9
+#define SA_LOAD 10
+#define SA_TAKE 11
+#define SA_REG 12
+#define SA_PARK 13
+#define SA_SLEEP 14
+#define SA_RELOAD 15
+#define SA_DEREG 16
+#define U_CAS0 17
+#define U_CAS 18
+#define R_ADD 19
+#define R_WAKE_LIFO 20
+#define R_WAKE_ANY 21
+#define R_CLOAD 22
+#define R_CCAS 23
+
+int mstate;             /* gosync_mutex.state */
+int sstate;             /* gosync_mutex.sema.state */
+
+byte fq[NT];            /* futex queue: thread id + 1, in arrival order */
+byte fqlen;
+byte fcls[NT];          /* class of each sleeper */
+bool fwoken[NT];        /* dequeued by a wake, not yet returned */
+
+bool dl[NT];            /* the thread's deadline has passed (sticky) */
+byte dlbudget = DLS;
+byte sigbudget = SIGS;
+
+/* ghost state for the properties */
+bool waiting[NT];       /* inside Lock (fast path, lock_slow, binding retry) */
+byte in_cs;             /* threads holding the mutex */
+byte finished;              /* threads that finished all rounds */
+#ifdef CHECK_UAF
+byte watch;             /* bit i: thread i is in Unlock after the unlocking CAS */
+byte acqafter;          /* bit i: someone acquired the mutex since that CAS */
+#define UAF_WATCH watch = watch | (1 << _pid)
+#define UAF_ACQ acqafter = acqafter | watch
+#define UAF_END watch = watch & ~(1 << _pid); acqafter = acqafter & ~(1 << _pid)
+#else
+#define UAF_WATCH skip
+#define UAF_ACQ skip
+#define UAF_END skip
+#endif
+
+#define NWAITING (waiting[0] + waiting[1] + waiting[2])
+
+#ifdef CHECK_UAF
+#define UAF_CHECK assert(((acqafter >> _pid) & 1) == 0 || NWAITING > 0)
+#else
+#define UAF_CHECK skip
+#endif
+
+#ifdef CHECK_TABLE
+#define AWOKE_CHECK assert(!awoke || (old & WOKEN))
+#else
+#define AWOKE_CHECK skip
+#endif
+
+/* ---- the futex ---------------------------------------------------------- */
+
+/* Removes thread t from the futex queue, where it is. */
+inline fq_remove(t) {
+    k = 0;
+    do
+    :: fq[k] != t + 1 -> k++
+    :: else -> break
+    od;
+    do
+    :: k + 1 < fqlen -> fq[k] = fq[k + 1]; k++
+    :: else -> break
+    od;
+    fqlen--;
+    fq[fqlen] = 0;
+    fcls[t] = 0;
+    k = 0
+}
+
+/* gosync_park_wake(word, 1, mask): nw = how many were woken (0 or 1). */
+inline futex_wake(mask) {
+    k = 0;
+    nw = 0;
+    do
+    :: k < fqlen && nw == 0 ->
+        if
+        :: (fcls[fq[k] - 1] & (mask)) -> nw = fq[k]
+        :: else -> k++
+        fi
+    :: else -> break
+    od;
+    if
+    :: nw != 0 ->
+        nw = nw - 1;
+        fwoken[nw] = true;
+        fq_remove(nw);
+        nw = 1
+    :: else -> skip
+    fi;
+    k = 0
+}
+
+/* ---- thread-local continuations (no shared access in any of them) -------- */
+
+/* The critical section begins. */
+inline enter_cs() {
+    in_cs++;
+#ifdef CHECK_MUTEX
+    assert(in_cs == 1);
+    assert(mstate & LOCKED);
+#endif
+    UAF_ACQ
+}
+
+/* lock_slow returns `code` (mutex.c:130, 138, 152), then the binding's loop
+ * (_binding.c:104-113) and the thread's round. */
+inline lock_return(code) {
+    rc = code;
+    old = 0; waited = false; starving = false; awoke = false; iter = 0;
+    why = 0; ctx = 0; lf = false; dlok = false;
+    if
+    :: rc == R_OK ->
+        waiting[_pid] = false; enter_cs(); pc = U_CAS0
+    :: rc == R_INTERRUPTED -> pc = LS_LOAD             /* handlers ran: again */
+    :: rc != R_OK ->
+        waiting[_pid] = false; round++; pc = T_START    /* gave up */
+    fi;
+    rc = 0
+}
+
+/* The top of lock_slow's loop (mutex.c:99-102): spin, or compute the new
+ * state and CAS it. */
+inline ls_decide() {
+    if
+    :: (old & (LOCKED | STARVING)) == LOCKED && iter < SPIN &&
+       !awoke && !(old & WOKEN) && WAITERS(old) != 0 -> pc = LS_SPINCAS
+    :: true -> pc = LS_CAS              /* can_spin false, or a spin round
+                                           that only pauses and reloads */
+    fi
+}
+
+/* give_up's loop head (mutex.c:74-78). */
+inline gu_decide() {
+    if
+    :: WAITERS(old) == 0 ||                             /* MUTANT:giveup_zero */
+       ((old & (LOCKED | STARVING)) == STARVING && WAITERS(old) == 1) ->
+        /* owed a token: mutex.c:87 sema_acquire(lifo, NO_DEADLINE) */
+        old = 0; ctx = 1; lf = true; dlok = false; pc = SA_LOAD
+    :: else -> pc = GU_CAS
+    fi
+}
+
+/* try_take returned false: where the caller goes next. */
+inline tt_false() {
+    if
+    :: tt == 0 -> pc = SA_REG                           /* sema.c:58 */
+    :: tt == 1 -> pc = SA_PARK                          /* sema.c:65 */
+    :: tt == 2 -> pc = SA_DEREG                         /* sema.c:75 */
+    fi;
+    tt = 0; wk = false; tok = 0
+}
+
+/* try_take (sema.c:37-46): choose a token from the local copy `sold`. */
+inline tt_decide() {
+    if
+    :: wk && (sold & HANDED_MASK) -> tok = HANDED_ONE  /* MUTANT:take_handed */
+    :: else ->
+        if
+        :: (sold & FREE_MASK) -> tok = FREE_ONE
+        :: else -> tok = 0
+        fi
+    fi;
+    if
+    :: tok != 0 -> pc = SA_TAKE
+    :: else -> tt_false()
+    fi
+}
+
+/* gosync_sema_acquire returns `code`: back in lock_slow (ctx 0, mutex.c:136)
+ * or in give_up (ctx 1, mutex.c:87). */
+inline sa_return(code) {
+    why = code;
+    sold = 0; me = 0; tok = 0; tt = 0; wk = false; woken = false; pr = 0;
+    if
+    :: why == R_OK ->                                   /* mutex.c:139-140 */
+        ctx = 0; lf = false; dlok = false;
+        if
+        :: starving = true                              /* waited > 1 ms */
+        :: skip
+        fi;
+        pc = LS_LOAD2
+    :: why != R_OK && ctx == 0 ->                       /* mutex.c:137 */
+        lf = false; dlok = false; pc = GU_LOAD
+    :: why != R_OK && ctx == 1 ->                       /* mutex.c:87: again */
+        why = 0; pc = SA_LOAD
+    fi
+}
+
+/* Unlock returns (mutex.c:180, 196, 207); the round ends. */
+inline unlock_return() {
+    UAF_END;
+    old = 0; sold = 0; ho = false; wake = false; rph = 0; nw = 0;
+    round++;
+    pc = T_START
+}
+
+/* wake_one(word, sold) (sema.c:85-93): the first syscall. */
+inline wake_first() {
+    if
+    :: (sold & LIFO_MASK) -> pc = R_WAKE_LIFO
+    :: else -> pc = R_WAKE_ANY
+    fi
+}
+
+/* sema_release after a wake_one that woke nobody (or no wake_one). */
+inline after_wake() {
+    if
+    :: !ho || rph == 1 -> unlock_return()               /* sema.c:106-107, 125 */
+    :: else -> pc = R_CLOAD                             /* MUTANT:convert */
+    fi
+}
+
+/* ---- the threads --------------------------------------------------------- */
+
+active [NT] proctype Thread()
+{
+    byte pc, round;
+    int old, new, sold, me;
+    byte tok, tt, ctx, pr, why, rc, iter, rph, nw, k;
+    bool wk, woken, lf, dlok, awoke, starving, waited, tkclr, ho, wake;
+
+    do
+    /* -- a round: Lock, lock_fast (mutex.h:88-92) -------------------------- */
+    :: atomic { pc == T_START && round < MYROUNDS ->
+        waiting[_pid] = true;
+        if
+        :: mstate == 0 -> mstate = LOCKED; lock_return(R_OK)
+        :: else -> pc = LS_LOAD
+        fi }
+#ifdef TRYLOCK
+    /* -- a round: TryLock (mutex.c:166-173) ------------------------------- */
+    :: atomic { pc == T_START && round < MYROUNDS ->
+        old = mstate;
+        if
+        :: (old & (LOCKED | STARVING)) -> old = 0; round++
+        :: else -> pc = TL_CAS
+        fi }
+    :: atomic { pc == TL_CAS ->
+        if
+        :: mstate == old -> mstate = old | LOCKED; old = 0; enter_cs(); pc = U_CAS0
+        :: else -> old = 0; round++; pc = T_START
+        fi }
+#endif
+    /* -- all rounds done --------------------------------------------------- */
+    :: atomic { pc == T_START && round == MYROUNDS ->
+        finished++;
+#ifdef CHECK_QUIESCE
+        if
+        :: finished == NT ->
+            assert(mstate == 0);
+            assert(sstate == 0);
+            assert(fqlen == 0)
+        :: else -> skip
+        fi;
+#endif
+        break }
+
+    /* -- lock_slow (mutex.c:92-157) ---------------------------------------- */
+    :: atomic { pc == LS_LOAD ->                        /* mutex.c:98 */
+        old = mstate;
+        ls_decide() }
+    :: atomic { pc == LS_SPINCAS ->                     /* mutex.c:105-107 */
+        if
+        :: mstate == old -> mstate = old | WOKEN; awoke = true
+        :: else -> skip
+        fi;
+        iter++;
+        pc = LS_SPINLOAD }
+    :: atomic { pc == LS_SPINLOAD ->                    /* mutex.c:110 */
+        old = mstate;
+        ls_decide() }
+    :: atomic { pc == LS_CAS ->                         /* mutex.c:113-135 */
+        AWOKE_CHECK;
+        new = old;
+        if
+        :: !(old & STARVING) -> new = new | LOCKED
+        :: else -> skip
+        fi;
+        if
+        :: (old & (LOCKED | STARVING)) -> new = new + WONE
+        :: else -> skip
+        fi;
+        if
+        :: starving && (old & LOCKED) -> new = new | STARVING
+        :: else -> skip
+        fi;
+        if
+        :: awoke -> new = new & ~WOKEN
+        :: else -> skip
+        fi;
+        if
+        :: mstate == old ->
+            mstate = new;
+            assert(WAITERS(mstate) <= NT);
+            new = 0;
+            if
+            :: !(old & (LOCKED | STARVING)) -> lock_return(R_OK)   /* MUTANT:locked_check */
+            :: else ->
+                old = 0; iter = 0; awoke = false;
+                lf = waited; waited = true; dlok = true; ctx = 0;
+                pc = SA_LOAD                            /* mutex.c:136 */
+            fi
+        :: else -> old = mstate; new = 0; ls_decide()
+        fi }
+    :: atomic { pc == LS_LOAD2 ->                       /* mutex.c:140-142 */
+        old = mstate;
+        if
+        :: (old & STARVING) -> pc = LS_TAKEOVER
+        :: else ->
+            awoke = true; iter = 0;                     /* mutex.c:154-155 */
+            ls_decide()
+        fi }
+    :: atomic { pc == LS_TAKEOVER ->                    /* mutex.c:144-166: CAS loop */
+        tkclr = (!starving || WAITERS(old) == 1);       /* MUTANT:takeover */
+        new = old + LOCKED - WONE - (tkclr -> STARVING : 0);
+        tkclr = false;
+        if
+        :: mstate == old -> mstate = new; new = 0; old = 0; lock_return(R_OK)
+        :: else -> old = mstate; new = 0
+        fi }
+
+    /* -- give_up (mutex.c:71-90) ------------------------------------------- */
+    :: atomic { pc == GU_LOAD ->                        /* mutex.c:73 */
+        old = mstate;
+        gu_decide() }
+    :: atomic { pc == GU_CAS ->                         /* mutex.c:79-84 */
+        new = old - WONE;
+        if
+        :: WAITERS(old) == 1 -> new = new & ~STARVING   /* MUTANT:giveup_starving */
+        :: else -> skip
+        fi;
+        if
+        :: mstate == old -> mstate = new; new = 0; lock_return(why)
+        :: else -> old = mstate; new = 0; gu_decide()
+        fi }
+
+    /* -- gosync_sema_acquire (sema.c:52-82) -------------------------------- */
+    :: atomic { pc == SA_LOAD ->                        /* sema.c:54-55 */
+        sold = sstate; me = 0; tt = 0; wk = false;
+        tt_decide() }
+    :: atomic { pc == SA_TAKE ->                        /* sema.c:47-49 */
+        if
+        :: sstate == sold -> sstate = sold - tok - me; sa_return(R_OK)
+        :: else -> sold = sstate; tt_decide()
+        fi }
+    :: atomic { pc == SA_REG ->                         /* sema.c:58-61 */
+        me = (lf -> LIFO_ONE : FIFO_ONE);
+        sstate = sstate + me;
+        assert((sstate & FIFO_MASK) <= 3 * FIFO_ONE && (sstate & LIFO_MASK) <= 3 * LIFO_ONE);
+        sold = sstate;
+        tt = 1; wk = false;
+        tt_decide() }
+    :: atomic { pc == SA_PARK ->                        /* park.c:59-68 */
+        woken = false;
+        if
+        :: dlok && dl[_pid] -> pr = P_TIMEDOUT; pc = SA_RELOAD
+        :: else ->
+            if
+            :: TOKENS(sstate) != TOKENS(sold) -> pr = P_AGAIN; pc = SA_RELOAD   /* MUTANT:park_compare */
+            :: else ->
+                fq[fqlen] = _pid + 1;
+                fqlen++;
+                fcls[_pid] = (lf -> CL_LIFO : CL_FIFO);
+                pc = SA_SLEEP
+            fi
+        fi;
+        sold = 0 }
+    :: atomic { pc == SA_SLEEP && fwoken[_pid] ->
+        fwoken[_pid] = false; pr = P_WOKEN; pc = SA_RELOAD }
+    :: atomic { pc == SA_SLEEP && !fwoken[_pid] && dlok &&
+                (dl[_pid] || dlbudget > 0) ->
+        if
+        :: !dl[_pid] -> dl[_pid] = true; dlbudget--
+        :: else -> skip
+        fi;
+        fq_remove(_pid); pr = P_TIMEDOUT; pc = SA_RELOAD }
+    :: atomic { pc == SA_SLEEP && !fwoken[_pid] && sigbudget > 0 ->
+        sigbudget--;
+        fq_remove(_pid); pr = P_INTERRUPTED; pc = SA_RELOAD }
+#ifdef SPURIOUS
+    :: atomic { pc == SA_SLEEP && !fwoken[_pid] ->
+        fq_remove(_pid); pr = P_WOKEN; pc = SA_RELOAD }
+#endif
+    :: atomic { pc == SA_RELOAD ->                      /* sema.c:67-73 */
+        woken = (pr == P_WOKEN);
+        sold = sstate;
+        if
+        :: pr == P_TIMEDOUT || pr == P_INTERRUPTED ->
+            tt = 2; wk = false                          /* last chance */
+        :: else -> tt = 1; wk = woken; pr = 0
+        fi;
+        tt_decide() }                                   /* MUTANT:last_chance */
+    :: atomic { pc == SA_DEREG ->                       /* sema.c:75-79 */
+        if
+        :: sstate == sold ->
+            sstate = sold - me;
+            sa_return((pr == P_TIMEDOUT -> R_TIMEDOUT : R_INTERRUPTED))
+        :: else -> sold = sstate; tt = 2; wk = false; tt_decide()
+        fi }
+
+    /* -- gosync_mutex_unlock (mutex.c:176-210) ----------------------------- */
+    :: atomic { pc == U_CAS0 ->                         /* mutex.c:178-180 */
+        in_cs--;
+        if
+        :: mstate == LOCKED -> mstate = 0; unlock_return()
+        :: else -> old = mstate; pc = U_CAS
+        fi }
+    :: atomic { pc == U_CAS ->                          /* mutex.c:187-209 */
+#ifdef CHECK_MUTEX
+        assert(old & LOCKED);                           /* GOSYNC_MISUSE */
+#endif
+        new = old - LOCKED;
+        if
+        :: (old & STARVING) -> ho = true; wake = false
+        :: else ->
+            ho = false;
+            wake = (WAITERS(new) != 0 && !(new & WOKEN));   /* MUTANT:unlock_wake */
+            if
+            :: wake -> new = (new - WONE) | WOKEN
+            :: else -> skip
+            fi
+        fi;
+        if
+        :: !(old & LOCKED) -> new = 0; unlock_return()  /* misuse */
+        :: else ->
+            if
+            :: mstate == old ->
+                mstate = new; new = 0; old = 0;
+                if
+                :: ho || wake -> UAF_WATCH; rph = 0; pc = R_ADD
+                :: else -> unlock_return()
+                fi
+            :: else -> old = mstate; new = 0; ho = false; wake = false
+            fi
+        fi }
+
+    /* -- gosync_sema_release (sema.c:95-126) ------------------------------- */
+    :: atomic { pc == R_ADD ->                          /* sema.c:102-104 */
+        UAF_CHECK;
+        sold = sstate;
+        sstate = sstate + (ho -> HANDED_ONE : FREE_ONE);
+        assert((sstate & FREE_MASK) <= 3 && (sstate & HANDED_MASK) <= 3 * HANDED_ONE);
+        if
+        :: (sold & (FIFO_MASK | LIFO_MASK)) -> wake_first()
+        :: else -> after_wake()
+        fi }
+    :: atomic { pc == R_WAKE_LIFO ->                    /* sema.c:88-89 */
+        futex_wake(CL_LIFO);
+        if
+        :: nw != 0 -> unlock_return()
+        :: else -> pc = R_WAKE_ANY
+        fi }
+    :: atomic { pc == R_WAKE_ANY ->                     /* sema.c:90-91 */
+        futex_wake(CL_ANY);
+        if
+        :: nw != 0 -> unlock_return()
+        :: else -> after_wake()
+        fi }
+    :: atomic { pc == R_CLOAD ->                        /* sema.c:118-121 */
+        UAF_CHECK;
+        sold = sstate;
+        if
+        :: !(sold & HANDED_MASK) -> unlock_return()
+        :: else -> pc = R_CCAS
+        fi }
+    :: atomic { pc == R_CCAS ->                         /* sema.c:122-125 */
+        UAF_CHECK;
+        if
+        :: sstate == sold ->
+            sstate = sold - HANDED_ONE + FREE_ONE;
+            rph = 1;
+            if
+            :: (sold & (FIFO_MASK | LIFO_MASK)) -> wake_first()
+            :: else -> unlock_return()
+            fi
+        :: else ->
+            sold = sstate;
+            if
+            :: !(sold & HANDED_MASK) -> unlock_return()
+            :: else -> skip
+            fi
+        fi }
+    od
+}
+
+/* Timeouts and signals may stop for good at any moment (their budgets drop
+ * to 0); under weak fairness they eventually do, so that no waiter is ever
+ * forced to give up. */
+active proctype Clock()
+{
+end:
+    do          /* one pc only, so that it adds no states of its own */
+    :: atomic { dlbudget > 0 || sigbudget > 0 -> dlbudget = 0; sigbudget = 0 }
+    od
+}
+
+#ifdef CHECK_TABLE
+/* mutex.h:44: "x 1 1 never". */
+active proctype Table()
+{
+end:
+    atomic { (mstate & WOKEN) && (mstate & STARVING) -> assert(false) }
+}
+#endif
+
+#ifdef CHECK_MUTEX
+/* The holder keeps LOCKED set until its Unlock's CAS. */
+active proctype Holder()
+{
+end:
+    atomic { in_cs > 0 && !(mstate & LOCKED) -> assert(false) }
+}
+#endif
+
+#ifdef LIVE
+ltl no_lost_wakeup {
+    [] ((waiting[0] -> <> !waiting[0]) &&
+        (waiting[1] -> <> !waiting[1]) &&
+        (waiting[2] -> <> !waiting[2]))
+}
+#endif
