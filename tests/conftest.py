@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
+from functools import partial
+from operator import itemgetter, methodcaller
 from typing import Callable, Iterator
 
 import pytest
@@ -47,3 +50,30 @@ def run_threads(n: int, target: Callable[[int], None], timeout: float = 60.0) ->
         assert not t.is_alive(), "a thread did not finish: deadlock or lost wakeup"
     if errors:
         raise errors[0]
+
+
+def switches_during(calls: list[Callable[[], object]]) -> int:
+    """Runs calls one after another from C (one map(), so the interpreter
+    has no point in between where it could switch threads) while a spinning
+    thread asks for the GIL every microsecond (the fast_switching fixture).
+    Any release of the GIL inside a call hands it over, since CPython forces
+    the switch once asked, and the spinner's counter moves. Returns how far
+    it moved."""
+    stop = threading.Event()
+    ticks = [0]
+
+    def spinner() -> None:
+        while not stop.is_set():
+            ticks[0] += 1
+
+    read_ticks = partial(itemgetter(0), ticks)
+    t = threading.Thread(target=spinner, daemon=True)
+    t.start()
+    try:
+        while ticks[0] == 0:
+            time.sleep(0.001)
+        results = list(map(methodcaller("__call__"), [read_ticks, *calls, read_ticks]))
+    finally:
+        stop.set()
+        t.join(5)
+    return results[-1] - results[0]  # type: ignore[no-any-return]

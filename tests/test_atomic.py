@@ -11,11 +11,10 @@ import time
 from decimal import Decimal
 from fractions import Fraction
 from functools import partial
-from operator import itemgetter, methodcaller
 from typing import Any
 
 import pytest
-from conftest import STRESS, run_threads
+from conftest import STRESS, run_threads, switches_during
 
 from gosync.atomic import Bool, Int32, Int64, Uint32, Uint64, Value
 
@@ -363,38 +362,17 @@ def test_repr_shows_the_current_value() -> None:
 
 
 def test_atomic_operations_keep_the_gil(fast_switching: None) -> None:
-    # As in test_gil.py: one map() runs entirely in C, reading a spinner's
-    # counter before and after 60000 atomic operations. Any release of the
-    # GIL inside an operation would let the spinner (which asks for the GIL
-    # every microsecond) run and move the counter.
+    # The probe of test_gil.py around 60000 atomic operations.
     ints = [cls() for cls, _, _ in INT_TYPES for _ in range(2000)]
     bools = [Bool() for _ in range(2000)]
-    stop = threading.Event()
-    ticks = [0]
-
-    def spinner() -> None:
-        while not stop.is_set():
-            ticks[0] += 1
-
-    read_ticks = partial(itemgetter(0), ticks)
-    calls: list[Any] = [read_ticks]
+    calls: list[Any] = []
     for a in ints:
         calls += [a.load, partial(a.add, 1), partial(a.store, 2), partial(a.swap, 3)]
         calls += [partial(a.compare_and_swap, 3, 4), partial(a.and_, 6), partial(a.or_, 1)]
     for b in bools:
         calls += [b.load, partial(b.store, True), partial(b.swap, False), partial(b.compare_and_swap, False, True)]
-    calls.append(read_ticks)
-
-    t = threading.Thread(target=spinner, daemon=True)
-    t.start()
-    try:
-        while ticks[0] == 0:
-            time.sleep(0.001)
-        results = list(map(methodcaller("__call__"), calls))
-    finally:
-        stop.set()
-        t.join(5)
-    assert results[-1] == results[0], f"the GIL changed hands ({results[-1] - results[0]} ticks)"
+    moved = switches_during(calls)
+    assert moved == 0, f"the GIL changed hands ({moved} ticks)"
     assert all(a.load() == 5 for a in ints)  # ((3 -> 4) & 6) | 1
     assert all(b.load() is True for b in bools)
 

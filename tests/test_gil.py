@@ -6,12 +6,12 @@ import threading
 import time
 from functools import partial
 from typing import Callable
-from operator import itemgetter, methodcaller
 
 import pytest
 
 import gosync
 from gosync._core import lib
+from conftest import switches_during
 
 
 def test_non_blocking_entry_points_keep_the_gil() -> None:
@@ -46,33 +46,6 @@ FAST_PAIRS: dict[str, Callable[[], tuple[Callable[[], object], Callable[[], obje
     "WaitGroup._wait_until at zero": lambda: (partial(gosync.WaitGroup()._wait_until, -1), int),
     "Cond.signal": lambda: (gosync.Cond(gosync.Mutex()).signal, int),
 }
-
-
-def switches_during(calls: list[Callable[[], object]]) -> int:
-    """Runs calls one after another from C (one map(), so the interpreter
-    has no point in between where it could switch threads) while a spinning
-    thread asks for the GIL every microsecond (the fast_switching fixture).
-    Any release of the GIL inside a call hands it over, since CPython forces
-    the switch once asked, and the spinner's counter moves. Returns how far
-    it moved."""
-    stop = threading.Event()
-    ticks = [0]
-
-    def spinner() -> None:
-        while not stop.is_set():
-            ticks[0] += 1
-
-    read_ticks = partial(itemgetter(0), ticks)
-    t = threading.Thread(target=spinner, daemon=True)
-    t.start()
-    try:
-        while ticks[0] == 0:
-            time.sleep(0.001)
-        results = list(map(methodcaller("__call__"), [read_ticks, *calls, read_ticks]))
-    finally:
-        stop.set()
-        t.join(5)
-    return results[-1] - results[0]  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize("name", sorted(FAST_PAIRS))
