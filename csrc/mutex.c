@@ -191,7 +191,7 @@ int gosync_mutex_unlock(gosync_mutex *m)
      * before the change lets a misuse leave the state as it was; claiming
      * the wake in the same step means that once the mutex is unlocked, only
      * the semaphore is touched, and only for a waiter that cannot return
-     * (and let the mutex be freed) before it gets the token. */
+     * (and let the mutex be freed) before the release's last write. */
     for (;;) {
         if (!(old & LOCKED))
             return GOSYNC_MISUSE;

@@ -106,7 +106,9 @@ bool gosync_mutex_try_lock(gosync_mutex *m);
 
 /* Unlock: GOSYNC_OK, or GOSYNC_MISUSE (state unchanged) if not locked.
  * Never blocks. After the operation that unlocks, it touches the mutex only
- * to hand a token to a waiter that cannot return before receiving it. */
+ * in gosync_sema_release, for a waiter that cannot return from Lock before
+ * that release's last write (see sema.h). So a thread that locks and unlocks
+ * the mutex after us may free it at once. */
 int gosync_mutex_unlock(gosync_mutex *m);
 
 /* A relaxed read of the state word, for locked() and for tests. */

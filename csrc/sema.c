@@ -5,20 +5,32 @@
 #include "park.h"
 
 #define FREE_ONE UINT64_C(1)
-#define FREE_MASK UINT64_C(0x00ffffff)
-#define HANDED_ONE (UINT64_C(1) << 24)
-#define HANDED_MASK (UINT64_C(0xff) << 24)
+#define FREE_MASK UINT64_C(0x000fffff)
+#define HANDED_ONE (UINT64_C(1) << 20)
+#define HANDED_MASK (UINT64_C(0xff) << 20)
+#define RELEASING_ONE (UINT64_C(1) << 28)
+#define RELEASING_MASK (UINT64_C(7) << 28)
+#define DRAINING (UINT64_C(1) << 31)
 #define FIFO_ONE (UINT64_C(1) << 32)
 #define FIFO_MASK (UINT64_C(0xffff) << 32)
 #define LIFO_ONE (UINT64_C(1) << 48)
 #define LIFO_MASK (UINT64_C(0xffff) << 48)
+#define WAITER_MASK (FIFO_MASK | LIFO_MASK)
 
-/* Parking classes: one bit each, so a wake can ask for the front class only. */
+/* Parking classes: one bit each, so a wake can ask for the front class
+ * only, and so that a wake meant for a waiter never picks a thread that only
+ * waits for a handoff release to finish (CLASS_DRAIN). */
 #define CLASS_FIFO 1u
 #define CLASS_LIFO 2u
+#define CLASS_DRAIN 4u
+
+/* A handoff release in flight is a few instructions and one futex wake
+ * away from its last write: worth a short spin before sleeping. */
+#define DRAIN_SPINS 100
 
 /* The 32 bits that hold the tokens, as a futex word. Releases change them,
- * registrations do not, so a sleeper is disturbed only when a token appears.
+ * registrations do not, so a sleeper is disturbed only when a token appears
+ * (or, briefly, while a handoff release is in flight).
  * The kernel reads this half atomically while user space updates the whole
  * 64-bit word atomically; both are naturally aligned. */
 static inline _Atomic uint32_t *token_word(gosync_sema *s)
@@ -30,10 +42,31 @@ static inline _Atomic uint32_t *token_word(gosync_sema *s)
 #endif
 }
 
+/* Waits until no handoff release is in flight, `old` being the word as our
+ * take left it. The releases do not block, so this wait is short; it ignores
+ * deadlines and signals, as a lock holder's unlock would. The acquire load
+ * that sees releasing == 0 orders the releases' last writes before our
+ * return, and so before anything our caller does with the semaphore. */
+static void await_releases(gosync_sema *s, uint64_t old)
+{
+    for (int i = 0; (old & RELEASING_MASK) && i < DRAIN_SPINS; i++) {
+        gosync_cpu_relax();
+        old = gosync_load(&s->state, GOSYNC_ACQUIRE);
+    }
+    while (old & RELEASING_MASK) {
+        if (!(old & DRAINING) &&
+            !gosync_cas(&s->state, &old, old | DRAINING, GOSYNC_ACQUIRE, GOSYNC_ACQUIRE))
+            continue;
+        gosync_park_wait(token_word(s), (uint32_t)(old | DRAINING), CLASS_DRAIN,
+                         GOSYNC_NO_DEADLINE, s->park_flags);
+        old = gosync_load(&s->state, GOSYNC_ACQUIRE);
+    }
+}
+
 /* Takes a token and leaves the waiter class `me` (0 for a thread that never
  * registered) in one CAS. A woken waiter prefers a handed token: a handed
  * token can only go to a woken waiter, so one that took a free token instead
- * might strand it. */
+ * might strand it. Returns only once no handoff release is in flight. */
 static bool try_take(gosync_sema *s, uint64_t *old, uint64_t me, bool woken)
 {
     for (;;) {
@@ -44,8 +77,12 @@ static bool try_take(gosync_sema *s, uint64_t *old, uint64_t me, bool woken)
             token = FREE_ONE;
         else
             return false;
-        if (gosync_cas(&s->state, old, *old - token - me, GOSYNC_ACQUIRE, GOSYNC_RELAXED))
+        uint64_t new = *old - token - me;
+        if (gosync_cas(&s->state, old, new, GOSYNC_ACQUIRE, GOSYNC_RELAXED)) {
+            if (new & RELEASING_MASK)
+                await_releases(s, new);
             return true;
+        }
     }
 }
 
@@ -88,47 +125,53 @@ static int wake_one(_Atomic uint32_t *word, uint64_t state, unsigned park_flags)
     if (state & LIFO_MASK)
         n = gosync_park_wake(word, 1, CLASS_LIFO, park_flags);
     if (n == 0)
-        n = gosync_park_wake(word, 1, GOSYNC_PARK_ANY, park_flags);
+        n = gosync_park_wake(word, 1, CLASS_FIFO | CLASS_LIFO, park_flags);
     return n;
 }
 
 void gosync_sema_release(gosync_sema *s, bool handoff)
 {
-    /* Read everything we need before the add: after it, a waiter may take the
-     * token, return, and let its owner free this semaphore. */
+    /* Read everything we need before the first write: after the last one, a
+     * waiter may take the token, return, and let its owner free this
+     * semaphore. */
     _Atomic uint32_t *word = token_word(s);
     unsigned park_flags = s->park_flags;
 
-    uint64_t old = gosync_add(&s->state, handoff ? HANDED_ONE : FREE_ONE, GOSYNC_RELEASE);
-    bool has_waiters = (old & (FIFO_MASK | LIFO_MASK)) != 0;
-    if (has_waiters && wake_one(word, old, park_flags) > 0)
-        return;
-    if (!handoff)
+    uint64_t old = gosync_load(&s->state, GOSYNC_RELAXED);
+    uint64_t add;
+    do {
+        add = FREE_ONE;
+        if (handoff && (old & RELEASING_MASK) != RELEASING_MASK)
+            add = HANDED_ONE + RELEASING_ONE;
+    } while (!gosync_cas(&s->state, &old, old + add, GOSYNC_RELEASE, GOSYNC_RELAXED));
+    bool woke = (old & WAITER_MASK) && wake_one(word, old, park_flags) > 0;
+    if (add == FREE_ONE)
         return; /* a registered waiter that is not asleep yet sees the token */
 
-    /* Nobody was asleep to receive the handed token. Registered waiters that
-     * have not parked yet may not take it (they were not woken), so turn it
-     * into a free token and wake once more for anyone who parked meanwhile.
-     *
-     * This touches the word after the add. It is safe because only a woken
-     * waiter can take a handed token, and the caller promises (see
-     * gosync_sema_release) that no earlier wake is still outstanding: so no
-     * waiter can take this token, return, and free the semaphore before the
-     * conversion below has made it free. */
+    /* The end of a handoff, and our last write. If nobody was asleep to
+     * receive the handed token, registered waiters that have not parked yet
+     * may not take it (they were not woken), so it becomes a free token, and
+     * we wake once more for anyone who parked meanwhile. Whoever took the
+     * token, or any other, while we were in flight waits for this CAS. */
     old = gosync_load(&s->state, GOSYNC_RELAXED);
+    uint64_t new;
     do {
-        if (!(old & HANDED_MASK))
-            return; /* a woken waiter took it after all */
-    } while (!gosync_cas(&s->state, &old, old - HANDED_ONE + FREE_ONE, GOSYNC_RELEASE,
-                         GOSYNC_RELAXED));
-    if (old & (FIFO_MASK | LIFO_MASK))
+        new = old - RELEASING_ONE;
+        if (!woke && (old & HANDED_MASK))
+            new = new - HANDED_ONE + FREE_ONE;
+        if (!(new & RELEASING_MASK))
+            new &= ~DRAINING;
+    } while (!gosync_cas(&s->state, &old, new, GOSYNC_RELEASE, GOSYNC_RELAXED));
+    if ((new & FREE_MASK) != (old & FREE_MASK) && (old & WAITER_MASK))
         wake_one(word, old, park_flags);
+    if ((old & DRAINING) && !(new & DRAINING))
+        gosync_park_wake(word, INT32_MAX, CLASS_DRAIN, park_flags);
 }
 
 uint32_t gosync_sema_tokens(const gosync_sema *s)
 {
     uint64_t st = gosync_load((_Atomic uint64_t *)&s->state, GOSYNC_SEQ_CST);
-    return (uint32_t)((st & FREE_MASK) + ((st & HANDED_MASK) >> 24));
+    return (uint32_t)((st & FREE_MASK) + ((st & HANDED_MASK) >> 20));
 }
 
 uint32_t gosync_sema_waiters(const gosync_sema *s)

@@ -24,12 +24,15 @@
  *
  *   mstate   gosync_mutex.state, bit for bit: LOCKED 1, WOKEN 2, STARVING 4,
  *            waiters << 3.
- *   sstate   gosync_sema.state, one word as in the C, with 4-bit fields
- *            instead of 24/8/16/16 bits: free (bits 0-3), handed (4-7),
- *            fifo (8-11), lifo (12-15). TOKENS(x) is the futex word (the
- *            C's low 32 bits: free and handed).
+ *   sstate   gosync_sema.state, one word as in the C, with narrower
+ *            fields (20/8/3/1/16/16 bits in the C): free (bits 0-3), handed
+ *            (4-7), fifo (8-11), lifo (12-15), releasing (16-17), draining
+ *            (18). TOKENS(x) is the futex word (the C's low 32 bits: free,
+ *            handed, releasing and draining).
  *   fq[]     the futex queue of the token word: thread id + 1 in arrival
- *            order, each sleeper's class in fcls[] (1 FIFO, 2 LIFO).
+ *            order, each sleeper's class in fcls[] (1 FIFO, 2 LIFO, 4 a
+ *            thread that holds a token and waits for a handoff release to
+ *            finish).
  *            futex_wait compares TOKENS(sstate) with the expected value and
  *            enqueues in one atomic step (SA_PARK), then the thread blocks
  *            (SA_SLEEP). futex_wake(mask) dequeues the first sleeper in queue
@@ -89,8 +92,8 @@
  *                  unlocks, Unlock (in sema_release) touches the semaphore
  *                  word only while some thread is still inside Lock, i.e.
  *                  never after another thread may have acquired the mutex,
- *                  unlocked it and freed it (the promise of mutex.h:106-108
- *                  and sema.h:79-85).
+ *                  unlocked it and freed it (the promise of mutex.h's
+ *                  gosync_mutex_unlock and sema.h's gosync_sema_release).
  *   CHECK_TABLE    the state table of mutex.h:34-45: WOKEN and STARVING are
  *                  never set together, and a thread that was woken (awoke)
  *                  always finds WOKEN set when it computes its new state
@@ -118,13 +121,21 @@
  *   SA_SLEEP .... asleep in the futex: woken, timed out or interrupted
  *   SA_RELOAD ... sema.c:67-73 woken = ...; reload; give up? last try_take
  *   SA_DEREG .... sema.c:75-79 deregister CAS (try_take on failure)
+ *   SA_DLOAD .... sema.c await_releases: a load (of the spin, or the loop)
+ *   SA_DCAS ..... sema.c await_releases: the CAS that sets draining
+ *   SA_DPARK .... sema.c await_releases: futex_wait(CLASS_DRAIN)
+ *   SA_DSLEEP ... asleep in that futex_wait: woken, or a signal
  *   U_CAS0 ...... mutex.c:178-180 unlock fast CAS LOCKED -> 0
  *   U_CAS ....... mutex.c:187-209 unlock CAS (handoff, or wake claim)
- *   R_ADD ....... sema.c:102-104 release: fetch_add of the token
- *   R_WAKE_LIFO . sema.c:88-89 futex_wake(CLASS_LIFO)
- *   R_WAKE_ANY .. sema.c:90-91 futex_wake(ANY), then sema.c:104-107 or 125
- *   R_CLOAD ..... sema.c:118-121 the load before the handed->free conversion
- *   R_CCAS ...... sema.c:122-125 the conversion CAS, then wake_one
+ *   R_ADD ....... sema.c release: the CAS that adds the token (and, for a
+ *                 handoff, marks it releasing), as one atomic add
+ *   R_WAKE_LIFO . sema.c wake_one: futex_wake(CLASS_LIFO)
+ *   R_WAKE_ANY .. sema.c wake_one: futex_wake(CLASS_FIFO | CLASS_LIFO)
+ *   R_FLOAD ..... sema.c release: the load before the end of a handoff
+ *   R_FCAS ...... sema.c release: the CAS that ends a handoff (releasing-1,
+ *                 handed->free if the wake woke nobody, draining cleared);
+ *                 then wake_one after a conversion
+ *   R_DWAKE ..... sema.c release: futex_wake(CLASS_DRAIN, all)
  */
 
 #ifndef NT
@@ -169,12 +180,16 @@
 #define FIFO_MASK 3840
 #define LIFO_ONE 4096
 #define LIFO_MASK 61440
-#define TOKENS(x) ((x) & 255)
+#define RELEASING_ONE 65536
+#define RELEASING_MASK 196608
+#define DRAINING 262144
+#define TOKENS(x) ((x) & (255 | RELEASING_MASK | DRAINING))
 
-/* park classes (sema.c:17-18) and GOSYNC_PARK_ANY */
+/* park classes (sema.c CLASS_*); CL_ANY is wake_one's CLASS_FIFO|CLASS_LIFO */
 #define CL_FIFO 1
 #define CL_LIFO 2
 #define CL_ANY 3
+#define CL_DRAIN 4
 
 /* gosync_park_result */
 #define P_WOKEN 0
@@ -210,8 +225,13 @@
 #define R_ADD 19
 #define R_WAKE_LIFO 20
 #define R_WAKE_ANY 21
-#define R_CLOAD 22
-#define R_CCAS 23
+#define R_FLOAD 22
+#define R_FCAS 23
+#define SA_DLOAD 24
+#define SA_DCAS 25
+#define SA_DPARK 26
+#define SA_DSLEEP 27
+#define R_DWAKE 28
 
 int mstate;             /* gosync_mutex.state */
 int sstate;             /* gosync_mutex.sema.state */
@@ -295,6 +315,17 @@ inline futex_wake(mask) {
     :: else -> skip
     fi;
     k = 0
+}
+
+/* gosync_park_wake(word, INT32_MAX, mask). */
+inline futex_wake_all(mask) {
+    do
+    :: futex_wake(mask);
+       if
+       :: nw == 0 -> break
+       :: else -> skip
+       fi
+    od
 }
 
 /* ---- thread-local continuations (no shared access in any of them) -------- */
@@ -397,6 +428,7 @@ inline sa_return(code) {
 inline unlock_return() {
     UAF_END;
     old = 0; sold = 0; ho = false; wake = false; rph = 0; nw = 0;
+    rwoke = false; rdrain = false; conv = false;
     round++;
     pc = T_START
 }
@@ -409,11 +441,21 @@ inline wake_first() {
     fi
 }
 
-/* sema_release after a wake_one that woke nobody (or no wake_one). */
+/* sema_release after wake_one (or none): a plain release ends; a handoff
+ * goes on to its last write (rph 0) or, after it, to waking drainers. */
 inline after_wake() {
     if
-    :: !ho || rph == 1 -> unlock_return()               /* sema.c:106-107, 125 */
-    :: else -> pc = R_CLOAD                             /* MUTANT:convert */
+    :: !ho -> unlock_return()
+    :: ho && rph == 0 -> pc = R_FLOAD
+    :: ho && rph == 1 -> end_release()
+    fi
+}
+
+/* After the CAS that ends a handoff: only wakes, by address, are left. */
+inline end_release() {
+    if
+    :: rdrain -> pc = R_DWAKE
+    :: else -> unlock_return()
     fi
 }
 
@@ -425,6 +467,7 @@ active [NT] proctype Thread()
     int old, new, sold, me;
     byte tok, tt, ctx, pr, why, rc, iter, rph, nw, k;
     bool wk, woken, lf, dlok, awoke, starving, waited, tkclr, ho, wake;
+    bool rwoke, rdrain, conv;
 
     do
     /* -- a round: Lock, lock_fast (mutex.h:88-92) -------------------------- */
@@ -547,7 +590,14 @@ active [NT] proctype Thread()
         tt_decide() }
     :: atomic { pc == SA_TAKE ->                        /* sema.c:47-49 */
         if
-        :: sstate == sold -> sstate = sold - tok - me; sa_return(R_OK)
+        :: sstate == sold ->
+            sstate = sold - tok - me;
+            if
+            :: (sstate & RELEASING_MASK) ->             /* MUTANT:drain */
+                sold = 0; me = 0; tok = 0; tt = 0; wk = false; woken = false;
+                pc = SA_DLOAD
+            :: else -> sa_return(R_OK)
+            fi
         :: else -> sold = sstate; tt_decide()
         fi }
     :: atomic { pc == SA_REG ->                         /* sema.c:58-61 */
@@ -605,6 +655,46 @@ active [NT] proctype Thread()
         :: else -> sold = sstate; tt = 2; wk = false; tt_decide()
         fi }
 
+
+    /* -- await_releases (sema.c): a token taken while a handoff is in flight */
+    :: atomic { pc == SA_DLOAD ->
+        sold = sstate;
+        if
+        :: !(sold & RELEASING_MASK) -> sa_return(R_OK)
+        :: (sold & RELEASING_MASK) && (sold & DRAINING) -> pc = SA_DPARK
+        :: (sold & RELEASING_MASK) && !(sold & DRAINING) -> pc = SA_DCAS
+        fi }
+    :: atomic { pc == SA_DCAS ->
+        if
+        :: sstate == sold -> sstate = sold | DRAINING; sold = sstate; pc = SA_DPARK
+        :: else ->
+            sold = sstate;
+            if
+            :: !(sold & RELEASING_MASK) -> sa_return(R_OK)
+            :: (sold & RELEASING_MASK) && (sold & DRAINING) -> pc = SA_DPARK
+            :: (sold & RELEASING_MASK) && !(sold & DRAINING) -> skip
+            fi
+        fi }
+    :: atomic { pc == SA_DPARK ->                       /* no deadline */
+        if
+        :: TOKENS(sstate) != TOKENS(sold | DRAINING) -> pc = SA_DLOAD
+        :: else ->
+            fq[fqlen] = _pid + 1;
+            fqlen++;
+            fcls[_pid] = CL_DRAIN;
+            pc = SA_DSLEEP
+        fi;
+        sold = 0 }
+    :: atomic { pc == SA_DSLEEP && fwoken[_pid] ->
+        fwoken[_pid] = false; pc = SA_DLOAD }
+    :: atomic { pc == SA_DSLEEP && !fwoken[_pid] && sigbudget > 0 ->
+        sigbudget--;
+        fq_remove(_pid); pc = SA_DLOAD }
+#ifdef SPURIOUS
+    :: atomic { pc == SA_DSLEEP && !fwoken[_pid] ->
+        fq_remove(_pid); pc = SA_DLOAD }
+#endif
+
     /* -- gosync_mutex_unlock (mutex.c:176-210) ----------------------------- */
     :: atomic { pc == U_CAS0 ->                         /* mutex.c:178-180 */
         in_cs--;
@@ -641,52 +731,60 @@ active [NT] proctype Thread()
             fi
         fi }
 
-    /* -- gosync_sema_release (sema.c:95-126) ------------------------------- */
-    :: atomic { pc == R_ADD ->                          /* sema.c:102-104 */
+    /* -- gosync_sema_release (sema.c) -------------------------------------- */
+    :: atomic { pc == R_ADD ->                          /* the adding CAS */
         UAF_CHECK;
         sold = sstate;
-        sstate = sstate + (ho -> HANDED_ONE : FREE_ONE);
+        sstate = sstate + (ho -> HANDED_ONE + RELEASING_ONE : FREE_ONE);
         assert((sstate & FREE_MASK) <= 3 && (sstate & HANDED_MASK) <= 3 * HANDED_ONE);
+        assert((sstate & RELEASING_MASK) <= RELEASING_ONE);     /* one in flight */
         if
         :: (sold & (FIFO_MASK | LIFO_MASK)) -> wake_first()
         :: else -> after_wake()
         fi }
-    :: atomic { pc == R_WAKE_LIFO ->                    /* sema.c:88-89 */
+    :: atomic { pc == R_WAKE_LIFO ->                    /* wake_one */
         futex_wake(CL_LIFO);
         if
-        :: nw != 0 -> unlock_return()
+        :: nw != 0 -> rwoke = true; after_wake()
         :: else -> pc = R_WAKE_ANY
         fi }
-    :: atomic { pc == R_WAKE_ANY ->                     /* sema.c:90-91 */
+    :: atomic { pc == R_WAKE_ANY ->                     /* wake_one */
         futex_wake(CL_ANY);
         if
-        :: nw != 0 -> unlock_return()
-        :: else -> after_wake()
-        fi }
-    :: atomic { pc == R_CLOAD ->                        /* sema.c:118-121 */
+        :: nw != 0 -> rwoke = true
+        :: else -> skip
+        fi;
+        after_wake() }
+    :: atomic { pc == R_FLOAD ->                        /* before the last write */
         UAF_CHECK;
         sold = sstate;
-        if
-        :: !(sold & HANDED_MASK) -> unlock_return()
-        :: else -> pc = R_CCAS
-        fi }
-    :: atomic { pc == R_CCAS ->                         /* sema.c:122-125 */
+        pc = R_FCAS }
+    :: atomic { pc == R_FCAS ->                         /* the last write */
         UAF_CHECK;
+        new = sold - RELEASING_ONE;
+        conv = (!rwoke && (sold & HANDED_MASK));        /* MUTANT:convert */
+        if
+        :: conv -> new = new - HANDED_ONE + FREE_ONE
+        :: else -> skip
+        fi;
+        if
+        :: !(new & RELEASING_MASK) -> new = new & ~DRAINING
+        :: else -> skip
+        fi;
         if
         :: sstate == sold ->
-            sstate = sold - HANDED_ONE + FREE_ONE;
-            rph = 1;
+            sstate = new;
+            rdrain = ((sold & DRAINING) && !(new & DRAINING));
+            rph = 1; new = 0;
             if
-            :: (sold & (FIFO_MASK | LIFO_MASK)) -> wake_first()
-            :: else -> unlock_return()
+            :: conv && (sold & (FIFO_MASK | LIFO_MASK)) -> wake_first()
+            :: else -> end_release()
             fi
-        :: else ->
-            sold = sstate;
-            if
-            :: !(sold & HANDED_MASK) -> unlock_return()
-            :: else -> skip
-            fi
+        :: else -> sold = sstate; new = 0; conv = false
         fi }
+    :: atomic { pc == R_DWAKE ->                        /* drainers, by address */
+        futex_wake_all(CL_DRAIN);
+        unlock_return() }
     od
 }
 

@@ -46,7 +46,7 @@ prop_defs() {
 
 # Mutants: one rule of the protocol flipped, each on the one line of
 # mutex.pml that carries its MUTANT:<name> marker, by a sed substitution.
-MUTANTS="giveup_zero unlock_wake takeover giveup_starving convert locked_check park_compare take_handed last_chance"
+MUTANTS="giveup_zero unlock_wake takeover giveup_starving convert drain locked_check park_compare take_handed last_chance"
 declare -A MUT_SED MUT_DESC
 MUT_SED[giveup_zero]='s/WAITERS(old) == 0 ||/false ||/'
 MUT_DESC[giveup_zero]='give_up leaves (waiters-1) even when waiters == 0, instead of waiting for the token it is owed'
@@ -56,8 +56,10 @@ MUT_SED[takeover]='s/tkclr = (!starving || WAITERS(old) == 1);/tkclr = !starving
 MUT_DESC[takeover]='the starvation takeover does not clear STARVING for the last waiter'
 MUT_SED[giveup_starving]='s/new = new \& ~STARVING/skip/'
 MUT_DESC[giveup_starving]='the last waiter giving up does not clear STARVING'
-MUT_SED[convert]='s/pc = R_CLOAD/unlock_return()/'
+MUT_SED[convert]='s/conv = (!rwoke \&\& (sold \& HANDED_MASK));/conv = false;/'
 MUT_DESC[convert]='sema_release does not turn an unreceived handed token into a free one'
+MUT_SED[drain]='s/:: (sstate \& RELEASING_MASK) ->/:: false ->/'
+MUT_DESC[drain]='a thread that takes a token returns while a handoff release is still in flight'
 MUT_SED[locked_check]='s/!(old \& (LOCKED | STARVING)) -> lock_return/!(old \& LOCKED) -> lock_return/'
 MUT_DESC[locked_check]='lock_slow believes it took the mutex when its CAS found LOCKED clear, even with STARVING set'
 MUT_SED[park_compare]='s/:: TOKENS(sstate) != TOKENS(sold) ->/:: false ->/'
@@ -117,7 +119,7 @@ done
 condense() {
     awk '
     BEGIN {
-        split("T_START TL_CAS LS_LOAD LS_SPINCAS LS_SPINLOAD LS_CAS LS_LOAD2 LS_TAKEOVER GU_LOAD GU_CAS SA_LOAD SA_TAKE SA_REG SA_PARK SA_SLEEP SA_RELOAD SA_DEREG U_CAS0 U_CAS R_ADD R_WAKE_LIFO R_WAKE_ANY R_CLOAD R_CCAS", n, " ")
+        split("T_START TL_CAS LS_LOAD LS_SPINCAS LS_SPINLOAD LS_CAS LS_LOAD2 LS_TAKEOVER GU_LOAD GU_CAS SA_LOAD SA_TAKE SA_REG SA_PARK SA_SLEEP SA_RELOAD SA_DEREG U_CAS0 U_CAS R_ADD R_WAKE_LIFO R_WAKE_ANY R_FLOAD R_FCAS SA_DLOAD SA_DCAS SA_DPARK SA_DSLEEP R_DWAKE", n, " ")
         for (i = 1; i in n; i++) name[i - 1] = n[i]
         what["T_START"] = "round starts"
         what["TL_CAS"] = "try_lock CAS"
@@ -138,11 +140,16 @@ condense() {
         what["SA_DEREG"] = "sema: deregister CAS"
         what["U_CAS0"] = "unlock: fast CAS"
         what["U_CAS"] = "unlock: CAS"
-        what["R_ADD"] = "sema_release: fetch_add token"
+        what["R_ADD"] = "sema_release: add token"
         what["R_WAKE_LIFO"] = "futex_wake(LIFO)"
-        what["R_WAKE_ANY"] = "futex_wake(ANY)"
-        what["R_CLOAD"] = "sema_release: load for conversion"
-        what["R_CCAS"] = "sema_release: conversion CAS"
+        what["R_WAKE_ANY"] = "futex_wake(FIFO|LIFO)"
+        what["R_FLOAD"] = "sema_release: load before last write"
+        what["R_FCAS"] = "sema_release: end-of-handoff CAS"
+        what["SA_DLOAD"] = "holds a token: load, handoff in flight?"
+        what["SA_DCAS"] = "holds a token: CAS in draining"
+        what["SA_DPARK"] = "futex_wait(DRAIN)"
+        what["SA_DSLEEP"] = "wakes up from futex(DRAIN)"
+        what["R_DWAKE"] = "futex_wake(DRAIN, all)"
         cur = ""; step = 0
     }
     function dm(x,   s) {
@@ -154,7 +161,7 @@ condense() {
         return sprintf("%s+%dw", s, int(x / 8))
     }
     function ds(x) {
-        return sprintf("free=%d handed=%d fifo=%d lifo=%d", x % 16, int(x / 16) % 16, int(x / 256) % 16, int(x / 4096) % 16)
+        return sprintf("free=%d handed=%d fifo=%d lifo=%d rel=%d drain=%d", x % 16, int(x / 16) % 16, int(x / 256) % 16, int(x / 4096) % 16, int(x / 65536) % 4, int(x / 262144) % 2)
     }
     function flush(   w) {
         if (cur != "") {
