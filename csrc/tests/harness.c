@@ -271,6 +271,45 @@ static void test_sema_tokens(void)
     report("semaphore conserves tokens", ok);
 }
 
+/* ---- Semaphore: a handoff's receiver may free it at once ----------------- *
+ *
+ * sema.h's promise: the thread that takes a handed token may free the
+ * semaphore as soon as it returns. The receiver frees it right away; pinned
+ * to one CPU, the kernel often runs it the moment the release wakes it,
+ * before the release has made its last write. ASan reports any touch of the
+ * freed block, TSan a race with free(). */
+
+static void *sema_receiver(void *arg)
+{
+    gosync_sema *s = arg;
+    if (gosync_sema_acquire(s, false, GOSYNC_NO_DEADLINE) != GOSYNC_OK)
+        abort();
+    free(s);
+    return NULL;
+}
+
+static void test_sema_lifetime(void)
+{
+    int ok = 1, rounds = 200 * scale;
+    for (int i = 0; i < rounds; i++) {
+        gosync_sema *s = calloc(1, sizeof *s);
+        pthread_t t;
+        if (pthread_create(&t, NULL, sema_receiver, s) != 0)
+            abort();
+        /* Mostly asleep by now; sometimes only registered, which takes the
+         * release's other path (the handed token turned free). */
+        while (gosync_sema_waiters(s) == 0)
+            sched_yield();
+        if (i % 4 != 0) {
+            struct timespec ts = {0, 200000};
+            nanosleep(&ts, NULL);
+        }
+        gosync_sema_release(s, true); /* s may be freed from here on */
+        pthread_join(t, NULL);
+    }
+    report("semaphore freed by a handoff's receiver at once", ok);
+}
+
 /* ---- RWMutex: readers share, writers exclude everyone -------------------- */
 
 typedef struct {
@@ -641,6 +680,7 @@ int main(int argc, char **argv)
     test_mutex_timeout_storm();
     test_mutex_starvation();
     test_sema_tokens();
+    test_sema_lifetime();
     test_rwmutex_misuse();
     test_rwmutex_hammer();
     test_waitgroup_misuse();
