@@ -4,6 +4,7 @@ timeouts, the misuse error, and the no-copy rule."""
 from __future__ import annotations
 
 import numbers
+import sys
 import threading
 from typing import Callable, NoReturn
 
@@ -105,7 +106,16 @@ class NoCopy:
     __slots__ = ()
 
     def _refuse_copy(self, *args: object) -> NoReturn:
-        name = type(self).__qualname__
-        raise TypeError(f"gosync.{name} must not be copied or pickled: a copy would not share its state")
+        raise TypeError(f"{_public_name(type(self))} must not be copied or pickled: a copy would not share its state")
 
     __copy__ = __deepcopy__ = __reduce_ex__ = __reduce__ = __getstate__ = _refuse_copy
+
+
+def _public_name(cls: type) -> str:
+    """The name under which a user reaches cls: gosync.Mutex,
+    gosync.atomic.Int64; for a class exported by neither (a user's subclass,
+    gosync.rwmutex.RLocker), its module and qualified name."""
+    for module in ("gosync", "gosync.atomic"):
+        if getattr(sys.modules.get(module), cls.__name__, None) is cls:
+            return f"{module}.{cls.__name__}"
+    return f"{cls.__module__}.{cls.__qualname__}"
