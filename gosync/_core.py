@@ -82,16 +82,20 @@ def acquire(
     its three C calls: lock (wait forever), lock_until (wait until a
     deadline) and try_lock.
 
-    With blocking False it is try_lock, and a timeout other than -1 is a
-    ValueError. Otherwise a timeout of -1 waits forever, and any other
-    timeout is validated as by deadline_ns.
+    A timeout of -1 (the default) means none. Any other timeout must be a
+    number, as for threading.Lock: None or a non-number is a TypeError,
+    whether blocking or not. With blocking False it is try_lock, and a
+    timeout is a ValueError; otherwise the timeout is validated as by
+    deadline_ns.
     """
-    if not blocking:
-        if timeout != -1:
-            raise ValueError("can't specify a timeout for a non-blocking call")
-        return try_lock()
     if timeout == -1:
-        return lock()
+        return lock() if blocking else try_lock()
+    if timeout is None or not isinstance(timeout, numbers.Real):
+        # Checked here, not left to deadline_ns, whose message offers None:
+        # acquire, like threading.Lock.acquire, takes -1 for "no timeout".
+        raise TypeError(f"timeout must be a number (-1 for none), not {type(timeout).__name__}")
+    if not blocking:
+        raise ValueError("can't specify a timeout for a non-blocking call")
     return lock_until(deadline_ns(timeout))
 
 
