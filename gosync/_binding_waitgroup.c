@@ -34,8 +34,17 @@ static PyObject *wg_add(gosync_waitgroup *wg, int64_t delta)
     Py_RETURN_NONE;
 }
 
-static PyObject *waitgroup_add(PyObject *op, PyObject *arg)
+/* add(delta=1): positional only, as the other C methods. */
+static PyObject *waitgroup_add(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
+    if (nargs == 0)
+        return wg_add(WG(op), 1);
+    if (nargs != 1) {
+        PyErr_Format(PyExc_TypeError, "WaitGroup.add() takes at most 1 argument (delta), %zd given",
+                     nargs);
+        return NULL;
+    }
+    PyObject *arg = args[0];
     if (!PyLong_Check(arg)) {
         PyErr_Format(PyExc_TypeError, "WaitGroup.add() delta must be an int, not %.100s",
                      Py_TYPE(arg)->tp_name);
@@ -79,8 +88,8 @@ static PyObject *waitgroup_address(PyObject *op, void *unused)
 }
 
 static PyMethodDef waitgroup_methods[] = {
-    {"add", waitgroup_add, METH_O,
-     "add(delta: int) -> None\n\nAdd adds delta, which may be negative, to the WaitGroup counter.\n"
+    {"add", (PyCFunction)(void (*)(void))waitgroup_add, METH_FASTCALL,
+     "add(delta: int = 1) -> None\n\nAdd adds delta, which may be negative, to the WaitGroup counter.\n"
      "If the counter becomes zero, all threads blocked in wait are released.\n\n"
      "A counter that would go negative raises\n"
      "SyncError(\"sync: negative WaitGroup counter\"), and one past 2**31 - 1\n"

@@ -4,6 +4,7 @@ timeouts, the misuse error, and the no-copy rule."""
 from __future__ import annotations
 
 import numbers
+import sys
 import threading
 from typing import Callable, NoReturn
 
@@ -81,16 +82,20 @@ def acquire(
     its three C calls: lock (wait forever), lock_until (wait until a
     deadline) and try_lock.
 
-    With blocking False it is try_lock, and a timeout other than -1 is a
-    ValueError. Otherwise a timeout of -1 waits forever, and any other
-    timeout is validated as by deadline_ns.
+    A timeout of -1 (the default) means none. Any other timeout must be a
+    number, as for threading.Lock: None or a non-number is a TypeError,
+    whether blocking or not. With blocking False it is try_lock, and a
+    timeout is a ValueError; otherwise the timeout is validated as by
+    deadline_ns.
     """
-    if not blocking:
-        if timeout != -1:
-            raise ValueError("can't specify a timeout for a non-blocking call")
-        return try_lock()
     if timeout == -1:
-        return lock()
+        return lock() if blocking else try_lock()
+    if timeout is None or not isinstance(timeout, numbers.Real):
+        # Checked here, not left to deadline_ns, whose message offers None:
+        # acquire, like threading.Lock.acquire, takes -1 for "no timeout".
+        raise TypeError(f"timeout must be a number (-1 for none), not {type(timeout).__name__}")
+    if not blocking:
+        raise ValueError("can't specify a timeout for a non-blocking call")
     return lock_until(deadline_ns(timeout))
 
 
@@ -105,7 +110,16 @@ class NoCopy:
     __slots__ = ()
 
     def _refuse_copy(self, *args: object) -> NoReturn:
-        name = type(self).__qualname__
-        raise TypeError(f"gosync.{name} must not be copied or pickled: a copy would not share its state")
+        raise TypeError(f"{_public_name(type(self))} must not be copied or pickled: a copy would not share its state")
 
     __copy__ = __deepcopy__ = __reduce_ex__ = __reduce__ = __getstate__ = _refuse_copy
+
+
+def _public_name(cls: type) -> str:
+    """The name under which a user reaches cls: gosync.Mutex,
+    gosync.atomic.Int64; for a class exported by neither (a user's subclass,
+    gosync.rwmutex.RLocker), its module and qualified name."""
+    for module in ("gosync", "gosync.atomic"):
+        if getattr(sys.modules.get(module), cls.__name__, None) is cls:
+            return f"{module}.{cls.__name__}"
+    return f"{cls.__module__}.{cls.__qualname__}"

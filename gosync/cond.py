@@ -36,12 +36,13 @@ class Cond(CondBase, NoCopy):
     signal wakes the thread that has waited longest; broadcast wakes all
     threads waiting now. Neither requires holding L. A thread that starts
     waiting after a signal or broadcast is not woken by it.
-    It must not be copied or pickled.
+    L cannot be reassigned (AttributeError), and a Cond must not be copied
+    or pickled.
     """
 
-    __slots__ = ("L", "_unlock", "_lock", "__weakref__")
+    __slots__ = ("_L", "_unlock", "_lock", "__weakref__")
 
-    L: Any
+    _L: Any
     _unlock: Callable[[], object]
     _lock: Callable[[], object]
 
@@ -54,7 +55,19 @@ class Cond(CondBase, NoCopy):
             raise TypeError(
                 f"Cond needs a Locker (lock/unlock) or acquire/release, not {type(L).__name__}"
             )
-        self.L = L
+        self._L = L
+
+    @property
+    def L(self) -> Any:
+        """The lock given to the constructor, held around wait."""
+        return self._L
+
+    @L.setter
+    def L(self, L: object) -> None:
+        # wait calls the methods found on L at construction; a new L would be
+        # ignored, so that a waiter unlocks one lock and the caller holds
+        # another. Refuse it instead.
+        raise AttributeError("Cond.L is fixed when the Cond is made: make a new Cond for another lock")
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait unlocks L, waits for signal or broadcast, and locks L again.

@@ -133,8 +133,11 @@ class Map(NoCopy, Generic[K, V]):
         method of the map.
 
         Range may be O(N) with the number of elements in the map even if f
-        returns False after a constant number of calls.
+        returns False after a constant number of calls. A non-callable f
+        raises TypeError before anything is done, even on an empty map.
         """
+        if not callable(f):
+            raise TypeError(f"Map.range() needs a callable, not {type(f).__name__}")
         m, amended = self._read
         if amended:
             # Publish dirty, so that the keys stored since the last time are

@@ -59,14 +59,16 @@ class Pool(NoCopy, Generic[T]):
     multiple threads simultaneously, and must not be copied or pickled.
 
     Pool(new=None): new, if not None, makes a value when get would otherwise
-    return None. It is the attribute `new`, and may be changed at any time.
+    return None. It is the attribute `new`, and may be changed at any time;
+    anything but None or a callable raises TypeError, there and in the
+    constructor, and is not kept.
 
     A Pool's purpose is to cache allocated but unused items for later reuse,
     relieving pressure on the allocator: for instance buffers, each taken
     with get, used by one thread, and given back with put.
     """
 
-    __slots__ = ("new", "_tls", "_locals", "_locals_mu", "_mu", "_shared", "_victim", "_pending", "__weakref__")
+    __slots__ = ("_new", "_tls", "_locals", "_locals_mu", "_mu", "_shared", "_victim", "_pending", "__weakref__")
 
     def __init__(self, new: Callable[[], T] | None = None) -> None:
         self.new = new
@@ -80,6 +82,19 @@ class Pool(NoCopy, Generic[T]):
         self._victim: list[T] = []
         self._pending = Int64()  # collections whose rotation is still to do
         _register(self)
+
+    @property
+    def new(self) -> Callable[[], T] | None:
+        """The function that makes a value when the pool is empty, or None."""
+        return self._new
+
+    @new.setter
+    def new(self, new: Callable[[], T] | None) -> None:
+        # Checked when set, not when get first calls it, which can be much
+        # later and in another thread.
+        if new is not None and not callable(new):
+            raise TypeError(f"Pool.new must be a callable or None, not {type(new).__name__}")
+        self._new = new
 
     def put(self, x: T | None) -> None:
         """Put adds x to the pool. Putting None does nothing."""
@@ -125,7 +140,7 @@ class Pool(NoCopy, Generic[T]):
         if x is None:
             x = local.take_victim()
         if x is None:
-            new = self.new
+            new = self._new
             if new is not None:
                 x = new()
         return x
