@@ -66,9 +66,9 @@ class Mutex(MutexBase, NoCopy):
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         """Acquire is threading.Lock.acquire: lock with an optional timeout.
 
-        With blocking False it is try_lock, and a timeout other than -1 is a
-        ValueError. Otherwise a timeout of -1 waits forever, and any other
-        timeout behaves as in lock.
+        A timeout that is not a number is a TypeError. With blocking False it
+        is try_lock, and a timeout other than -1 is a ValueError. Otherwise a
+        timeout of -1 waits forever, and any other timeout behaves as in lock.
         """
         return acquire(self.__enter__, self._lock_until, self.try_lock, blocking, timeout)
 
