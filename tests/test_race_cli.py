@@ -81,6 +81,26 @@ def test_bad_arguments_are_usage_errors(args: list[str], tmp_path: Path) -> None
     assert proc.stdout == ""
 
 
+DEADLINE_MISSED = """
+import sys
+from gosync import _race
+_race.DEADLINE_S = 0.3
+_race.DEADLINE_S_PER_INCREMENT = 0
+sys.exit(_race.main(["--threads", "4", "--iterations", "2000000"]))
+"""
+
+
+def test_threads_that_miss_the_deadline_fail_the_run_without_hanging(tmp_path: Path) -> None:
+    # Python needs well over 0.3 s for 8 million atomic adds; the C loop does not.
+    proc = subprocess.run(
+        [sys.executable, "-c", DEADLINE_MISSED], cwd=tmp_path, capture_output=True, text=True, timeout=15
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "atomic.Int64.add: 4 of 4 threads did not finish within 0.3 s" in proc.stdout
+    assert "not run: Mutex, Python int, Python x += 1" in proc.stdout
+    assert "Traceback" not in proc.stderr
+
+
 def result(name: str, observed: int, unfinished: int = 0) -> _race.Result:
     variant = next(v for v in _race.VARIANTS if v.name == name)
     return _race.Result(name, variant.synchronised, 10, 100, observed, 0.0, unfinished)
