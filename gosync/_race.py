@@ -21,6 +21,7 @@ import contextlib
 import json
 import os
 import sys
+import textwrap
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -278,6 +279,10 @@ def _cpus() -> Tuple[int, Optional[int]]:
     return usable, os.cpu_count()
 
 
+def _fill(sentence: str) -> str:
+    return textwrap.fill(sentence, width=79, break_on_hyphens=False)
+
+
 def report(results: Sequence[Result], usable_cpus: int, cpu_count: Optional[int]) -> str:
     """report renders the results as the table, the CPU line, one sentence
     per unsynchronised variant that lost nothing, and the verdict."""
@@ -298,18 +303,17 @@ def report(results: Sequence[Result], usable_cpus: int, cpu_count: Optional[int]
         lines.append("  ".join(cells))
     lines += [
         "",
-        f"CPUs: {usable_cpus} usable by this process (os.sched_getaffinity),"
-        f" {cpu_count} in the machine (os.cpu_count)",
+        f"CPUs: {usable_cpus} usable (os.sched_getaffinity), {cpu_count} installed (os.cpu_count)",
     ]
     for r, v in zip(results, VARIANTS):
         if v.luck is not None and r.lost == 0 and not r.unfinished:
             why = v.luck(usable_cpus)
-            lines.append(f"{r.name} lost nothing this run, which does not make it safe: {why}.")
+            lines.append(_fill(f"{r.name} lost nothing this run, which does not make it safe: {why}."))
     problems = [p for p in (r.problem() for r in results) if p]
     if len(results) < len(VARIANTS):
         problems.append("not run: " + ", ".join(v.name for v in VARIANTS[len(results):]))
     if problems:
-        lines.append("verdict: FAILED: " + "; ".join(problems))
+        lines.append(_fill("verdict: FAILED: " + "; ".join(problems)))
     else:
         lines.append("verdict: OK: the synchronised variants lost no update")
     return "\n".join(lines)
