@@ -22,7 +22,10 @@ typedef struct {
 
 /* volatile makes each iteration one load and one store of memory: the
  * compiler may neither keep the counter in a register nor turn the loop
- * into a single add. Another thread's store between the two is lost. */
+ * into a single add. Another thread's store between the two is lost. C11
+ * calls such a data race undefined behaviour; volatile is what keeps the
+ * compiler to the plain instructions (load, add, store: checked with
+ * objdump on x86-64, GCC 12, -O2). */
 static void race_increment(volatile int *counter, int64_t iterations)
 {
     for (int64_t i = 0; i < iterations; i++) {
