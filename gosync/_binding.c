@@ -7,8 +7,9 @@
  * cffi wraps every call in Py_BEGIN_ALLOW_THREADS / Py_END_ALLOW_THREADS.
  * That costs about a third of a trivial call, and makes every call a point
  * where another thread can take the GIL. The functions in _cdef.h never
- * block, so they keep the GIL: the two macros become plain braces for every
- * wrapper cffi generates after this file.
+ * block (but for the race demo's, which releases the GIL itself), so they
+ * keep the GIL: the two macros become plain braces for every wrapper cffi
+ * generates after this file.
  *
  * What can block releases the GIL itself, with the real calls, around the
  * core's slow path only (PyEval_SaveThread detaches the thread state on
@@ -140,6 +141,7 @@ static PyObject *gosync_py_wait_result(int rc, const char *overflow_message)
 #include "_binding_waitgroup.c"
 #include "_binding_cond.c"
 #include "_binding_atomic.c"
+#include "_binding_race.c"
 
 /* ---- Module set-up and test probes --------------------------------------- */
 

@@ -2,8 +2,9 @@
  *
  * Structs are opaque here ("...;"): their layout is the C compiler's. The
  * lock types themselves are Python types defined in _binding.c (see there
- * why); what is declared here never blocks, and is called with the GIL held:
- * constants, the clock, debug accessors and test probes. */
+ * why); what is declared here is called with the GIL held: constants, the
+ * clock, debug accessors and test probes, which never block, and the race
+ * demo, which releases the GIL itself. */
 
 #define GOSYNC_OK ...
 #define GOSYNC_TIMEDOUT ...
@@ -51,3 +52,9 @@ int gosync_py_add_types(void);
 /* For tests of the GIL policy: whether the calling thread holds the GIL
  * while a non-blocking entry point runs. */
 int gosync_py_gil_held(void);
+
+/* The race demo (python -m gosync race): a deliberately non-atomic increment
+ * of a plain int, made with the GIL released once the gate's counter is zero
+ * (_binding_race.c). */
+int gosync_race_add_unsafe(int *counter, int64_t iterations, gosync_waitgroup *gate,
+                           int64_t deadline_ns);
