@@ -502,6 +502,40 @@ def test_64_bit_values_are_never_torn(cls: Any, signed: bool, fast_switching: No
 
 
 @pytest.mark.stress
+def test_bool_as_a_spinlock_gives_mutual_exclusion(fast_switching: None) -> None:
+    # A lock made of a Bool: even threads enter with compare_and_swap(False,
+    # True), odd ones with swap(True) returning False (test-and-set); all
+    # leave with store(False). The non-atomic count it guards must be exact,
+    # and no thread may find another inside.
+    iters = 10_000 * STRESS
+    flag = Bool()
+    box = {"n": 0, "inside": 0, "overlaps": 0}
+    spins = [0] * THREADS
+
+    def work(i: int) -> None:
+        enter = partial(flag.compare_and_swap, False, True) if i % 2 == 0 else (lambda: not flag.swap(True))
+        for _ in range(iters):
+            while not enter():
+                spins[i] += 1
+                time.sleep(0)
+            if box["inside"]:
+                box["overlaps"] += 1
+            box["inside"] = 1
+            v = box["n"]
+            for _ in range(3):
+                pass
+            box["n"] = v + 1
+            box["inside"] = 0
+            flag.store(False)
+
+    run_threads(THREADS, work)
+    assert box["overlaps"] == 0
+    assert box["n"] == THREADS * iters
+    assert flag.load() is False
+    assert sum(spins) > 0, "nobody ever found the flag taken: the threads never raced"
+
+
+@pytest.mark.stress
 def test_value_swaps_conserve_every_value(fast_switching: None) -> None:
     # Each thread swaps in its own distinct values. Every value must come out
     # exactly once: as the result of some swap, or as the final value.
