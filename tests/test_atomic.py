@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 import pytest
-from conftest import STRESS, run_threads, switches_during
+from conftest import STRESS, Guarded, run_threads, switches_during
 
 from gosync.atomic import Bool, Int32, Int64, Uint32, Uint64, Value
 
@@ -509,7 +509,7 @@ def test_bool_as_a_spinlock_gives_mutual_exclusion(fast_switching: None) -> None
     # and no thread may find another inside.
     iters = 10_000 * STRESS
     flag = Bool()
-    box = {"n": 0, "inside": 0, "overlaps": 0}
+    count = Guarded()
     spins = [0] * THREADS
 
     def work(i: int) -> None:
@@ -518,19 +518,12 @@ def test_bool_as_a_spinlock_gives_mutual_exclusion(fast_switching: None) -> None
             while not enter():
                 spins[i] += 1
                 time.sleep(0)
-            if box["inside"]:
-                box["overlaps"] += 1
-            box["inside"] = 1
-            v = box["n"]
-            for _ in range(3):
-                pass
-            box["n"] = v + 1
-            box["inside"] = 0
+            count.bump()
             flag.store(False)
 
     run_threads(THREADS, work)
-    assert box["overlaps"] == 0
-    assert box["n"] == THREADS * iters
+    assert count.overlaps == 0
+    assert count.n == THREADS * iters
     assert flag.load() is False
     assert sum(spins) > 0, "nobody ever found the flag taken: the threads never raced"
 

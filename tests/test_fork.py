@@ -7,14 +7,16 @@ parent reaps it with a deadline, killing it if it hangs."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import HOLD_IN_THREAD
 
-pytestmark = pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 PRELUDE = textwrap.dedent(
     """
@@ -116,11 +118,13 @@ PRELUDE = textwrap.dedent(
 )
 
 
-def run(code: str, tmp_path: Path, expect: list[str]) -> None:
+def run(code: str, tmp_path: Path) -> None:
+    """Runs PRELUDE and code in a fresh interpreter, which must print that
+    the child exited with 0 and then that the parent's checks passed."""
     # cwd=tmp_path: `python -c` puts the working directory first on sys.path,
     # and the child must import the installed gosync, not the source tree.
     proc = subprocess.run(
-        [sys.executable, "-c", PRELUDE + textwrap.dedent(code)],
+        [sys.executable, "-c", PRELUDE + HOLD_IN_THREAD + textwrap.dedent(code)],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -128,7 +132,7 @@ def run(code: str, tmp_path: Path, expect: list[str]) -> None:
     )
     # The child's traceback, if any, is on stderr.
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.splitlines() == expect, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines() == ["CHILD EXIT 0", "PARENT OK"], proc.stdout + proc.stderr
 
 
 def test_mutex_held_by_the_forking_thread_can_be_unlocked_in_the_child(tmp_path: Path) -> None:
@@ -167,7 +171,6 @@ def test_mutex_held_by_the_forking_thread_can_be_unlocked_in_the_child(tmp_path:
         print("PARENT OK")
         """,
         tmp_path,
-        ["CHILD EXIT 0", "PARENT OK"],
     )
 
 
@@ -192,7 +195,6 @@ def test_unheld_mutex_works_in_the_child(tmp_path: Path) -> None:
         print("PARENT OK")
         """,
         tmp_path,
-        ["CHILD EXIT 0", "PARENT OK"],
     )
 
 
@@ -203,18 +205,7 @@ def test_mutex_held_by_another_thread_stays_locked_in_the_child(tmp_path: Path) 
     run(
         """
         m = gosync.Mutex()
-        held = threading.Event()
-        release = threading.Event()
-
-        def holder():
-            m.lock()
-            held.set()
-            release.wait()
-            m.unlock()
-
-        h = threading.Thread(target=holder, daemon=True)
-        h.start()
-        held.wait()
+        h, release = hold_in_thread(m)
         before = m._debug_state()
 
         def child():
@@ -235,13 +226,12 @@ def test_mutex_held_by_another_thread_stays_locked_in_the_child(tmp_path: Path) 
             assert m._debug_state() == before
 
         fork_and_check(child)
-        release.set()
+        release()
         h.join()
         assert m._debug_state() == IDLE
         print("PARENT OK")
         """,
         tmp_path,
-        ["CHILD EXIT 0", "PARENT OK"],
     )
 
 
@@ -332,5 +322,4 @@ def test_threads_asleep_in_lock_at_fork_leave_a_working_mutex(
         print("PARENT OK")
         """,
         tmp_path,
-        ["CHILD EXIT 0", "PARENT OK"],
     )

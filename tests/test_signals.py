@@ -9,27 +9,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import HOLD_IN_THREAD
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
-CHILD = textwrap.dedent(
+CHILD = "import os, signal, threading, time\nimport gosync\n" + HOLD_IN_THREAD + textwrap.dedent(
     """
-    import os, signal, threading, time
-    import gosync
-
     m = gosync.Mutex()
-    held = threading.Event()
-    release = threading.Event()
-
-    def holder():
-        m.lock()
-        held.set()
-        release.wait()
-        m.unlock()
-
-    h = threading.Thread(target=holder)
-    h.start()
-    held.wait()
+    h, release = hold_in_thread(m)
     threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
     t0 = time.monotonic()
     try:
@@ -39,7 +26,7 @@ CHILD = textwrap.dedent(
         print("INTERRUPTED %.3f" % (time.monotonic() - t0))
     s = m._debug_state()
     print("STATE", s.locked, s.waiters, s.sema_tokens, s.sema_waiters)
-    release.set()
+    release()
     h.join()
     print("RELOCK", m.lock(timeout=5))
     m.unlock()
