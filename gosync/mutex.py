@@ -44,6 +44,13 @@ class Mutex(MutexBase, NoCopy):
     and the with statement), so it can serve as the lock of a
     threading.Condition. It must not be copied or pickled.
 
+    After os.fork(), the child's copy is as it was at the fork. If it was
+    unlocked and idle, or held by the forking thread (even with other
+    threads asleep in lock() on it), the child can use it, unlocking it
+    first in the second case. If another thread held it, it stays locked
+    in the child. If another thread was in the middle of locking or
+    unlocking it, nothing is promised. See the README's "fork()".
+
     unlock, release, try_lock, locked and the with statement are implemented
     in C (gosync._gosync.MutexBase); see their docstrings.
     """

@@ -29,6 +29,28 @@ def fast_switching() -> Iterator[None]:
         sys.setswitchinterval(old)
 
 
+class Guarded:
+    """A deliberately non-atomic counter that also notices company: bump()
+    is a read-modify-write with a few bytecodes in between, during which the
+    interpreter does switch threads under fast_switching. Only mutual
+    exclusion around bump() keeps n exact and overlaps at 0."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.inside = False
+        self.overlaps = 0
+
+    def bump(self) -> None:
+        if self.inside:
+            self.overlaps += 1
+        self.inside = True
+        v = self.n
+        for _ in range(3):
+            pass
+        self.n = v + 1
+        self.inside = False
+
+
 def run_threads(n: int, target: Callable[[int], None], timeout: float = 60.0) -> None:
     """Runs target(i) in n threads, re-raises the first failure, and fails
     instead of hanging if a thread does not finish in time."""
@@ -50,6 +72,26 @@ def run_threads(n: int, target: Callable[[int], None], timeout: float = 60.0) ->
         assert not t.is_alive(), "a thread did not finish: deadlock or lost wakeup"
     if errors:
         raise errors[0]
+
+
+# Python source for tests that run a script in a subprocess (which has
+# threading imported): hold_in_thread(m) has a new daemon thread lock m and
+# keep it until release() is called, and returns (thread, release).
+HOLD_IN_THREAD = """
+def hold_in_thread(m):
+    held, release = threading.Event(), threading.Event()
+
+    def holder():
+        m.lock()
+        held.set()
+        release.wait()
+        m.unlock()
+
+    t = threading.Thread(target=holder, daemon=True)
+    t.start()
+    held.wait()
+    return t, release.set
+"""
 
 
 def switches_during(calls: list[Callable[[], object]]) -> int:

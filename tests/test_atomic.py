@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 import pytest
-from conftest import STRESS, run_threads, switches_during
+from conftest import STRESS, Guarded, run_threads, switches_during
 
 from gosync.atomic import Bool, Int32, Int64, Uint32, Uint64, Value
 
@@ -499,6 +499,33 @@ def test_64_bit_values_are_never_torn(cls: Any, signed: bool, fast_switching: No
     assert torn == []
     check(a.load())
     assert torn == []
+
+
+@pytest.mark.stress
+def test_bool_as_a_spinlock_gives_mutual_exclusion(fast_switching: None) -> None:
+    # A lock made of a Bool: even threads enter with compare_and_swap(False,
+    # True), odd ones with swap(True) returning False (test-and-set); all
+    # leave with store(False). The non-atomic count it guards must be exact,
+    # and no thread may find another inside.
+    iters = 10_000 * STRESS
+    flag = Bool()
+    count = Guarded()
+    spins = [0] * THREADS
+
+    def work(i: int) -> None:
+        enter = partial(flag.compare_and_swap, False, True) if i % 2 == 0 else (lambda: not flag.swap(True))
+        for _ in range(iters):
+            while not enter():
+                spins[i] += 1
+                time.sleep(0)
+            count.bump()
+            flag.store(False)
+
+    run_threads(THREADS, work)
+    assert count.overlaps == 0
+    assert count.n == THREADS * iters
+    assert flag.load() is False
+    assert sum(spins) > 0, "nobody ever found the flag taken: the threads never raced"
 
 
 @pytest.mark.stress

@@ -203,6 +203,111 @@ def test_timed_out_waiters_do_not_swallow_signals() -> None:
     assert c._debug_state() == CondState(0, 0)
 
 
+@pytest.mark.stress
+def test_timeouts_race_notifications_and_none_is_lost_or_invented() -> None:
+    # Each round a patient thread P waits (timeout 10 s) for a flag that
+    # this thread sets before one signal(), while six bystanders keep
+    # waiting on the same Cond with timeouts of 0.1 to 0.6 ms, so that their
+    # timeouts race the notification. A bystander that is woken passes the
+    # notification on with signal(), as a user must when a wakeup was not
+    # meant for them. P is registered before the first signal and leaves
+    # only with a notification, so every signal finds a waiter and makes
+    # exactly one notification, and at most one is in flight. It must be
+    # taken by exactly one wait() returning True: a timeout that swallowed
+    # it would strand P (lost), and a True with none in flight is a spurious
+    # wakeup. The last quarter of the rounds broadcast instead, with the
+    # same race (there only P's wakeup is checked).
+    m = gosync.Mutex()
+    c = gosync.Cond(m)
+    rounds = 100 * STRESS
+    signal_rounds = rounds * 3 // 4
+    st = {"flag": False, "p_waiting": False, "in_flight": 0, "broadcast": False}
+    passed_on = [0]
+    timeouts = [0] * 6
+    errors: list[str] = []
+    stop = threading.Event()
+    p_woke = threading.Event()
+
+    def patient() -> None:
+        for r in range(rounds):
+            with m:
+                st["p_waiting"] = True
+                if not c.wait(10):
+                    errors.append(f"round {r}: the notification was lost")
+                    return
+                st["p_waiting"] = False
+                if not st["flag"]:
+                    errors.append(f"round {r}: P woke with nothing sent")
+                elif not st["broadcast"]:
+                    st["in_flight"] -= 1
+                st["flag"] = False
+            p_woke.set()
+
+    def bystander(i: int) -> None:
+        k = 0
+        while not stop.is_set():
+            k += 1
+            with m:
+                if not c.wait(0.0001 * (1 + (i + k) % 6)):
+                    timeouts[i] += 1
+                elif st["broadcast"]:
+                    pass
+                elif st["in_flight"] != 1:
+                    errors.append(f"bystander {i} woke with nothing in flight")
+                else:
+                    passed_on[0] += 1
+                    c.signal()
+
+    threads = [threading.Thread(target=patient, daemon=True)]
+    threads += [threading.Thread(target=bystander, args=(i,), daemon=True) for i in range(6)]
+    for t in threads:
+        t.start()
+    try:
+        for r in range(rounds):
+            # Bystanders are at every point of their waits when it comes.
+            time.sleep(0.0003 * (r % 4))
+            deadline = time.monotonic() + 20
+            while not errors:
+                with m:
+                    if st["p_waiting"] and not st["flag"]:
+                        st["flag"] = True
+                        if r < signal_rounds:
+                            st["in_flight"] += 1
+                            c.signal()
+                        else:
+                            st["broadcast"] = True
+                            c.broadcast()
+                        break
+                assert time.monotonic() < deadline, "P never waited"
+                time.sleep(0.0002)
+            assert p_woke.wait(20), errors
+            p_woke.clear()
+            assert not errors, errors[:5]
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(20)
+    assert not errors, errors[:5]
+    assert not any(t.is_alive() for t in threads)
+    assert st["in_flight"] == 0
+    assert sum(timeouts) > 0, "no bystander timed out: the test did not test"
+    assert passed_on[0] > 0, "no bystander ever took a notification: the test did not test"
+    assert c._debug_state() == CondState(0, 0)
+    # Still a Cond: a new waiter gets a signal.
+    got: list[bool] = []
+
+    def last() -> None:
+        with m:
+            got.append(c.wait(10))
+
+    t = threading.Thread(target=last)
+    t.start()
+    wait_for_waiters(c, 1)
+    c.signal()
+    t.join(10)
+    assert got == [True]
+
+
 def test_wait_without_holding_L_raises_and_changes_nothing() -> None:
     m = gosync.Mutex()
     c = gosync.Cond(m)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import pickle
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -539,3 +540,63 @@ def test_concurrent_clear(fast_switching: None) -> None:
     assert m.load(5) == (None, False)
     m.store(5, 5)
     assert m.load(5) == (5, True) and items(m) == {5: 5}
+
+
+@pytest.mark.stress
+def test_concurrent_read_modify_writes_are_exact(fast_switching: None) -> None:
+    # Eight threads, each round:
+    #  - a compare_and_swap increment of one of 4 shared counters: the
+    #    totals must be exact;
+    #  - load_or_store of the round's new key: exactly one thread stores,
+    #    and every thread gets its value back;
+    #  - swap of its own unique value into a shared "token" key, and every
+    #    third round a load_and_delete or compare_and_delete of it: every
+    #    value put in must come out exactly once (the final value included).
+    # The new keys and deletions keep dirty being rebuilt and published and
+    # deleted entries expunged while the other operations go on.
+    threads, iters = 8, 1_000 * STRESS
+    m: gosync.Map[Any, int] = gosync.Map()
+    for j in range(4):
+        m.store(("n", j), 0)
+    claims: list[list[tuple[Any, bool]]] = [[] for _ in range(iters)]
+    outs: list[list[int]] = [[] for _ in range(threads)]
+    retries = [0] * threads
+
+    def work(i: int) -> None:
+        out = outs[i]
+        for r in range(iters):
+            key = ("n", (i + r) % 4)
+            while True:
+                v, _ = m.load(key)
+                if r % 8 == 0:
+                    time.sleep(0)  # let the others move the counter meanwhile
+                if m.compare_and_swap(key, v, v + 1):  # type: ignore[operator]
+                    break
+                retries[i] += 1
+            claims[r].append((i, *m.load_or_store(("claim", r), i)))  # type: ignore[arg-type]
+            old, loaded = m.swap("token", i * iters + r)
+            if loaded:
+                out.append(old)  # type: ignore[arg-type]
+            if r % 3 == 1:
+                old, loaded = m.load_and_delete("token")
+                if loaded:
+                    out.append(old)  # type: ignore[arg-type]
+            elif r % 3 == 2:
+                old, loaded = m.load("token")
+                if loaded and m.compare_and_delete("token", old):
+                    out.append(old)  # type: ignore[arg-type]
+
+    run_threads(threads, work)
+    per_counter = [0] * 4
+    for i in range(threads):
+        for r in range(iters):
+            per_counter[(i + r) % 4] += 1
+    assert [m.load(("n", j))[0] for j in range(4)] == per_counter
+    assert sum(retries) > 0, "no compare_and_swap ever failed: the threads never raced"
+    for r, row in enumerate(claims):
+        stored = [i for i, _actual, loaded in row if not loaded]
+        assert len(stored) == 1, f"round {r}: {len(stored)} threads stored"
+        assert all(actual == stored[0] for _i, actual, _loaded in row), (r, row)
+    last, loaded = m.load("token")
+    seen = sorted([v for out in outs for v in out] + ([last] if loaded else []))  # type: ignore[list-item]
+    assert seen == list(range(threads * iters))

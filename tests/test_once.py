@@ -7,10 +7,11 @@ import copy
 import gc
 import pickle
 import threading
+import time
 import weakref
 
 import pytest
-from conftest import run_threads
+from conftest import STRESS, run_threads
 
 import gosync
 
@@ -133,6 +134,61 @@ def test_concurrent_callers_of_once_value_see_one_call(fast_switching: None) -> 
     for t in threads:
         t.join(10)
     assert calls[0] == 1 and len(out) == 8 and all(o is out[0] for o in out)
+
+
+@pytest.mark.stress
+def test_hammer_fresh_onces(fast_switching: None) -> None:
+    # Round after round, ten threads (more than cores) meet a fresh Once
+    # and a fresh once_func, once_value or once_values (raising in odd
+    # rounds). fn yields halfway, so the others pile up in do() meanwhile.
+    # Each fn must run exactly once; no do() may return before fn has
+    # finished; every caller of the helper must get the one result object,
+    # or the one exception object.
+    rounds, threads = 100 * STRESS, 10
+    makers = [gosync.once_func, gosync.once_value, gosync.once_values]
+    for r in range(rounds):
+        once = gosync.Once()
+        calls = [0, 0]  # once's fn, the helper's fn
+        finished = [False]
+        early: list[int] = []
+        results: list[object] = [None] * threads
+        raising = r % 2 == 1
+
+        def fn() -> None:
+            v = calls[0]
+            time.sleep(0)
+            calls[0] = v + 1
+            finished[0] = True
+
+        def value() -> tuple[object]:
+            v = calls[1]
+            time.sleep(0)
+            calls[1] = v + 1
+            if raising:
+                raise ValueError(r)
+            return (object(),)
+
+        helper = makers[r % 3](value)
+
+        def work(i: int) -> None:
+            once.do(fn)
+            if not finished[0]:
+                early.append(i)
+            try:
+                results[i] = helper()
+            except ValueError as e:
+                results[i] = e
+
+        run_threads(threads, work)
+        assert calls == [1, 1], (r, calls)
+        assert not early, f"round {r}: do() returned before fn finished"
+        assert all(x is results[0] for x in results), (r, results)
+        if raising:
+            assert isinstance(results[0], ValueError)
+        elif makers[r % 3] is gosync.once_func:
+            assert results[0] is None
+        else:
+            assert isinstance(results[0], tuple)
 
 
 @pytest.mark.parametrize("make", [gosync.once_func, gosync.once_value, gosync.once_values])

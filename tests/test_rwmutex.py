@@ -200,7 +200,15 @@ def test_reader_that_gives_up_leaves_no_count() -> None:
 
 @pytest.mark.stress
 def test_timeouts_race_unlocks() -> None:
+    # Writers (lock and acquire) and readers (rlock and rlocker().acquire)
+    # with deadlines of 0 to 0.6 ms, so that giving up races the unlocks.
+    # While they race, the activity count must show a writer alone and
+    # readers never with a writer; afterwards the RWMutex must be idle and
+    # both sides must lock again.
     rw = gosync.RWMutex()
+    rl = rw.rlocker()
+    activity = gosync.atomic.Int64()
+    bad: list[str] = []
     counts = {"r": 0, "w": 0, "gave_up": 0}
     lock = threading.Lock()
     iters = 200 * STRESS
@@ -209,15 +217,23 @@ def test_timeouts_race_unlocks() -> None:
         for k in range(iters):
             timeout = ((k + i) % 4) * 0.0002
             if i % 3 == 0:
-                if rw.lock(timeout):
+                if rw.lock(timeout) if k % 2 else rw.acquire(timeout=timeout):
+                    n = activity.add(10000)
+                    if n != 10000:
+                        bad.append(f"writer saw {n}")
                     # Held past the others' timeouts, so that some must give up.
                     time.sleep(0.001 if k % 2 else 0)
+                    activity.add(-10000)
                     rw.unlock()
                     key = "w"
                 else:
                     key = "gave_up"
-            elif rw.rlock(timeout):
+            elif rw.rlock(timeout) if k % 2 else rl.acquire(timeout=timeout):
+                n = activity.add(1)
+                if not 1 <= n <= 9999:
+                    bad.append(f"reader saw {n}")
                 time.sleep(0)
+                activity.add(-1)
                 rw.runlock()
                 key = "r"
             else:
@@ -226,8 +242,16 @@ def test_timeouts_race_unlocks() -> None:
                 counts[key] += 1
 
     run_threads(9, work)
+    assert not bad, bad[:5]
     assert sum(counts.values()) == 9 * iters
     assert counts["gave_up"] > 0, "nobody gave up: the test did not test"
+    assert rw._debug_state() == QUIET
+    assert rw.lock(timeout=1) and not rw.try_rlock()
+    rw.unlock()
+    assert rw.rlock(timeout=1) and rl.acquire(timeout=1) and not rw.try_lock()
+    assert rw._debug_state() == RWMutexState(2, False, 0, False)
+    rw.runlock()
+    rl.release()
     assert rw._debug_state() == QUIET
 
 

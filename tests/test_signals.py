@@ -9,27 +9,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import HOLD_IN_THREAD
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
-CHILD = textwrap.dedent(
+CHILD = "import os, signal, threading, time\nimport gosync\n" + HOLD_IN_THREAD + textwrap.dedent(
     """
-    import os, signal, threading, time
-    import gosync
-
     m = gosync.Mutex()
-    held = threading.Event()
-    release = threading.Event()
-
-    def holder():
-        m.lock()
-        held.set()
-        release.wait()
-        m.unlock()
-
-    h = threading.Thread(target=holder)
-    h.start()
-    held.wait()
+    h, release = hold_in_thread(m)
     threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
     t0 = time.monotonic()
     try:
@@ -39,7 +26,7 @@ CHILD = textwrap.dedent(
         print("INTERRUPTED %.3f" % (time.monotonic() - t0))
     s = m._debug_state()
     print("STATE", s.locked, s.waiters, s.sema_tokens, s.sema_waiters)
-    release.set()
+    release()
     h.join()
     print("RELOCK", m.lock(timeout=5))
     m.unlock()
@@ -72,6 +59,8 @@ def test_ctrl_c_interrupts_blocked_lock(timeout: str, tmp_path: Path) -> None:
 
 # Every other blocking call: the main thread blocks, SIGINT arrives at 0.3 s,
 # KeyboardInterrupt must come promptly, and the primitive must be as before.
+# A call with a timeout parks with a deadline, a different wait in the
+# kernel, so both forms are here.
 BLOCKING = {
     "rwmutex.lock": (
         "p = gosync.RWMutex(); p.rlock()",
@@ -97,6 +86,74 @@ BLOCKING = {
         # L is locked again, and the notify list is empty.
         "m.locked() and p._debug_state() == gosync.cond.CondState(0, 0)",
         "m.unlock(); p.signal()",
+    ),
+    # A Mutex is not tied to a thread: the main thread blocks on the one it holds.
+    "mutex.acquire(timeout)": (
+        "p = gosync.Mutex(); p.lock()",
+        "p.acquire(timeout=30)",
+        "p._debug_state() == gosync.mutex.MutexState(True, False, False, 0, 0, 0)",
+        "p.unlock(); assert p.acquire(timeout=5); p.release()",
+    ),
+    "rwmutex.lock(timeout)": (
+        "p = gosync.RWMutex(); p.rlock()",
+        "p.lock(timeout=30)",
+        "p._debug_state() == gosync.rwmutex.RWMutexState(1, False, 0, False)",
+        "p.runlock(); assert p.lock(timeout=5); p.unlock()",
+    ),
+    "rwmutex.rlock(timeout)": (
+        "p = gosync.RWMutex(); p.lock()",
+        "p.rlock(timeout=30)",
+        "p._debug_state() == gosync.rwmutex.RWMutexState(0, True, 0, True)",
+        "p.unlock(); assert p.rlock(timeout=5); p.runlock()",
+    ),
+    "rlocker.lock": (
+        "p = gosync.RWMutex(); p.lock(); r = p.rlocker()",
+        "r.lock()",
+        "p._debug_state() == gosync.rwmutex.RWMutexState(0, True, 0, True)",
+        "p.unlock(); assert r.lock(); r.unlock()",
+    ),
+    "rlocker.acquire(timeout)": (
+        "p = gosync.RWMutex(); p.lock(); r = p.rlocker()",
+        "r.acquire(timeout=30)",
+        "p._debug_state() == gosync.rwmutex.RWMutexState(0, True, 0, True)",
+        "p.unlock(); assert r.acquire(timeout=5); r.release()",
+    ),
+    "waitgroup.wait(timeout)": (
+        "p = gosync.WaitGroup(); p.add(1)",
+        "p.wait(timeout=30)",
+        "p._debug_state() == gosync.waitgroup.WaitGroupState(1, 0)",
+        "p.done(); assert p.wait(timeout=5)",
+    ),
+    "cond.wait(timeout)": (
+        "m = gosync.Mutex(); p = gosync.Cond(m); m.lock()",
+        "p.wait(timeout=30)",
+        "m.locked() and p._debug_state() == gosync.cond.CondState(0, 0)",
+        "m.unlock(); p.signal()",
+    ),
+    # L relocked after the interrupt is a read lock here.
+    "cond.wait(rlocker)": (
+        "rw = gosync.RWMutex(); p = gosync.Cond(rw.rlocker()); rw.rlock()",
+        "p.wait()",
+        "rw._debug_state().readers == 1 and p._debug_state() == gosync.cond.CondState(0, 0)",
+        "rw.runlock(); assert rw.lock(timeout=5); rw.unlock()",
+    ),
+    # Another thread is inside fn; the main thread waits in do() for it.
+    # Interrupted, the Once is still not done, and fn still runs once only.
+    "once.do": (
+        "p = gosync.Once(); go = threading.Event(); started = threading.Event()\n"
+        "fn = lambda: (started.set(), go.wait())\n"
+        "t = threading.Thread(target=p.do, args=(fn,)); t.start(); started.wait()",
+        "p.do(fn)",
+        "not p._done and t.is_alive()",
+        "go.set(); t.join(); ran = []; p.do(lambda: ran.append(1)); assert ran == [] and p._done",
+    ),
+    "once_value": (
+        "go = threading.Event(); started = threading.Event(); calls = []\n"
+        "p = gosync.once_value(lambda: (calls.append(1), started.set(), go.wait(), 42)[3])\n"
+        "t = threading.Thread(target=p); t.start(); started.wait()",
+        "p()",
+        "calls == [1] and t.is_alive()",
+        "go.set(); t.join(); assert p() == 42 and p() == 42 and calls == [1]",
     ),
 }
 

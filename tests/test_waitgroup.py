@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from conftest import run_threads
+from conftest import STRESS, run_threads
 
 import gosync
 from gosync.waitgroup import WaitGroupState
@@ -116,11 +116,17 @@ def test_wait_timeout_leaves_the_group_reusable() -> None:
 
 @pytest.mark.stress
 def test_timeouts_race_the_release() -> None:
-    for _ in range(30):
-        wg = gosync.WaitGroup()
+    # One group, reused round after round (allowed: every Wait of a round
+    # has returned before the next add). Four workers finish at staggered
+    # times; six waiters wait, three with wait() and three polling with
+    # 0.3 ms timeouts, so that timeouts race the release. No waiter may
+    # return before the fourth done(), and each round ends idle.
+    wg = gosync.WaitGroup()
+    lock = threading.Lock()
+    timeouts = [0]
+    for _ in range(30 * STRESS):
         wg.add(4)
         finished = [0]
-        lock = threading.Lock()
         early: list[int] = []
 
         def work(i: int) -> None:
@@ -129,16 +135,58 @@ def test_timeouts_race_the_release() -> None:
                 with lock:
                     finished[0] += 1
                 wg.done()
+                return
+            if i % 2:
+                assert wg.wait() is True
             else:
                 while not wg.wait(timeout=0.0003):
-                    pass
-                with lock:
-                    if finished[0] != 4:
-                        early.append(finished[0])
+                    with lock:
+                        timeouts[0] += 1
+            with lock:
+                if finished[0] != 4:
+                    early.append(finished[0])
 
         run_threads(10, work)
         assert not early
         assert wg._debug_state() == WaitGroupState(0, 0)
+    assert timeouts[0] > 0, "no wait timed out: the test did not test"
+
+
+@pytest.mark.stress
+def test_concurrent_adds_and_dones_keep_an_exact_counter(fast_switching: None) -> None:
+    # Eight threads add and done at once while the counter stays above zero
+    # (this thread holds one count), so no add races a Wait from zero, as
+    # Go requires. Each thread's net change is zero: the counter must end
+    # at exactly 1, the two waiters must stay blocked until the last done()
+    # and then both return.
+    wg = gosync.WaitGroup()
+    wg.add(1)
+    returned = threading.Event()
+    waiters = [threading.Thread(target=lambda: (wg.wait(), returned.set()), daemon=True) for _ in range(2)]
+    for t in waiters:
+        t.start()
+    deadline = time.monotonic() + 10
+    while wg._debug_state().waiters < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    iters = 10_000 * STRESS
+
+    def work(i: int) -> None:
+        for k in range(iters):
+            wg.add(3)
+            wg.done()
+            if k % 64 == 0:
+                time.sleep(0)
+            wg.add(-2)
+
+    run_threads(8, work)
+    assert not returned.is_set(), "a waiter returned while the counter was above zero"
+    assert wg._debug_state() == WaitGroupState(1, 2)
+    wg.done()
+    for t in waiters:
+        t.join(10)
+        assert not t.is_alive()
+    assert wg._debug_state() == WaitGroupState(0, 0)
 
 
 @pytest.mark.parametrize("timeout", ["1", -1, float("nan")])
