@@ -3,36 +3,51 @@
 
 #include "park.h"
 
-#define READER_ONE UINT64_C(1)
-#define READERS_MASK UINT64_C(0x3fffff)
+#define WAIT_ONE UINT64_C(1)
+#define WAIT_MASK UINT64_C(0x3fffff)
 #define WRITER (UINT64_C(1) << 22)
-#define WAIT_SHIFT 23
-#define WAIT_ONE (UINT64_C(1) << WAIT_SHIFT)
-#define WAIT_MASK (UINT64_C(0x3fffff) << WAIT_SHIFT)
+#define READERS_SHIFT 23
+#define READER_ONE (UINT64_C(1) << READERS_SHIFT)
+#define READERS_MASK (UINT64_C(0x3fffff) << READERS_SHIFT)
 #define EPOCH_SHIFT 45
 #define EPOCH_ONE (UINT64_C(1) << EPOCH_SHIFT)
 
 /* Blocked readers sleep on the high half of the state word, which holds the
- * epoch; the writer sleeps on writer_sem. */
+ * epoch; the writer sleeps on the low half, which holds readerWait. */
 #define CLASS_READER 1u
 #define CLASS_WRITER 2u
 
-#define READERS(s) ((uint32_t)((s) & READERS_MASK))
-#define READER_WAIT(s) ((uint32_t)(((s) & WAIT_MASK) >> WAIT_SHIFT))
+#define READERS(s) ((uint32_t)(((s) & READERS_MASK) >> READERS_SHIFT))
+#define READER_WAIT(s) ((uint32_t)((s) & WAIT_MASK))
 #define EPOCH(s) ((s) >> EPOCH_SHIFT)
 
-static inline _Atomic uint32_t *epoch_word(gosync_rwmutex *rw)
+static inline _Atomic uint32_t *half_word(gosync_rwmutex *rw, int high)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return (_Atomic uint32_t *)&rw->state;
-#else
-    return (_Atomic uint32_t *)((char *)&rw->state + 4);
+    high = !high;
 #endif
+    return (_Atomic uint32_t *)((char *)&rw->state + (high ? 4 : 0));
+}
+
+/* The futex word that holds the epoch, and the one that holds readerWait. */
+static inline _Atomic uint32_t *epoch_word(gosync_rwmutex *rw)
+{
+    return half_word(rw, 1);
+}
+
+static inline _Atomic uint32_t *reader_wait_word(gosync_rwmutex *rw)
+{
+    return half_word(rw, 0);
 }
 
 static inline uint32_t high_half(uint64_t s)
 {
     return (uint32_t)(s >> 32);
+}
+
+static inline uint32_t low_half(uint64_t s)
+{
+    return (uint32_t)s;
 }
 
 int gosync_rwmutex_rlock(gosync_rwmutex *rw, int64_t deadline_ns)
@@ -78,7 +93,7 @@ bool gosync_rwmutex_try_rlock(gosync_rwmutex *rw)
 
 int gosync_rwmutex_runlock(gosync_rwmutex *rw)
 {
-    _Atomic uint32_t *writer_sem = &rw->writer_sem;
+    _Atomic uint32_t *writer_word = reader_wait_word(rw);
     unsigned park_flags = rw->park_flags;
     uint64_t old = gosync_load(&rw->state, GOSYNC_RELAXED);
     uint64_t new;
@@ -93,16 +108,16 @@ int gosync_rwmutex_runlock(gosync_rwmutex *rw)
             if (READER_WAIT(old) == 0)
                 return GOSYNC_MISUSE;
             new -= WAIT_ONE;
-            /* The last reader advances writer_sem before readerWait reaches
-             * 0: afterwards the writer may run, unlock, and free the lock. */
-            if (READER_WAIT(new) == 0)
-                gosync_add(writer_sem, 1, GOSYNC_RELEASE);
         }
         if (gosync_cas(&rw->state, &old, new, GOSYNC_RELEASE, GOSYNC_RELAXED))
             break;
     }
+    /* Taking readerWait to 0 changed the writer's futex word, so a writer
+     * that has not slept yet will not; one that has is woken here. The CAS
+     * was the last write: after it the writer may run, unlock, and free the
+     * lock, so only the address is used from here on. */
     if ((old & WRITER) && READER_WAIT(new) == 0)
-        gosync_park_wake(writer_sem, 1, CLASS_WRITER, park_flags);
+        gosync_park_wake(writer_word, 1, CLASS_WRITER, park_flags);
     return GOSYNC_OK;
 }
 
@@ -117,10 +132,10 @@ static uint32_t announce(gosync_rwmutex *rw)
             old = gosync_load(&rw->state, GOSYNC_RELAXED);
             continue;
         }
-        uint64_t readers = READERS(old);
-        if (gosync_cas(&rw->state, &old, old | WRITER | (readers << WAIT_SHIFT), GOSYNC_ACQUIRE,
+        uint32_t readers = READERS(old);
+        if (gosync_cas(&rw->state, &old, old | WRITER | (readers * WAIT_ONE), GOSYNC_ACQUIRE,
                        GOSYNC_RELAXED))
-            return (uint32_t)readers;
+            return readers;
     }
 }
 
@@ -146,12 +161,14 @@ int gosync_rwmutex_lock(gosync_rwmutex *rw, int64_t deadline_ns)
     if (announce(rw) == 0)
         return GOSYNC_OK;
     for (;;) {
-        uint32_t seq = gosync_load(&rw->writer_sem, GOSYNC_ACQUIRE);
+        /* Sleep only while the low half still reads as it did when
+         * readerWait was seen non-zero: the last reader's CAS changes it
+         * (readerWait lives wholly in it, and only falls until we act). */
         uint64_t st = gosync_load(&rw->state, GOSYNC_ACQUIRE);
         if (READER_WAIT(st) == 0)
             return GOSYNC_OK;
-        gosync_park_result r =
-            gosync_park_wait(&rw->writer_sem, seq, CLASS_WRITER, deadline_ns, rw->park_flags);
+        gosync_park_result r = gosync_park_wait(reader_wait_word(rw), low_half(st), CLASS_WRITER,
+                                                deadline_ns, rw->park_flags);
         if (r != GOSYNC_PARK_TIMEDOUT && r != GOSYNC_PARK_INTERRUPTED)
             continue;
         /* Give up, unless the readers have all left meanwhile. */

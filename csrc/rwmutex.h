@@ -23,11 +23,11 @@
  * State word (uint64):
  *
  *   bits    field       meaning
- *   0..21   readers     readers that hold the lock or wait for the writer
- *                       (Go's readerCount + maxReaders while WRITER is set)
- *   22      WRITER      a writer holds the lock or waits for readers to leave
- *   23..44  readerWait  readers that held the lock when the writer arrived
+ *   0..21   readerWait  readers that held the lock when the writer arrived
  *                       and have not left yet; 0 unless WRITER
+ *   22      WRITER      a writer holds the lock or waits for readers to leave
+ *   23..44  readers     readers that hold the lock or wait for the writer
+ *                       (Go's readerCount + maxReaders while WRITER is set)
  *   45..63  epoch       advances each time WRITER is cleared
  *
  * Transitions (each one CAS unless noted):
@@ -37,8 +37,9 @@
  *   RLock, give up   epoch unchanged: readers-1; changed: it holds the lock
  *   TryRLock   !WRITER: readers+1
  *   RUnlock    readers-1; with WRITER also readerWait-1, and the reader that
- *              takes readerWait to 0 wakes the writer. readers == 0 (or
- *              WRITER with readerWait == 0) is misuse, and changes nothing.
+ *              takes readerWait to 0 wakes the writer (by address only,
+ *              after the CAS). readers == 0 (or WRITER with readerWait == 0)
+ *              is misuse, and changes nothing.
  *   Lock       w.Lock(); then WRITER, readerWait = readers (all of them hold
  *              the lock, since WRITER was clear); wait until readerWait == 0
  *   Lock, give up    readerWait > 0: clear WRITER and readerWait, epoch+1
@@ -54,9 +55,18 @@
  * the last write. A writer that takes w in between waits the few
  * instructions until WRITER clears before it announces itself.
  *
- * The writer sleeps on writer_sem, a sequence number that the last leaving
- * reader advances before it takes readerWait to 0 (so that afterwards it
- * touches only the address, to wake).
+ * Sleeping. Blocked readers sleep on the high half of the word (the epoch),
+ * the waiting writer on the low half, which holds all of readerWait. The
+ * writer sleeps only while the low half is as it last read it, and
+ * readerWait only falls while the writer waits, so the last reader's CAS
+ * (readerWait 1 -> 0) always changes the word the writer sleeps on: a writer
+ * that has not slept yet will not, and one that has is in the queue for the
+ * wake that follows the CAS. That CAS is the reader's last write; the wake
+ * uses only the address. (An earlier version kept a separate sequence word
+ * that the last reader advanced before its CAS, to keep the CAS last. The
+ * writer could read the advanced sequence, then readerWait still 1, and
+ * sleep after the wake: a lost wake-up, found by `python -m gosync bench`
+ * as a hang with readerWait 0 and the writer asleep.)
  *
  * Limits: 2^22-1 readers at a time (Go allows 2^30); past that RLock fails
  * with GOSYNC_OVERFLOW and changes nothing. A blocked reader that sleeps
@@ -76,7 +86,6 @@
 typedef struct {
     gosync_mutex w;               /* held while a writer is pending or holds */
     _Atomic uint64_t state;       /* see the table above */
-    _Atomic uint32_t writer_sem;  /* sequence the writer sleeps on */
     uint32_t park_flags;          /* GOSYNC_PARK_SHARED or 0 */
 } gosync_rwmutex;
 

@@ -410,6 +410,60 @@ static void test_rwmutex_misuse(void)
     report("rwmutex misuse and timeouts", ok);
 }
 
+/* The last reader to leave wakes the writer waiting for it. Each round a
+ * reader holds the lock, a writer announces itself, and the reader leaves at
+ * once, so the reader's RUnlock races the writer's last look before it
+ * sleeps. A lost wake-up shows as a Lock that returns only at its deadline. */
+typedef struct {
+    gosync_rwmutex rw;
+    _Atomic int reader_in, writer_done;
+    int rounds;
+} rwhandoff_t;
+
+static void *rw_last_reader_thread(void *arg)
+{
+    rwhandoff_t *h = arg;
+    for (int r = 1; r <= h->rounds; r++) {
+        if (gosync_rwmutex_rlock(&h->rw, GOSYNC_NO_DEADLINE) != GOSYNC_OK)
+            abort();
+        atomic_store(&h->reader_in, r);
+        while (!gosync_rwmutex_writer(&h->rw))
+            ;
+        if (gosync_rwmutex_runlock(&h->rw) != GOSYNC_OK)
+            abort();
+        while (atomic_load(&h->writer_done) != r)
+            sched_yield();
+    }
+    return NULL;
+}
+
+static void test_rwmutex_last_reader_wakes_writer(void)
+{
+    int ok = 1;
+    rwhandoff_t h;
+    memset(&h, 0, sizeof h);
+    h.rounds = 20000 * scale;
+    const int64_t late_ns = 100000000; /* 100 ms: no wake-up takes that long */
+    long late = 0;
+    pthread_t t;
+    pthread_create(&t, NULL, rw_last_reader_thread, &h);
+    for (int r = 1; r <= h.rounds; r++) {
+        while (atomic_load(&h.reader_in) != r)
+            sched_yield();
+        int64_t t0 = gosync_now_ns();
+        /* The deadline bounds a lost wake-up: the writer then finds the
+         * reader gone and holds the lock after all. */
+        int rc = gosync_rwmutex_lock(&h.rw, t0 + 2 * late_ns);
+        late += gosync_now_ns() - t0 >= late_ns;
+        CHECK(rc == GOSYNC_OK, "lock: %d", rc);
+        CHECK(gosync_rwmutex_unlock(&h.rw) == GOSYNC_OK, "unlock");
+        atomic_store(&h.writer_done, r);
+    }
+    pthread_join(t, NULL);
+    CHECK(late == 0, "%ld of %d writers woke only at their deadline", late, h.rounds);
+    report("rwmutex: the last reader wakes the writer", ok);
+}
+
 /* ---- WaitGroup: every waiter is released, exactly at zero ---------------- */
 
 typedef struct {
@@ -683,6 +737,7 @@ int main(int argc, char **argv)
     test_sema_lifetime();
     test_rwmutex_misuse();
     test_rwmutex_hammer();
+    test_rwmutex_last_reader_wakes_writer();
     test_waitgroup_misuse();
     test_waitgroup();
     test_cond_order();
