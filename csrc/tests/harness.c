@@ -442,7 +442,7 @@ static void test_rwmutex_last_reader_wakes_writer(void)
     int ok = 1;
     rwhandoff_t h;
     memset(&h, 0, sizeof h);
-    h.rounds = 20000 * scale;
+    h.rounds = 5000 * scale;
     const int64_t late_ns = 100000000; /* 100 ms: no wake-up takes that long */
     long late = 0;
     pthread_t t;
