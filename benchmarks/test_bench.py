@@ -2,9 +2,11 @@
 
     pytest benchmarks/ --benchmark-only
 
-One group per scenario. Single-threaded rounds are PER_OP_N operations, so
-a round's time in microseconds reads as nanoseconds per op. The contended
-group's rounds are whole batches: each thread does CONTENDED_N operations.
+The scenarios are those of python -m gosync bench (gosync._bench), one
+group per scenario and thread count. Single-thread rounds are PER_OP_N
+operations, so a round's time in microseconds reads as nanoseconds per op.
+A contended round is a whole batch of up to CONTENDED_N operations per
+thread.
 Threshold checks live in ratios.py, not here.
 """
 
@@ -12,27 +14,39 @@ from __future__ import annotations
 
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
-from scenarios import SCENARIOS, Scenario
+
+from gosync._bench import SCENARIOS
+from gosync._bench.scenario import Contender, Scenario
 
 PER_OP_N = 1_000
+CONTENDED_THREADS = (1, 4)
 CONTENDED_N = 10_000  # per thread
 CONTENDED_ROUNDS = 7
 
 
-@pytest.mark.parametrize(
-    ("scenario", "contender"),
-    [pytest.param(s, c, id=f"{s.name}-{c}") for s in SCENARIOS for c in s.contenders],
-)
-def test_bench(benchmark: BenchmarkFixture, scenario: Scenario, contender: str) -> None:
-    if not scenario.available():
-        pytest.skip(f"{scenario.requires} is not installed")
-    run = scenario.contenders[contender]
-    benchmark.group = scenario.name
-    if scenario.threads > 1:
+def _cases() -> list:
+    cases = []
+    for s in SCENARIOS:
+        for threads in CONTENDED_THREADS if s.contended else (1,):
+            for c in s.contenders:
+                cases.append(pytest.param(s, c, threads, id=f"{s.name}-x{threads}-{c.name}"))
+    return cases
+
+
+@pytest.mark.parametrize(("scenario", "contender", "threads"), _cases())
+def test_bench(benchmark: BenchmarkFixture, scenario: Scenario, contender: Contender, threads: int) -> None:
+    if not contender.available():
+        pytest.skip(f"{contender.requires} is not installed")
+    benchmark.group = f"{scenario.name}-x{threads}" if scenario.contended else scenario.name
+    if scenario.contended:
         # A batch starts and joins threads, so fix the rounds rather than
         # letting pytest-benchmark calibrate on a single noisy sample.
-        benchmark.extra_info["ops_per_round"] = scenario.threads * CONTENDED_N
-        benchmark.pedantic(run, args=(CONTENDED_N,), rounds=CONTENDED_ROUNDS, warmup_rounds=1)
+        # At most a quarter of the CLI's sample: the sleeping scenario's
+        # operations take a hundred microseconds each.
+        n = max(1, min(CONTENDED_N, scenario.n // 4) // contender.divisor)
+        benchmark.extra_info["ops_per_round"] = threads * n
+        benchmark.pedantic(contender.run, args=(threads, n), rounds=CONTENDED_ROUNDS, warmup_rounds=1)
     else:
-        benchmark.extra_info["ops_per_round"] = PER_OP_N
-        benchmark(run, PER_OP_N)
+        n = max(1, PER_OP_N // contender.divisor)
+        benchmark.extra_info["ops_per_round"] = n
+        benchmark(contender.run, 1, n)

@@ -277,7 +277,8 @@ def exit_status(results: Sequence[Result]) -> int:
     return 1 if any(r.problem() for r in results) else 0
 
 
-def _cpus() -> Tuple[int, Optional[int]]:
+def cpu_counts() -> Tuple[int, Optional[int]]:
+    """cpu_counts is (CPUs this process may use, CPUs installed)."""
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return usable, os.cpu_count()
 
@@ -322,7 +323,9 @@ def report(results: Sequence[Result], usable_cpus: int, cpu_count: Optional[int]
     return "\n".join(lines)
 
 
-def _count(text: str) -> int:
+def positive_int(text: str) -> int:
+    """positive_int parses a command-line count that must be at least 1
+    (also for python -m gosync bench)."""
     try:
         value = int(text)
     except ValueError:
@@ -343,11 +346,11 @@ def _parser() -> argparse.ArgumentParser:
         "not finish; 2 for a usage error.",
     )
     p.add_argument(
-        "--threads", type=_count, default=1000, metavar="N",
+        "--threads", type=positive_int, default=1000, metavar="N",
         help=f"threads per variant (default 1000, at most {MAX_THREADS})",
     )
     p.add_argument(
-        "--iterations", type=_count, default=1, metavar="K", help="increments per thread (default 1)"
+        "--iterations", type=positive_int, default=1, metavar="K", help="increments per thread (default 1)"
     )
     p.add_argument(
         "--json", metavar="FILE",
@@ -373,7 +376,7 @@ def main(argv: List[str]) -> int:
             except OSError as e:
                 parser.error(f"argument --json: {e}")
         results = run(args.threads, args.iterations)
-        usable, installed = _cpus()
+        usable, installed = cpu_counts()
         status = exit_status(results)
         text = report(results, usable, installed)
         print(text, file=sys.stderr if args.json == "-" else sys.stdout)

@@ -1,0 +1,96 @@
+"""The command line of python -m gosync bench, and of benchmarks/ratios.py."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import List, Optional
+
+from .._race import positive_int
+from . import SCENARIOS
+from .report import missed, render
+from .run import run
+
+DEFAULT_ROUNDS = 9
+QUICK_ROUNDS = 5
+QUICK_SCALE = 4  # --quick samples are this many times smaller
+DEFAULT_THREADS = "1,2,4,8"
+
+
+def _thread_counts(text: str) -> List[int]:
+    try:
+        counts = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of integers: {text!r}") from None
+    if not counts or any(not 1 <= c <= 256 for c in counts):
+        raise argparse.ArgumentTypeError(f"thread counts must be between 1 and 256: {text!r}")
+    return sorted(set(counts))
+
+
+def parser(prog: str = "python -m gosync bench") -> argparse.ArgumentParser:
+    """The argument parser, shared with benchmarks/ratios.py."""
+    ap = argparse.ArgumentParser(
+        prog=prog,
+        description="Runs gosync against the standard library and other libraries, side by side in "
+        "one process, interleaving the contenders round by round, and prints ns/op, the spread and "
+        "the ratio to the standard library, then every target ratio with its measured value.",
+    )
+    ap.add_argument("--quick", action="store_true", help=f"{QUICK_ROUNDS} rounds of smaller samples (under a minute)")
+    ap.add_argument("--rounds", type=positive_int, help=f"rounds per contender (default {DEFAULT_ROUNDS})")
+    ap.add_argument(
+        "--threads",
+        type=_thread_counts,
+        default=_thread_counts(DEFAULT_THREADS),
+        help=f"thread counts for the contended scenarios (default {DEFAULT_THREADS})",
+    )
+    ap.add_argument("--only", metavar="SUBSTRING", help="run only the scenarios whose name contains this")
+    ap.add_argument("--json", metavar="FILE", help="write every raw sample and the machine to FILE")
+    ap.add_argument("--plot", metavar="FILE", help="write a PNG chart of throughput against threads (needs matplotlib)")
+    ap.add_argument("--markdown", action="store_true", help="print the tables as markdown")
+    ap.add_argument("--from", dest="load", metavar="FILE", help="render a --json file instead of measuring")
+    ap.add_argument("--check", action="store_true", help="exit 1 if a target ratio is missed")
+    ap.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    return ap
+
+
+def main(argv: Optional[List[str]] = None, prog: str = "python -m gosync bench", check: bool = False) -> int:
+    """Runs (or loads) the benchmark and reports it; returns the exit status:
+    1 if a target was missed and check (or --check) is set, 2 for a usage
+    error, else 0."""
+    ap = parser(prog)
+    argv = sys.argv[1:] if argv is None else argv
+    args = ap.parse_args(argv)
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401  (checked before minutes of measuring)
+        except ImportError:
+            ap.error("--plot needs matplotlib: pip install 'gosync[bench]'")
+    if args.load:
+        try:
+            with open(args.load) as f:
+                results = json.load(f)
+        except (OSError, ValueError) as e:
+            ap.error(f"--from {args.load}: {e}")
+    else:
+        chosen = [s for s in SCENARIOS if not args.only or args.only in s.name]
+        if not chosen:
+            ap.error(f"no scenario name contains {args.only!r}")
+        rounds = args.rounds or (QUICK_ROUNDS if args.quick else DEFAULT_ROUNDS)
+        results = run(
+            chosen,
+            args.threads,
+            rounds,
+            QUICK_SCALE if args.quick else 1,
+            " ".join([prog, *argv]),
+            None if args.no_progress else sys.stderr,
+        )
+    if args.json and not args.load:
+        with open(args.json, "w") as f:
+            json.dump(results, f)
+    if args.plot:
+        from .plot import plot
+
+        plot(results, args.plot)
+    print(render(results, markdown=args.markdown), end="")
+    return 1 if (check or args.check) and missed(results) else 0

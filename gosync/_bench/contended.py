@@ -1,0 +1,300 @@
+"""Contended scenarios: several threads on one object.
+
+Each runs at every thread count asked for (1, 2, 4 and 8 by default) with a
+fixed amount of work shared out among the threads, so that the wall time of
+a sample is its inverse throughput. Every one checks its own result: a lost
+update raises AssertionError, so a fast but wrong contender cannot win.
+
+The lock scenarios also measure fairness and waiting: the threads draw the
+work from one pool of tickets, so each thread's count of acquisitions is its
+share (Sample.shares), and one acquisition in WAIT_SAMPLE_EVERY is timed,
+from before `with` to inside it. A sample lasts many GIL switch intervals
+(5 ms), so the shares are not just the luck of who started first.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from itertools import repeat
+from time import perf_counter, perf_counter_ns, sleep
+from typing import Callable, List, Tuple
+
+import gosync
+import gosync.atomic
+
+from .scenario import Contender, Lock, Runner, Sample, Scenario, Target
+
+__all__ = ["CONTENDED", "WAIT_SAMPLE_EVERY"]
+
+# A power of two, so that choosing which acquisitions to time is one `&`.
+WAIT_SAMPLE_EVERY = 8
+# How long contended_mutex_sleep holds the lock: a short blocking call.
+HOLD_S = 50e-6
+
+
+def _run_threads(threads: int, worker: Callable[[int], None]) -> float:
+    """Runs worker(slot) on `threads` threads released together, and
+    returns the seconds from the release to the last join."""
+    start = threading.Barrier(threads + 1)
+
+    def body(slot: int) -> None:
+        start.wait()
+        worker(slot)
+
+    ts = [threading.Thread(target=body, args=(slot,)) for slot in range(threads)]
+    for t in ts:
+        t.start()
+    start.wait()
+    t0 = perf_counter()
+    for t in ts:
+        t.join()
+    return perf_counter() - t0
+
+
+def _check(what: str, got: int, want: int) -> None:
+    # Raised, not asserted: it must hold under python -O too.
+    if got != want:
+        raise AssertionError(f"{what}: lost updates, got {got}, expected {want}")
+
+
+# ---- Mutex against threading.Lock ------------------------------------------------------
+
+
+def _lock_contention(make: Callable[[], Lock], count: bool, hold_s: float = 0.0) -> Runner:
+    """The threads share out threads * n `with lock:` sections, each taking
+    the next ticket until none is left, so a thread that gets the lock more
+    often does more of the work. The section is empty; or (count) one
+    increment of a shared Python int, which must come out exact; and (hold_s)
+    a sleep, a blocking call that lets the GIL go while the lock is held."""
+    mask = WAIT_SAMPLE_EVERY - 1
+
+    def run(threads: int, n: int) -> Sample:
+        lock = make()
+        total = threads * n
+        # count's __next__ is one C call under the GIL: each ticket below
+        # total goes to exactly one thread.
+        take = itertools.count().__next__
+        counter = [0]
+        shares = [0] * threads
+        waits: List[List[int]] = [[] for _ in range(threads)]
+
+        def worker(slot: int) -> None:
+            mine = waits[slot]
+            got = 0
+            while take() < total:
+                if got & mask:
+                    with lock:
+                        if count:
+                            counter[0] += 1
+                        if hold_s:
+                            sleep(hold_s)
+                else:
+                    t = perf_counter_ns()
+                    with lock:
+                        mine.append(perf_counter_ns() - t)
+                        if count:
+                            counter[0] += 1
+                        if hold_s:
+                            sleep(hold_s)
+                got += 1
+            shares[slot] = got
+
+        seconds = _run_threads(threads, worker)
+        done = sum(shares)
+        if count:
+            _check("counter", counter[0], done)
+        return Sample(done, seconds, tuple(shares), [w for ws in waits for w in ws])
+
+    return run
+
+
+def _lock_scenario(
+    name: str, title: str, count: bool, hold_s: float = 0.0, n: int = 240_000, targets: Tuple[Target, ...] = ()
+) -> Scenario:
+    return Scenario(
+        name,
+        title,
+        (
+            Contender("gosync.Mutex", _lock_contention(gosync.Mutex, count, hold_s)),
+            Contender("threading.Lock", _lock_contention(threading.Lock, count, hold_s)),
+        ),
+        baseline="threading.Lock",
+        n=n,
+        contended=True,
+        targets=targets,
+    )
+
+
+# ---- RWMutex against readerwriterlock, fasteners and threading.Lock --------------------
+
+LockPair = Tuple[Callable[[], Lock], Callable[[], Lock]]  # read lock, write lock
+
+
+def _gosync_rw() -> LockPair:
+    rw = gosync.RWMutex()
+    return rw.rlocker, lambda: rw
+
+
+def _threading_rw() -> LockPair:
+    lock = threading.Lock()
+    return lambda: lock, lambda: lock
+
+
+def _rwlock_fair() -> LockPair:
+    from readerwriterlock import rwlock
+
+    lock = rwlock.RWLockFair()
+    return lock.gen_rlock, lock.gen_wlock
+
+
+def _fasteners_rw() -> LockPair:
+    import fasteners
+
+    lock = fasteners.ReaderWriterLock()
+    return lock.read_lock, lock.write_lock
+
+
+def _rw_mix(make: Callable[[], LockPair], writes_in_10: int) -> Runner:
+    """Each thread does n operations on a shared 64-entry dict, writes_in_10
+    of every 10 an increment under the write lock, the rest a read under the
+    read lock. Every lock is each library's `with` idiom, made at the point
+    of use. The increments must all be there at the end."""
+
+    def run(threads: int, n: int) -> Sample:
+        rlock, wlock = make()
+        table = dict.fromkeys(range(64), 0)
+        writes = [0] * threads
+
+        def worker(slot: int) -> None:
+            get = table.get
+            w = 0
+            for i in range(n):
+                if i % 10 < writes_in_10:
+                    with wlock():
+                        table[i & 63] += 1
+                    w += 1
+                else:
+                    with rlock():
+                        get(i & 63)
+            writes[slot] = w
+
+        seconds = _run_threads(threads, worker)
+        _check("table", sum(table.values()), sum(writes))
+        return Sample(threads * n, seconds)
+
+    return run
+
+
+def _rw_scenario(name: str, title: str, writes_in_10: int, targets: Tuple[Target, ...] = ()) -> Scenario:
+    return Scenario(
+        name,
+        title,
+        (
+            Contender("gosync.RWMutex", _rw_mix(_gosync_rw, writes_in_10)),
+            Contender("threading.Lock", _rw_mix(_threading_rw, writes_in_10)),
+            Contender("readerwriterlock", _rw_mix(_rwlock_fair, writes_in_10), "readerwriterlock", divisor=4),
+            Contender("fasteners", _rw_mix(_fasteners_rw, writes_in_10), "fasteners", divisor=4),
+        ),
+        baseline="threading.Lock",
+        n=64_000,
+        contended=True,
+        targets=targets,
+    )
+
+
+# ---- atomic add against a lock-guarded int ---------------------------------------------
+
+
+Adder = Tuple[Callable[[int], object], Callable[[], int]]  # add(delta), read()
+
+
+def _atomic_add(make: Callable[[], Adder]) -> Runner:
+    """Each thread calls add(1) n times; read() must then be threads * n."""
+
+    def run(threads: int, n: int) -> Sample:
+        add, read = make()
+
+        def worker(slot: int) -> None:
+            for _ in repeat(None, n):
+                add(1)
+
+        seconds = _run_threads(threads, worker)
+        _check("counter", read(), threads * n)
+        return Sample(threads * n, seconds)
+
+    return run
+
+
+def _gosync_int64() -> Adder:
+    x = gosync.atomic.Int64()
+    return x.add, x.load
+
+
+# What a user writes without atomics: the increment inline, under a lock.
+def _locked_add(threads: int, n: int) -> Sample:
+    lock = threading.Lock()
+    x = [0]
+
+    def worker(slot: int) -> None:
+        for _ in repeat(None, n):
+            with lock:
+                x[0] += 1
+
+    seconds = _run_threads(threads, worker)
+    _check("counter", x[0], threads * n)
+    return Sample(threads * n, seconds)
+
+
+def _atomics_int() -> Adder:
+    import atomics
+
+    x = atomics.atomic(width=8, atype=atomics.INT)
+    return x.fetch_add, x.load
+
+
+def _cereggii_int() -> Adder:
+    import cereggii
+
+    x = cereggii.AtomicInt64(0)
+    return x.increment_and_get, x.get
+
+
+CONTENDED: Tuple[Scenario, ...] = (
+    _lock_scenario("contended_mutex_empty", "`with m: pass`", count=False),
+    _lock_scenario(
+        "contended_mutex_counter",
+        "`with m: counter += 1`",
+        count=True,
+        targets=(Target("threading.Lock", 0.8, "throughput", threads=4),),
+    ),
+    # The case Go's starvation mode is for: the holder blocks (here it
+    # sleeps) and, done, comes straight back for the lock.
+    _lock_scenario(
+        "contended_mutex_sleep",
+        "`with m: counter += 1; sleep(50 us)`",
+        count=True,
+        hold_s=HOLD_S,
+        n=2_000,
+    ),
+    _rw_scenario(
+        "contended_rw_90_10",
+        "90% reads, 10% writes of a dict",
+        1,
+        targets=(Target("readerwriterlock", 3, "throughput", threads=4),),
+    ),
+    _rw_scenario("contended_rw_50_50", "50% reads, 50% writes of a dict", 5),
+    Scenario(
+        "contended_atomic_add",
+        "`x.add(1)` vs `with lock: x += 1`",
+        (
+            Contender("gosync.atomic", _atomic_add(_gosync_int64)),
+            Contender("threading.Lock", _locked_add),
+            Contender("atomics", _atomic_add(_atomics_int), "atomics", divisor=100),
+            Contender("cereggii", _atomic_add(_cereggii_int), "cereggii"),
+        ),
+        baseline="threading.Lock",
+        n=400_000,
+        contended=True,
+    ),
+)

@@ -1,0 +1,172 @@
+"""Rendering results: the table (text or markdown) and the target checks.
+
+Everything here reads the results dict of run.run, whether it was just
+measured or loaded back from --json.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+
+from .run import Results
+from .scenario import Target
+
+Summary = Dict[str, Optional[float]]
+Row = Tuple[str, ...]
+
+SINGLE_HEADER: Row = ("operation", "contender", "ns/op", "spread", "vs stdlib")
+CONTENDED_HEADER: Row = (
+    "operation",
+    "threads",
+    "contender",
+    "ns/op",
+    "spread",
+    "vs stdlib",
+    "fairness",
+    "p99 wait us",
+    "max wait us",
+)
+# Numeric columns.
+RIGHT_ALIGNED = {"threads", "ns/op", "spread", "vs stdlib", "fairness", "p99 wait us", "max wait us"}
+LEGEND = (
+    "ns/op: median over the rounds of wall time per operation (under contention,\n"
+    "inverse throughput); spread: (max - min) / median over the rounds;\n"
+    "vs stdlib: ns/op over the standard library's (lower is better);\n"
+    "fairness: least-served thread's share of the acquisitions / most-served\n"
+    "one's (1 is fair, 0 is a thread shut out); waits: one acquisition in 8, from\n"
+    "all rounds."
+)
+
+
+def summarize(samples: Sequence[Dict[str, Any]]) -> Summary:
+    """The median ns/op, spread, fairness and wait percentiles of samples."""
+    ns = [s["seconds"] * 1e9 / s["ops"] for s in samples]
+    median = statistics.median(ns)
+    fair = [min(s["shares"]) / max(s["shares"]) for s in samples if len(s["shares"]) > 1]
+    waits = sorted(w for s in samples for w in s["waits_ns"])
+    return {
+        "ns_per_op": median,
+        "spread": (max(ns) - min(ns)) / median,
+        "fairness": statistics.median(fair) if fair else None,
+        "p99_wait_us": waits[(len(waits) - 1) * 99 // 100] / 1e3 if waits else None,
+        "max_wait_us": waits[-1] / 1e3 if waits else None,
+    }
+
+
+def _num(x: Optional[float], fmt: str) -> str:
+    return "-" if x is None else format(x, fmt)
+
+
+def rows(results: Results, contended: bool) -> Iterator[Row]:
+    """Table rows for the single-thread or the contended scenarios."""
+    for s in results["scenarios"]:
+        if s["contended"] != contended:
+            continue
+        for run in s["runs"]:
+            sums = {name: summarize(v) for name, v in run["samples"].items()}
+            base = sums.get(s["baseline"])
+            first = True
+            for name in s["contenders"]:
+                if name not in sums:
+                    continue
+                m = sums[name]
+                ratio = f"{m['ns_per_op'] / base['ns_per_op']:.2f}x" if base else "-"
+                lead = (s["title"] if first else "",)
+                if contended:
+                    lead += (str(run["threads"]) if first else "",)
+                cells = lead + (name, f"{m['ns_per_op']:.1f}", f"{m['spread']:.0%}", ratio)
+                if contended:
+                    cells += (
+                        _num(m["fairness"], ".2f"),
+                        _num(m["p99_wait_us"], ".0f"),
+                        _num(m["max_wait_us"], ".0f"),
+                    )
+                first = False
+                yield cells
+
+
+def target_rows(results: Results) -> Iterator[Tuple[str, str, str, Optional[bool]]]:
+    """(what, target, measured, met) for every target; met is None when the
+    target could not be checked, and measured then says why."""
+    for s in results["scenarios"]:
+        gosync_name = s["contenders"][0]
+        for d in s["targets"]:
+            t = Target(**d)
+            what = f"{s['name']}: {gosync_name} vs {t.against}"
+            if s["contended"]:
+                what += f", {t.threads} threads"
+            run = next((r for r in s["runs"] if r["threads"] == t.threads), None)
+            if t.against in s["missing"]:
+                yield what, t.text(), f"not run: {s['missing'][t.against]} is not installed", None
+            elif run is None:
+                yield what, t.text(), f"not run: no {t.threads}-thread run", None
+            else:
+                mine = summarize(run["samples"][gosync_name])["ns_per_op"]
+                other = summarize(run["samples"][t.against])["ns_per_op"]
+                ratio = t.ratio(mine, other)
+                yield what, t.text(), f"{ratio:.2f}x", t.met(ratio)
+
+
+def missed(results: Results) -> int:
+    """How many targets were checked and missed."""
+    return sum(met is False for *_, met in target_rows(results))
+
+
+def _text_table(header: Row, body: List[Row]) -> List[str]:
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    out = []
+    for r in [header, *body]:
+        cells = [c.rjust(w) if h in RIGHT_ALIGNED else c.ljust(w) for c, w, h in zip(r, widths, header)]
+        out.append("  ".join(cells).rstrip())
+    out.insert(1, "-" * len(out[0]))
+    return out
+
+
+def _markdown_table(header: Row, body: List[Row]) -> List[str]:
+    out = ["| " + " | ".join(header) + " |"]
+    out.append("|" + "|".join("---:" if h in RIGHT_ALIGNED else "---" for h in header) + "|")
+    out += ["| " + " | ".join(r) + " |" for r in body]
+    return out
+
+
+def _heading(results: Results) -> List[str]:
+    m = results["machine"]
+    return [
+        f"$ {results['command']}",
+        f"{results['date']}; {m['usable_cpus']} of {m['cpus']} CPUs usable ({m['cpu_model']}); "
+        f"{m['python']}, GIL {'on' if m['gil'] else 'off'}; gosync {m['gosync']}; "
+        f"{results['rounds']} rounds, interleaved",
+    ]
+
+
+def _notes(results: Results) -> List[str]:
+    notes = []
+    for s in results["scenarios"]:
+        for name, module in s["missing"].items():
+            notes.append(f"{s['name']}: {name} not measured: `pip install {module}` to include it")
+    return notes
+
+
+def render(results: Results, markdown: bool = False) -> str:
+    """The whole report: heading, both tables, legend, notes and targets."""
+    table = _markdown_table if markdown else _text_table
+    out = _heading(results)
+    if markdown:
+        out = [f"`{out[0][2:]}`", "", out[1]]
+    single = list(rows(results, contended=False))
+    contended = list(rows(results, contended=True))
+    if single:
+        out += ["", "Single thread, uncontended:", "", *table(SINGLE_HEADER, single)]
+    if contended:
+        out += ["", "Contended:", "", *table(CONTENDED_HEADER, contended)]
+    out += ["", LEGEND]
+    notes = _notes(results)
+    if notes:
+        out += ["", *notes]
+    targets = [(w, t, m, "-" if ok is None else "PASS" if ok else "MISS") for w, t, m, ok in target_rows(results)]
+    if targets:
+        out += ["", "Targets:", "", *table(("target", "wanted", "measured", "result"), targets)]
+        n = missed(results)
+        out += ["", f"{n} target(s) missed" if n else "all targets checked were met"]
+    return "\n".join(out) + "\n"

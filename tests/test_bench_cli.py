@@ -1,0 +1,265 @@
+"""python -m gosync bench: its scenarios, its report, and its command line.
+
+These check what the benchmark computes and prints, never how fast anything
+is: the ratios themselves are checked by benchmarks/ratios.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict
+
+import pytest
+
+from gosync._bench import SCENARIOS, contended
+from gosync._bench.report import missed, render, summarize, target_rows
+from gosync._bench.run import run
+from gosync._bench.scenario import Contender, Sample, Scenario, Target, single
+
+RATIOS = Path(__file__).resolve().parents[1] / "benchmarks" / "ratios.py"
+
+
+def bench(tmp_path: Path, *args: str, script: str = "") -> subprocess.CompletedProcess[str]:
+    # cwd=tmp_path: the child must import the installed gosync, not the tree.
+    cmd = [sys.executable, script] if script else [sys.executable, "-m", "gosync", "bench"]
+    return subprocess.run([*cmd, *args], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+
+
+def test_every_scenario_is_well_formed() -> None:
+    names = [s.name for s in SCENARIOS]
+    assert len(set(names)) == len(names)
+    assert {s.name for s in SCENARIOS if s.contended} >= {
+        "contended_mutex_empty",
+        "contended_mutex_counter",
+        "contended_rw_90_10",
+        "contended_rw_50_50",
+        "contended_atomic_add",
+    }
+    for s in SCENARIOS:
+        contenders = [c.name for c in s.contenders]
+        assert len(set(contenders)) == len(contenders), s.name
+        assert contenders[0].startswith("gosync."), s.name
+        assert s.baseline in contenders[1:], s.name
+        assert s.contender(s.baseline).requires is None, "the stdlib baseline needs no library"
+        for t in s.targets:
+            assert t.against in contenders[1:], (s.name, t)
+            assert t.kind in ("time", "faster", "throughput")
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def test_every_contender_runs_and_counts_its_operations(scenario: Scenario) -> None:
+    for threads in (1, 3) if scenario.contended else (1,):
+        for c in scenario.contenders:
+            if not c.available():
+                continue
+            sample = c.run(threads, 40)
+            assert sample.ops == threads * 40, (c.name, threads)
+            assert sample.seconds > 0
+            if sample.shares:
+                assert sum(sample.shares) == sample.ops
+                assert len(sample.shares) == threads
+
+
+def test_lock_scenarios_share_the_work_and_sample_waits() -> None:
+    s = contended.CONTENDED[1]
+    sample = s.contender("gosync.Mutex").run(4, 800)
+    assert len(sample.shares) == 4 and sum(sample.shares) == 3200
+    fairness = sample.fairness
+    assert fairness is not None and 0 <= fairness <= 1
+    # One acquisition in WAIT_SAMPLE_EVERY of each thread's is timed.
+    every = contended.WAIT_SAMPLE_EVERY
+    assert len(sample.waits_ns) == sum(-(-n // every) for n in sample.shares)
+    assert all(w >= 0 for w in sample.waits_ns)
+
+
+def test_a_lost_update_fails_the_sample() -> None:
+    with pytest.raises(AssertionError, match="lost updates, got 9, expected 10"):
+        contended._check("counter", 9, 10)
+
+
+def test_sample_fairness_and_ns_per_op() -> None:
+    assert Sample(ops=1000, seconds=2e-3).ns_per_op == pytest.approx(2000)
+    assert Sample(ops=10, seconds=1, shares=(10,)).fairness is None
+    assert Sample(ops=10, seconds=1, shares=(2, 8, 0)).fairness == 0
+    assert Sample(ops=10, seconds=1, shares=(4, 6)).fairness == pytest.approx(4 / 6)
+
+
+@pytest.mark.parametrize(
+    ("target", "mine", "other", "ratio", "met", "text"),
+    [
+        (Target("x", 1.5), 120.0, 100.0, 1.2, True, "<= 1.5x the time"),
+        (Target("x", 1.5), 160.0, 100.0, 1.6, False, "<= 1.5x the time"),
+        (Target("x", 2, "faster"), 40.0, 100.0, 2.5, True, ">= 2x faster"),
+        (Target("x", 2, "faster"), 60.0, 100.0, 100 / 60, False, ">= 2x faster"),
+        (Target("x", 0.8, "throughput", 4), 110.0, 100.0, 100 / 110, True, ">= 0.8x the throughput"),
+        (Target("x", 0.8, "throughput", 4), 130.0, 100.0, 100 / 130, False, ">= 0.8x the throughput"),
+    ],
+)
+def test_target_ratio(target: Target, mine: float, other: float, ratio: float, met: bool, text: str) -> None:
+    assert target.ratio(mine, other) == pytest.approx(ratio)
+    assert target.met(target.ratio(mine, other)) is met
+    assert target.text() == text
+
+
+def _sample(ns_per_op: float, shares: tuple = (), waits: tuple = ()) -> Dict[str, Any]:
+    return {"ops": 1000, "seconds": ns_per_op * 1e-6, "shares": list(shares), "waits_ns": list(waits)}
+
+
+def test_summarize_takes_medians_spread_and_percentiles() -> None:
+    waits = tuple(range(1, 201))  # 1..200 ns over the rounds
+    samples = [
+        _sample(100, (1, 2), waits[:100]),
+        _sample(300, (1, 1), waits[100:]),
+        _sample(200, (1, 4), ()),
+    ]
+    m = summarize(samples)
+    assert m["ns_per_op"] == pytest.approx(200)
+    assert m["spread"] == pytest.approx((300 - 100) / 200)
+    assert m["fairness"] == pytest.approx(0.5)  # median of 0.5, 1, 0.25
+    assert m["p99_wait_us"] == pytest.approx(0.198)  # the 198th of 200, 0-based 197
+    assert m["max_wait_us"] == pytest.approx(0.2)
+
+
+MISSING = "gosync_no_such_module"
+
+
+def _tiny() -> Scenario:
+    # A scenario with a target against a library that is not installed.
+    def loop(n: int) -> float:
+        return n * 1e-9
+
+    return Scenario(
+        "tiny",
+        "a loop",
+        (
+            Contender("gosync.loop", single(loop)),
+            Contender("stdlib", single(loop)),
+            Contender("absent", single(loop), MISSING),
+        ),
+        baseline="stdlib",
+        n=10,
+        targets=(Target("stdlib", 1.5), Target("absent", 2, "faster")),
+    )
+
+
+def test_a_missing_library_is_a_note_not_a_failure() -> None:
+    results = run([_tiny()], [1], rounds=2, scale=1, command="x", progress_stream=None)
+    (s,) = results["scenarios"]
+    assert s["missing"] == {"absent": MISSING}
+    assert list(s["runs"][0]["samples"]) == ["gosync.loop", "stdlib"]
+    text = render(results)
+    assert f"absent not measured: `pip install {MISSING}`" in text
+    rows = list(target_rows(results))
+    assert rows[0][2:] == ("1.00x", True)
+    assert rows[1][2:] == (f"not run: {MISSING} is not installed", None)
+    assert missed(results) == 0
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    """One small run of two scenarios, with --json, through the real CLI."""
+    tmp = tmp_path_factory.mktemp("bench")
+    args = ("--quick", "--rounds", "2", "--threads", "1,2", "--only", "mutex_", "--json", "run.json")
+    proc = bench(tmp, *args)
+    return tmp, proc
+
+
+def test_cli_prints_the_table_json_and_progress(quick_run: tuple) -> None:
+    tmp, proc = quick_run
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "Single thread, uncontended:" in out and "Contended:" in out
+    assert "gosync.Mutex" in out and "threading.Lock" in out
+    assert "fairness" in out and "p99 wait us" in out
+    assert "contended_mutex_counter: gosync.Mutex vs threading.Lock, 2 threads" not in out
+    assert "not run: no 4-thread run" in out  # its target is at 4 threads
+    raw = json.loads((tmp / "run.json").read_text())
+    assert raw["rounds"] == 2 and raw["threads"] == [1, 2]
+    assert raw["machine"]["cpus"] >= 1 and raw["machine"]["python"].startswith("CPython")
+    names = [s["name"] for s in raw["scenarios"]]
+    assert names == [s.name for s in SCENARIOS if "mutex_" in s.name]
+    for s in raw["scenarios"]:
+        assert [r["threads"] for r in s["runs"]] == ([1, 2] if s["contended"] else [1])
+        for r in s["runs"]:
+            for samples in r["samples"].values():
+                assert len(samples) == 2  # every round, raw
+    units = sum(2 * (2 if s["contended"] else 1) for s in raw["scenarios"])
+    assert f"] {units}/{units} " in proc.stderr
+    assert "bench [" not in out
+
+
+def test_from_renders_a_saved_run_exactly(quick_run: tuple) -> None:
+    tmp, proc = quick_run
+    again = bench(tmp, "--from", "run.json")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == proc.stdout
+    assert again.stderr == ""
+
+
+def test_markdown_renders_tables(quick_run: tuple) -> None:
+    tmp, _ = quick_run
+    md = bench(tmp, "--from", "run.json", "--markdown")
+    assert md.returncode == 0, md.stderr
+    assert "| operation | contender | ns/op | spread | vs stdlib |" in md.stdout
+    assert "|---|---|---:|---:|---:|" in md.stdout
+    assert md.stdout.startswith("`python -m gosync bench --quick")
+
+
+def test_plot_writes_a_png(quick_run: tuple) -> None:
+    pytest.importorskip("matplotlib", reason="--plot needs the bench extra")
+    tmp, _ = quick_run
+    proc = bench(tmp, "--from", "run.json", "--plot", "chart.png")
+    assert proc.returncode == 0, proc.stderr
+    data = (tmp / "chart.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert 5_000 < len(data) < 200_000
+
+
+def _doctored(tmp: Path, name: str, slower: float) -> str:
+    """The saved run with gosync's contended Mutex samples made slower."""
+    raw = json.loads((tmp / "run.json").read_text())
+    raw = copy.deepcopy(raw)
+    for s in raw["scenarios"]:
+        for r in s["runs"]:
+            for x in r["samples"]["gosync.Mutex"]:
+                x["seconds"] *= slower
+    (tmp / name).write_text(json.dumps(raw))
+    return name
+
+
+def test_check_fails_on_a_missed_target(quick_run: tuple) -> None:
+    tmp, _ = quick_run
+    slow = _doctored(tmp, "slow.json", 1000.0)
+    for proc in (bench(tmp, "--from", slow, "--check"), bench(tmp, "--from", slow, script=str(RATIOS))):
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert "MISS" in proc.stdout and "target(s) missed" in proc.stdout
+    fast = _doctored(tmp, "fast.json", 1e-3)
+    for proc in (bench(tmp, "--from", fast, "--check"), bench(tmp, "--from", fast, script=str(RATIOS))):
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "MISS" not in proc.stdout and "all targets checked were met" in proc.stdout
+    # Without --check, the report is the same but a miss is not an error.
+    assert bench(tmp, "--from", slow).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--threads", "0"), "thread counts must be between 1 and 256"),
+        (("--threads", "1,x"), "not a comma-separated list of integers"),
+        (("--threads", ""), "not a comma-separated list of integers"),
+        (("--rounds", "0"), "0 is not a positive integer"),
+        (("--rounds", "two"), "'two' is not an integer"),
+        (("--only", "no_such_scenario"), "no scenario name contains 'no_such_scenario'"),
+        (("--from", "missing.json"), "--from missing.json:"),
+        (("--bogus",), "unrecognized arguments: --bogus"),
+    ],
+)
+def test_bad_arguments_are_usage_errors(tmp_path: Path, args: tuple, message: str) -> None:
+    proc = bench(tmp_path, *args)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert proc.stdout == ""
