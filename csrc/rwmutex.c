@@ -13,7 +13,8 @@
 #define EPOCH_ONE (UINT64_C(1) << EPOCH_SHIFT)
 
 /* Blocked readers sleep on the high half of the state word, which holds the
- * epoch; the writer sleeps on the low half, which holds readerWait. */
+ * epoch; the writer sleeps on the low half, which holds all of readerWait
+ * (rwmutex.h, "Sleeping"). */
 #define CLASS_READER 1u
 #define CLASS_WRITER 2u
 
@@ -21,9 +22,13 @@
 #define READER_WAIT(s) ((uint32_t)((s) & WAIT_MASK))
 #define EPOCH(s) ((s) >> EPOCH_SHIFT)
 
+#if !defined(__BYTE_ORDER__)
+#error "rwmutex.c needs __BYTE_ORDER__ to find the halves of the state word"
+#endif
+
 static inline _Atomic uint32_t *half_word(gosync_rwmutex *rw, int high)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     high = !high;
 #endif
     return (_Atomic uint32_t *)((char *)&rw->state + (high ? 4 : 0));

@@ -55,13 +55,16 @@
  * the last write. A writer that takes w in between waits the few
  * instructions until WRITER clears before it announces itself.
  *
- * Sleeping. Blocked readers sleep on the high half of the word (the epoch),
- * the waiting writer on the low half, which holds all of readerWait. The
- * writer sleeps only while the low half is as it last read it, and
- * readerWait only falls while the writer waits, so the last reader's CAS
- * (readerWait 1 -> 0) always changes the word the writer sleeps on: a writer
- * that has not slept yet will not, and one that has is in the queue for the
- * wake that follows the CAS. That CAS is the reader's last write; the wake
+ * Sleeping. Blocked readers sleep on the high half of the word (the epoch,
+ * and readers' bits 9..21), the waiting writer on the low half (all of
+ * readerWait, WRITER, and readers' bits 0..8). The writer sleeps only while
+ * the low half is as it last read it. readerWait only falls while the
+ * writer waits (only a writer that holds w sets it, and the waiting writer
+ * holds w), so the last reader's CAS (readerWait 1 -> 0) always changes the
+ * word the writer sleeps on: a writer that has not slept yet will not, and
+ * one that has is in the queue for the wake that follows the CAS. Any other
+ * reader arriving or leaving also changes a half, which can only send a
+ * sleeper about to sleep back to look again. That CAS is the reader's last write; the wake
  * uses only the address. (An earlier version kept a separate sequence word
  * that the last reader advanced before its CAS, to keep the CAS last. The
  * writer could read the advanced sequence, then readerWait still 1, and

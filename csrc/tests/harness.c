@@ -428,7 +428,7 @@ static void *rw_last_reader_thread(void *arg)
             abort();
         atomic_store(&h->reader_in, r);
         while (!gosync_rwmutex_writer(&h->rw))
-            ;
+            sched_yield();
         if (gosync_rwmutex_runlock(&h->rw) != GOSYNC_OK)
             abort();
         while (atomic_load(&h->writer_done) != r)
@@ -442,7 +442,7 @@ static void test_rwmutex_last_reader_wakes_writer(void)
     int ok = 1;
     rwhandoff_t h;
     memset(&h, 0, sizeof h);
-    h.rounds = 5000 * scale;
+    h.rounds = 20000 * scale;
     const int64_t late_ns = 100000000; /* 100 ms: no wake-up takes that long */
     long late = 0;
     pthread_t t;
