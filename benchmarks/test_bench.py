@@ -40,13 +40,14 @@ def test_bench(benchmark: BenchmarkFixture, scenario: Scenario, contender: Conte
     benchmark.group = f"{scenario.name}-x{threads}" if scenario.contended else scenario.name
     if scenario.contended:
         # A batch starts and joins threads, so fix the rounds rather than
-        # letting pytest-benchmark calibrate on a single noisy sample.
-        # At most a quarter of the CLI's sample: the sleeping scenario's
-        # operations take a hundred microseconds each.
-        n = max(1, min(CONTENDED_N, scenario.n // 4) // contender.divisor)
+        # letting pytest-benchmark calibrate on a single noisy sample. Every
+        # contender of a group does the same work, sized for the slowest
+        # (the CLI's divisors), and at most a quarter of the CLI's sample:
+        # the sleeping scenario's operations take a hundred microseconds.
+        slowest = max(c.divisor for c in scenario.contenders)
+        n = max(1, min(CONTENDED_N, scenario.n // 4) // slowest)
         benchmark.extra_info["ops_per_round"] = threads * n
         benchmark.pedantic(contender.run, args=(threads, n), rounds=CONTENDED_ROUNDS, warmup_rounds=1)
     else:
-        n = max(1, PER_OP_N // contender.divisor)
-        benchmark.extra_info["ops_per_round"] = n
-        benchmark(contender.run, 1, n)
+        benchmark.extra_info["ops_per_round"] = PER_OP_N
+        benchmark(contender.run, 1, PER_OP_N)

@@ -11,11 +11,12 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import pytest
 
 from gosync._bench import SCENARIOS, contended
+from gosync._bench.contended import CONTENDED
 from gosync._bench.report import missed, render, summarize, target_rows
 from gosync._bench.run import run
 from gosync._bench.scenario import Contender, Sample, Scenario, Target, single
@@ -38,6 +39,7 @@ def test_every_scenario_is_well_formed() -> None:
         "contended_rw_90_10",
         "contended_rw_50_50",
         "contended_atomic_add",
+        "contended_cond_ring",
     }
     for s in SCENARIOS:
         contenders = [c.name for c in s.contenders]
@@ -68,12 +70,26 @@ def test_lock_scenarios_share_the_work_and_sample_waits() -> None:
     s = contended.CONTENDED[1]
     sample = s.contender("gosync.Mutex").run(4, 800)
     assert len(sample.shares) == 4 and sum(sample.shares) == 3200
-    fairness = sample.fairness
-    assert fairness is not None and 0 <= fairness <= 1
+    assert sample.fairness == min(sample.shares) / max(sample.shares)
     # One acquisition in WAIT_SAMPLE_EVERY of each thread's is timed.
     every = contended.WAIT_SAMPLE_EVERY
     assert len(sample.waits_ns) == sum(-(-n // every) for n in sample.shares)
     assert all(w >= 0 for w in sample.waits_ns)
+
+
+@pytest.mark.parametrize("scenario", CONTENDED, ids=lambda s: s.name)
+def test_every_contended_runner_checks_its_count(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    checks: List[tuple] = []
+    monkeypatch.setattr(contended, "_check", lambda what, got, want: checks.append((what, got, want)))
+    for c in scenario.contenders:
+        if not c.available():
+            continue
+        del checks[:]
+        c.run(2, 30)
+        counts = scenario.name != "contended_mutex_empty"  # an empty section has nothing to count
+        assert len(checks) == counts, (c.name, checks)
+        for what, got, want in checks:
+            assert got == want, (c.name, what)
 
 
 def test_a_lost_update_fails_the_sample() -> None:
@@ -255,6 +271,8 @@ def test_check_fails_on_a_missed_target(quick_run: tuple) -> None:
         (("--rounds", "two"), "'two' is not an integer"),
         (("--only", "no_such_scenario"), "no scenario name contains 'no_such_scenario'"),
         (("--from", "missing.json"), "--from missing.json:"),
+        (("--from", "x.json", "--json", "y.json"), "with --from there is none"),
+        (("--json", "no/such/dir/run.json", "--only", "mutex_with"), "--json no/such/dir/run.json:"),
         (("--bogus",), "unrecognized arguments: --bogus"),
     ],
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import List, Optional
+from typing import List, Optional, TextIO
 
 from .._race import positive_int
 from . import SCENARIOS
@@ -26,6 +26,13 @@ def _thread_counts(text: str) -> List[int]:
     if not counts or any(not 1 <= c <= 256 for c in counts):
         raise argparse.ArgumentTypeError(f"thread counts must be between 1 and 256: {text!r}")
     return sorted(set(counts))
+
+
+def _open_for_writing(ap: argparse.ArgumentParser, path: str) -> TextIO:
+    try:
+        return open(path, "w")
+    except OSError as e:
+        ap.error(f"--json {path}: {e.strerror}")
 
 
 def parser(prog: str = "python -m gosync bench") -> argparse.ArgumentParser:
@@ -66,6 +73,11 @@ def main(argv: Optional[List[str]] = None, prog: str = "python -m gosync bench",
             import matplotlib  # noqa: F401  (checked before minutes of measuring)
         except ImportError:
             ap.error("--plot needs matplotlib: pip install 'gosync[bench]'")
+    chosen = [s for s in SCENARIOS if not args.only or args.only in s.name]
+    if not chosen:
+        ap.error(f"no scenario name contains {args.only!r}")
+    if args.load and args.json:
+        ap.error("--json writes a new run; with --from there is none")
     if args.load:
         try:
             with open(args.load) as f:
@@ -73,9 +85,8 @@ def main(argv: Optional[List[str]] = None, prog: str = "python -m gosync bench",
         except (OSError, ValueError) as e:
             ap.error(f"--from {args.load}: {e}")
     else:
-        chosen = [s for s in SCENARIOS if not args.only or args.only in s.name]
-        if not chosen:
-            ap.error(f"no scenario name contains {args.only!r}")
+        # Opened now, so that a bad path fails before minutes of measuring.
+        out = _open_for_writing(ap, args.json) if args.json else None
         rounds = args.rounds or (QUICK_ROUNDS if args.quick else DEFAULT_ROUNDS)
         results = run(
             chosen,
@@ -85,9 +96,9 @@ def main(argv: Optional[List[str]] = None, prog: str = "python -m gosync bench",
             " ".join([prog, *argv]),
             None if args.no_progress else sys.stderr,
         )
-    if args.json and not args.load:
-        with open(args.json, "w") as f:
-            json.dump(results, f)
+        if out is not None:
+            with out:
+                json.dump(results, out)
     if args.plot:
         from .plot import plot
 

@@ -92,11 +92,12 @@ def _lock_contention(make: Callable[[], Lock], count: bool, hold_s: float = 0.0)
                 else:
                     t = perf_counter_ns()
                     with lock:
-                        mine.append(perf_counter_ns() - t)
+                        t = perf_counter_ns() - t
                         if count:
                             counter[0] += 1
                         if hold_s:
                             sleep(hold_s)
+                    mine.append(t)  # after the unlock, to keep the section short
                 got += 1
             shares[slot] = got
 
@@ -203,6 +204,48 @@ def _rw_scenario(name: str, title: str, writes_in_10: int, targets: Tuple[Target
     )
 
 
+# ---- Cond against threading.Condition ---------------------------------------------------
+
+CondParts = Tuple[Lock, Callable[[], object], Callable[[], object]]  # L, wait, wake all
+
+
+def _gosync_cond() -> CondParts:
+    c = gosync.Cond(gosync.Mutex())
+    return c.L, c.wait, c.broadcast
+
+
+def _threading_condition() -> CondParts:
+    c = threading.Condition(threading.Lock())
+    return c, c.wait, c.notify_all
+
+
+def _token_ring(make: Callable[[], CondParts]) -> Runner:
+    """The threads pass a token round a ring, n passes each: under the
+    lock, wait for your turn, hand the token on and wake everyone (the next
+    holder is one particular thread, so waking any one would not do)."""
+
+    def run(threads: int, n: int) -> Sample:
+        lock, wait, wake_all = make()
+        turn = [0]
+        passes = [0]
+
+        def worker(slot: int) -> None:
+            after = (slot + 1) % threads
+            for _ in repeat(None, n):
+                with lock:
+                    while turn[0] != slot:
+                        wait()
+                    turn[0] = after
+                    passes[0] += 1
+                    wake_all()
+
+        seconds = _run_threads(threads, worker)
+        _check("passes", passes[0], threads * n)
+        return Sample(threads * n, seconds)
+
+    return run
+
+
 # ---- atomic add against a lock-guarded int ---------------------------------------------
 
 
@@ -284,6 +327,17 @@ CONTENDED: Tuple[Scenario, ...] = (
         targets=(Target("readerwriterlock", 3, "throughput", threads=4),),
     ),
     _rw_scenario("contended_rw_50_50", "50% reads, 50% writes of a dict", 5),
+    Scenario(
+        "contended_cond_ring",
+        "a token passed round a ring: Cond wait and broadcast",
+        (
+            Contender("gosync.Cond", _token_ring(_gosync_cond)),
+            Contender("threading.Condition", _token_ring(_threading_condition)),
+        ),
+        baseline="threading.Condition",
+        n=8_000,
+        contended=True,
+    ),
     Scenario(
         "contended_atomic_add",
         "`x.add(1)` vs `with lock: x += 1`",

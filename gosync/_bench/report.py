@@ -10,7 +10,8 @@ import statistics
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .run import Results
-from .scenario import Target
+from .contended import WAIT_SAMPLE_EVERY
+from .scenario import Sample, Target
 
 Summary = Dict[str, Optional[float]]
 Row = Tuple[str, ...]
@@ -34,17 +35,18 @@ LEGEND = (
     "inverse throughput); spread: (max - min) / median over the rounds;\n"
     "vs stdlib: ns/op over the standard library's (lower is better);\n"
     "fairness: least-served thread's share of the acquisitions / most-served\n"
-    "one's (1 is fair, 0 is a thread shut out); waits: one acquisition in 8, from\n"
-    "all rounds."
+    "one's (1 is fair, 0 is a thread shut out); waits: one acquisition in "
+    f"{WAIT_SAMPLE_EVERY}, from\nall rounds."
 )
 
 
 def summarize(samples: Sequence[Dict[str, Any]]) -> Summary:
     """The median ns/op, spread, fairness and wait percentiles of samples."""
-    ns = [s["seconds"] * 1e9 / s["ops"] for s in samples]
+    parsed = [Sample(**s) for s in samples]
+    ns = [s.ns_per_op for s in parsed]
     median = statistics.median(ns)
-    fair = [min(s["shares"]) / max(s["shares"]) for s in samples if len(s["shares"]) > 1]
-    waits = sorted(w for s in samples for w in s["waits_ns"])
+    fair = [f for f in (s.fairness for s in parsed) if f is not None]
+    waits = sorted(w for s in parsed for w in s.waits_ns)
     return {
         "ns_per_op": median,
         "spread": (max(ns) - min(ns)) / median,

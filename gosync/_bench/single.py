@@ -174,6 +174,12 @@ def _waitgroup_add_done(n: int) -> float:
     return perf_counter() - t0
 
 
+# The standard library's counter that threads can wait on.
+def _semaphore_release_acquire(n: int) -> float:
+    sem = threading.Semaphore(0)
+    return pair_loop(sem.release, sem.acquire, n)
+
+
 def _once_done(n: int) -> float:
     once = gosync.Once()
     once.do(int)
@@ -195,7 +201,11 @@ SINGLE: tuple[Scenario, ...] = (
     Scenario(
         "mutex_with",
         "`with m: pass`, uncontended",
-        (Contender("gosync.Mutex", single(lambda n: with_loop(gosync.Mutex(), n))), _LOCK_WITH),
+        (
+            Contender("gosync.Mutex", single(lambda n: with_loop(gosync.Mutex(), n))),
+            _LOCK_WITH,
+            Contender("threading.RLock", single(lambda n: with_loop(threading.RLock(), n))),
+        ),
         baseline="threading.Lock",
         n=200_000,
         targets=(Target("threading.Lock", 1.5),),
@@ -267,10 +277,11 @@ SINGLE: tuple[Scenario, ...] = (
     ),
     Scenario(
         "waitgroup_add_done",
-        "`wg.add(1); wg.done()` vs `acquire(); release()`",
+        "`wg.add(1); wg.done()` vs `acquire(); release()`, `sem.release(); sem.acquire()`",
         (
             Contender("gosync.WaitGroup", single(_waitgroup_add_done)),
             Contender("threading.Lock", single(_lock_pair)),
+            Contender("threading.Semaphore", single(_semaphore_release_acquire), divisor=4),
         ),
         baseline="threading.Lock",
         n=200_000,
