@@ -14,7 +14,7 @@ from .run import run
 
 DEFAULT_ROUNDS = 9
 QUICK_ROUNDS = 5
-QUICK_SCALE = 4  # --quick samples are this many times smaller
+QUICK_SCALE = 6  # --quick samples are this many times smaller
 DEFAULT_THREADS = "1,2,4,8"
 
 
