@@ -14,8 +14,9 @@ from before `with` to inside it. A sample lasts many GIL switch intervals
 
 from __future__ import annotations
 
+import itertools
 import threading
-from itertools import count, repeat
+from itertools import repeat
 from time import perf_counter, perf_counter_ns, sleep
 from typing import Callable, List, Tuple
 
@@ -73,7 +74,7 @@ def _lock_contention(make: Callable[[], Lock], count: bool, hold_s: float = 0.0)
         total = threads * n
         # count's __next__ is one C call under the GIL: each ticket below
         # total goes to exactly one thread.
-        take = count().__next__
+        take = itertools.count().__next__
         counter = [0]
         shares = [0] * threads
         waits: List[List[int]] = [[] for _ in range(threads)]
