@@ -72,11 +72,20 @@ def once_values(fn: Callable[[], Any]) -> Callable[[], tuple[Any, ...]]:
     the values it returned, as a tuple. The returned function may be called
     concurrently.
 
-    If fn raises, the returned function raises the same exception object on
-    every call. fn is dropped after its call, so it can be freed.
+    If fn raises, or returns something that is not iterable (TypeError), the
+    returned function raises the same exception object on every call. fn is
+    dropped after its call, so it can be freed.
     """
     _check(fn, "once_values")
-    return _once(fn, tuple)
+    return _once(fn, _values)
+
+
+def _values(result: Any) -> tuple[Any, ...]:
+    try:
+        values = iter(result)
+    except TypeError:
+        raise TypeError(f"once_values: fn returned {type(result).__name__}, not an iterable of values") from None
+    return tuple(values)
 
 
 def once_value(fn: Callable[[], T]) -> Callable[[], T]:

@@ -621,6 +621,13 @@ CASES: list[Any] = [
     case("once_func", "a non-callable", lambda _: gosync.once_func(5), TypeError, "once_func() needs a callable"),
     case("once_value", "a non-callable", lambda _: gosync.once_value(None), TypeError, "once_value() needs a callable"),
     case("once_values", "a non-callable", lambda _: gosync.once_values("f"), TypeError, "once_values() needs a callable"),
+    case(
+        "once_values",
+        "fn returning a non-iterable",
+        lambda _: gosync.once_values(lambda: 5)(),
+        TypeError,
+        "once_values: fn returned int, not an iterable of values",
+    ),
     case("once_func", "no fn", lambda _: gosync.once_func(), TypeError, "argument"),
     case("once_func", "its result given an argument", lambda oc: oc.fn(1), TypeError, "argument", on="once_func(fn)"),
     case("once_value", "its result given an argument", lambda oc: oc.fn(1), TypeError, "argument", on="once_value(fn)"),
