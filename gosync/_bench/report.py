@@ -169,6 +169,6 @@ def render(results: Results, markdown: bool = False) -> str:
     targets = [(w, t, m, "-" if ok is None else "PASS" if ok else "MISS") for w, t, m, ok in target_rows(results)]
     if targets:
         out += ["", "Targets:", "", *table(("target", "wanted", "measured", "result"), targets)]
-        n = missed(results)
+        n = sum(row[3] == "MISS" for row in targets)
         out += ["", f"{n} target(s) missed" if n else "all targets checked were met"]
     return "\n".join(out) + "\n"
