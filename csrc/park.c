@@ -73,8 +73,10 @@ gosync_park_result gosync_park_wait(_Atomic uint32_t *word, uint32_t expected,
         return GOSYNC_PARK_TIMEDOUT;
     case EINTR:
         return GOSYNC_PARK_INTERRUPTED;
-    default: /* EAGAIN: the word changed before we slept */
+    case EAGAIN: /* the word changed before we slept */
         return GOSYNC_PARK_AGAIN;
+    default: /* EFAULT, EINVAL, ENOSYS, EPERM: waiting again would spin */
+        return GOSYNC_PARK_FAULT;
     }
 }
 

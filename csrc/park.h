@@ -18,6 +18,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "status.h"
+
 /* Deadlines are absolute CLOCK_MONOTONIC times in nanoseconds. An absolute
  * deadline survives a retry after EINTR unchanged; a relative one would grow. */
 #define GOSYNC_NO_DEADLINE INT64_C(-1)
@@ -37,7 +39,47 @@ typedef enum {
     GOSYNC_PARK_TIMEDOUT,    /* the deadline passed first */
     GOSYNC_PARK_INTERRUPTED, /* a signal arrived; the caller should return to
                                 its own caller so that a handler can run */
+    GOSYNC_PARK_FAULT,       /* the kernel refused the wait for another reason
+                                (errno is left as it said: EFAULT, EINVAL,
+                                ENOSYS, ...). Retrying would spin, so callers
+                                give up as on a timeout and report it. */
 } gosync_park_result;
+
+/* The status a wait returns when its park ended without what it waited
+ * for: GOSYNC_TIMEDOUT, GOSYNC_INTERRUPTED or GOSYNC_FAULT. Only for those
+ * three results. */
+static inline int gosync_park_status(gosync_park_result r)
+{
+    return r == GOSYNC_PARK_TIMEDOUT ? GOSYNC_TIMEDOUT
+         : r == GOSYNC_PARK_INTERRUPTED ? GOSYNC_INTERRUPTED
+                                         : GOSYNC_FAULT;
+}
+
+/* Whether a park ended the wait: a timeout, a signal or a fault. A woken or
+ * "again" result means: look at the word again. */
+static inline int gosync_park_gave_up(gosync_park_result r)
+{
+    return r == GOSYNC_PARK_TIMEDOUT || r == GOSYNC_PARK_INTERRUPTED || r == GOSYNC_PARK_FAULT;
+}
+
+/* One half of a 64-bit state word, as a 32-bit futex word. Several
+ * primitives keep two counts in one 64-bit word, so that one CAS changes
+ * both, and sleep on the half that holds the count they wait for. The
+ * kernel reads the half atomically while user space updates the whole word
+ * atomically; both are naturally aligned. The halves are found by the
+ * compiler's byte order: GCC and Clang define __BYTE_ORDER__, and gosync
+ * refuses to guess without it. */
+#if !defined(__BYTE_ORDER__)
+#error "gosync needs __BYTE_ORDER__ to find the halves of a 64-bit word"
+#endif
+enum { GOSYNC_LOW_HALF = 0, GOSYNC_HIGH_HALF = 1 };
+static inline _Atomic uint32_t *gosync_half_word(_Atomic uint64_t *word, int half)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    half = !half;
+#endif
+    return (_Atomic uint32_t *)((char *)word + (half ? 4 : 0));
+}
 
 /* The clock every deadline is measured against. */
 int64_t gosync_now_ns(void);

@@ -1,0 +1,20 @@
+/* Status codes: what every call of the C core that can fail or block
+ * returns. A header of its own, so that a primitive that never touches the
+ * semaphore does not include it for these. */
+#ifndef GOSYNC_STATUS_H
+#define GOSYNC_STATUS_H
+
+enum {
+    GOSYNC_OK = 0,
+    GOSYNC_TIMEDOUT = 1,    /* the deadline passed; nothing was taken or queued */
+    GOSYNC_INTERRUPTED = 2, /* a signal arrived; nothing was taken or queued */
+    GOSYNC_MISUSE = 3,      /* the call breaks the primitive's contract; no
+                               state was changed */
+    GOSYNC_OVERFLOW = 4,    /* a count would exceed its field; no state was
+                               changed */
+    GOSYNC_FAULT = 5,       /* the kernel refused a wait (errno says why:
+                               EFAULT, EINVAL, ENOSYS, ...); handled as a
+                               timeout, so nothing was taken or queued */
+};
+
+#endif /* GOSYNC_STATUS_H */
