@@ -1,33 +1,54 @@
 /* Mutex, see mutex.h for the modes, the state word and its transitions.
  *
- * Giving up (deadlines and signals)
- * ---------------------------------
+ * Giving up (deadlines, signals and faults)
+ * -----------------------------------------
  * Go's Lock cannot give up; gosync's can. A waiter that gives up must leave
- * the state word and the semaphore as if it had never queued. The difficulty
- * is that Unlock may already have counted it out: a normal-mode Unlock takes
- * one waiter off the count (and sets WOKEN) before it releases a token, and
- * a starvation-mode Unlock hands a token to the front waiter, which stays
- * counted until it takes over. Let R be the threads counted in `waiters`
- * that are in (or entering) the semaphore, and T the normal-mode tokens that
- * Unlock has promised (count already decremented) but nobody has taken yet.
- * Then waiters == |R| - T, plus one for a handoff receiver that has not
- * taken over yet.
+ * the state word and the semaphore as if it had never queued, and must stop
+ * waiting within a bounded number of steps of other threads that are not
+ * blocked: a waiter past its deadline never waits for another Unlock.
+ *
+ * The difficulty is that Unlock may already have counted it out: a
+ * normal-mode Unlock takes one waiter off the count (and sets WOKEN) before
+ * it releases a token, and a starvation-mode Unlock hands a token to the
+ * front waiter, which stays counted until it takes over. Let R be the
+ * threads counted in `waiters` that are in (or entering) the semaphore, and
+ * T the normal-mode tokens that Unlock has promised (count already
+ * decremented) but nobody has taken yet. Then waiters == |R| - T, plus one
+ * for a handoff receiver that has not taken over yet. A promised token is
+ * promised to R as a whole: any thread of R may take it and then acts as
+ * the woken one.
  *
  * gosync_sema_acquire gives up only when no free token is left, so a thread
  * in R that gives up holds no token and removes itself with waiters-1. That
  * keeps the equation true as long as waiters >= 1 before it. Two cases
- * remain:
+ * remain, in which the thread is "owed" a token:
  *
- *   - waiters == 0: then |R| == T, every thread in R is owed a token,
- *     including this one. Its Unlock is between its CAS and its release.
+ *   - waiters == 0: then |R| == T, and every thread in R is owed a token,
+ *     this one included. An Unlock is between its CAS and its release.
  *   - STARVING, not LOCKED, waiters == 1: a handoff is in flight and this
  *     thread is the only one who can receive it.
  *
- * In both cases the thread cannot leave: it waits for the token (which the
- * unlocking thread is about to release, without blocking) and carries on as
- * a woken waiter. If that makes it the owner, it reports success; "ownership
- * was handed to it while it was giving up". Otherwise it will queue again,
- * find its deadline passed, and give up with waiters >= 1.
+ * An owed thread cannot leave, but what makes it owed is true only at the
+ * moment of its load: another thread may count itself in (waiters+1) and
+ * then take the token as soon as it appears, without being woken, and then
+ * this thread is no longer owed. Waiting for "its" token would then last
+ * until the next Unlock, which may never come. So an owed thread waits only
+ * for the token to appear or to be taken (sema.h, "owe"):
+ *
+ *   1. gosync_sema_owe takes a free token (then it carries on as a woken
+ *      waiter), or marks the semaphore word OWED;
+ *   2. it looks at the state word again: a thread that took the token before
+ *      the mark had counted itself in before its take, so this look sees
+ *      that it is no longer owed, and it leaves with waiters-1;
+ *   3. otherwise it sleeps until the word changes: the release that makes
+ *      the token free, or any take of a token, wakes it; back to 1.
+ *
+ * The release it waits for is a few instructions of a thread that does not
+ * block. If the token makes it the owner (a free mutex, or a starvation
+ * handoff), it reports success: ownership was handed to it while it was
+ * giving up. Otherwise it queues again with a deadline already passed, so
+ * that it gives up at once with waiters >= 1, and reports the status of its
+ * first give-up (a signal stays a signal).
  *
  * When the last waiter leaves a starving mutex, it also clears STARVING:
  * starvation mode without waiters would make the next Unlock hand off to
@@ -36,6 +57,7 @@
 #include "mutex.h"
 
 #include "park.h"
+#include "testhook.h"
 
 #define LOCKED GOSYNC_MUTEX_LOCKED
 #define WOKEN GOSYNC_MUTEX_WOKEN
@@ -65,33 +87,50 @@ static void spin(void)
         gosync_cpu_relax();
 }
 
+/* Whether a waiter that gave up, seeing `state`, is owed a token (see
+ * "Giving up"). */
+static bool owed(int32_t state)
+{
+    int32_t waiters = state >> WAITER_SHIFT;
+    return waiters == 0 || ((state & (LOCKED | STARVING)) == STARVING && waiters == 1);
+}
+
 /* A waiter's semaphore wait ended without a token (`why` says how). Returns
  * `why` after removing the waiter from the count, or GOSYNC_OK once it has
  * received a token that was owed to it. See "Giving up" above. */
 static int give_up(gosync_mutex *m, int why)
 {
-    int32_t old = gosync_load(&m->state, GOSYNC_RELAXED);
+    bool marked = false; /* we set OWED in the semaphore word */
+    int32_t old = gosync_load(&m->state, GOSYNC_ACQUIRE);
     for (;;) {
-        int32_t waiters = old >> WAITER_SHIFT;
-        bool handoff_to_us = (old & (LOCKED | STARVING)) == STARVING && waiters == 1;
-        if (waiters == 0 || handoff_to_us)
-            break;
-        int32_t new = old - WAITER_ONE;
-        if (waiters == 1)
-            new &= ~STARVING;
-        if (gosync_cas(&m->state, &old, new, GOSYNC_RELAXED, GOSYNC_RELAXED))
-            return why;
+        if (!owed(old)) {
+            int32_t new = old - WAITER_ONE;
+            if ((old >> WAITER_SHIFT) == 1)
+                new &= ~STARVING;
+            if (gosync_cas(&m->state, &old, new, GOSYNC_ACQUIRE, GOSYNC_ACQUIRE)) {
+                if (marked)
+                    gosync_sema_disown(&m->sema);
+                return why;
+            }
+            continue;
+        }
+        uint64_t seen;
+        if (gosync_sema_owe(&m->sema, &seen))
+            return GOSYNC_OK;
+        marked = true;
+        old = gosync_load(&m->state, GOSYNC_ACQUIRE);
+        if (owed(old)) {
+            GOSYNC_PREEMPT("mutex.give_up.await");
+            gosync_sema_await_owed(&m->sema, seen);
+            old = gosync_load(&m->state, GOSYNC_ACQUIRE);
+        }
     }
-    /* The token is owed to us and its release cannot block: wait for it,
-     * riding out any signal that arrives meanwhile. */
-    while (gosync_sema_acquire(&m->sema, true, GOSYNC_NO_DEADLINE) != GOSYNC_OK) {
-    }
-    return GOSYNC_OK;
 }
 
 int gosync_mutex_lock_slow(gosync_mutex *m, int64_t deadline_ns)
 {
     int64_t wait_start = 0;
+    int pending = GOSYNC_OK; /* why the wait ended, after an owed token */
     bool starving = false;
     bool awoke = false;
     int iter = 0;
@@ -134,8 +173,18 @@ int gosync_mutex_lock_slow(gosync_mutex *m, int64_t deadline_ns)
         if (wait_start == 0)
             wait_start = gosync_now_ns();
         int rc = gosync_sema_acquire(&m->sema, lifo, deadline_ns);
-        if (rc != GOSYNC_OK && (rc = give_up(m, rc)) != GOSYNC_OK)
-            return rc;
+        if (rc != GOSYNC_OK) {
+            if (pending != GOSYNC_OK)
+                rc = pending; /* the deadline was forced, below */
+            if (give_up(m, rc) != GOSYNC_OK)
+                return rc;
+            /* The token owed to us came: we carry on as a woken waiter. If
+             * that does not make us the owner, we queue again with a
+             * deadline that has passed (park.c returns at once), give up
+             * with waiters >= 1, and report why the wait first ended. */
+            pending = rc;
+            deadline_ns = 0;
+        }
         starving = starving || gosync_now_ns() - wait_start > STARVATION_NS;
         old = gosync_load(&m->state, GOSYNC_RELAXED);
         if (old & STARVING) {
@@ -200,6 +249,7 @@ int gosync_mutex_unlock(gosync_mutex *m)
             /* Hand ownership to the front waiter. LOCKED stays clear until
              * it takes over, but STARVING keeps new arrivals out. */
             if (gosync_cas(&m->state, &old, new, GOSYNC_RELEASE, GOSYNC_RELAXED)) {
+                GOSYNC_PREEMPT("mutex.unlock.handoff");
                 gosync_sema_release(&m->sema, true);
                 return GOSYNC_OK;
             }
@@ -210,8 +260,10 @@ int gosync_mutex_unlock(gosync_mutex *m)
         if (wake)
             new = (new - WAITER_ONE) | WOKEN;
         if (gosync_cas(&m->state, &old, new, GOSYNC_RELEASE, GOSYNC_RELAXED)) {
-            if (wake)
+            if (wake) {
+                GOSYNC_PREEMPT("mutex.unlock.release");
                 gosync_sema_release(&m->sema, false);
+            }
             return GOSYNC_OK;
         }
     }

@@ -55,8 +55,11 @@
  *   Lock, takeover  woken in starvation mode: + LOCKED - one waiter, and
  *                   - STARVING if it waited < 1 ms or is the last waiter
  *                   (one CAS, so the last-waiter test sees the count)
- *   Lock, give up   deadline or signal: waiters-1, and - STARVING when it was
- *                   the last waiter (see "Giving up" in mutex.c)
+ *   Lock, give up   deadline, signal or fault: waiters-1, and - STARVING when
+ *                   it was the last waiter; or, owed a token an Unlock is
+ *                   releasing, no change until that token appears (it is
+ *                   then a woken waiter) or is taken by another thread (see
+ *                   "Giving up" in mutex.c)
  *   Unlock          - LOCKED; in normal mode with waiters and neither WOKEN
  *                   nor STARVING, also waiters-1 + WOKEN, then release one
  *                   token; in starvation mode, release one token with handoff
@@ -94,8 +97,12 @@ static inline bool gosync_mutex_lock_fast(gosync_mutex *m)
 
 /* The slow path of Lock: spins, queues and sleeps until the mutex is held or
  * the absolute deadline passes (GOSYNC_NO_DEADLINE: never). Returns
- * GOSYNC_OK when the mutex is held, GOSYNC_TIMEDOUT or GOSYNC_INTERRUPTED
- * (a signal) with the mutex state as if this call had never been made. */
+ * GOSYNC_OK when the mutex is held; or GOSYNC_TIMEDOUT, GOSYNC_INTERRUPTED
+ * (a signal), GOSYNC_FAULT (the kernel refused to wait) or GOSYNC_OVERFLOW
+ * (65535 threads already queued) with the mutex state as if this call had
+ * never been made. Once the deadline has passed (or a signal came), it
+ * returns after a bounded number of steps of threads that are not blocked:
+ * it never waits for another Unlock. */
 int gosync_mutex_lock_slow(gosync_mutex *m, int64_t deadline_ns);
 
 /* Lock: the fast path, then the slow path. */

@@ -3,9 +3,11 @@
 
 #include "atomic.h"
 #include "park.h"
+#include "testhook.h"
 
 #define FREE_ONE UINT64_C(1)
-#define FREE_MASK UINT64_C(0x000fffff)
+#define FREE_MASK UINT64_C(0x0007ffff)
+#define OWED (UINT64_C(1) << 19)
 #define HANDED_ONE (UINT64_C(1) << 20)
 #define HANDED_MASK (UINT64_C(0xff) << 20)
 #define RELEASING_ONE (UINT64_C(1) << 28)
@@ -19,10 +21,12 @@
 
 /* Parking classes: one bit each, so a wake can ask for the front class
  * only, and so that a wake meant for a waiter never picks a thread that only
- * waits for a handoff release to finish (CLASS_DRAIN). */
+ * waits for a handoff release to finish (CLASS_DRAIN) or for a token it is
+ * owed to arrive or be taken (CLASS_OWED). */
 #define CLASS_FIFO 1u
 #define CLASS_LIFO 2u
 #define CLASS_DRAIN 4u
+#define CLASS_OWED 8u
 
 /* A handoff release in flight is a few instructions and one futex wake
  * away from its last write: worth a short spin before sleeping. */
@@ -35,11 +39,13 @@
  * 64-bit word atomically; both are naturally aligned. */
 static inline _Atomic uint32_t *token_word(gosync_sema *s)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return (_Atomic uint32_t *)((char *)&s->state + 4);
-#else
-    return (_Atomic uint32_t *)&s->state;
-#endif
+    return gosync_half_word(&s->state, GOSYNC_LOW_HALF);
+}
+
+/* Wakes every thread owed a token, by address only: they look again. */
+static void wake_owed(_Atomic uint32_t *word, unsigned park_flags)
+{
+    gosync_park_wake(word, INT32_MAX, CLASS_OWED, park_flags);
 }
 
 /* Waits until no handoff release is in flight, `old` being the word as our
@@ -77,8 +83,14 @@ static bool try_take(gosync_sema *s, uint64_t *old, uint64_t me, bool woken)
             token = FREE_ONE;
         else
             return false;
-        uint64_t new = *old - token - me;
-        if (gosync_cas(&s->state, old, new, GOSYNC_ACQUIRE, GOSYNC_RELAXED)) {
+        /* A token taken is one an owed thread no longer waits for: clear
+         * the mark and wake it, so that it looks at its primitive again.
+         * The CAS releases too, for that thread: what we did before it
+         * (counting ourselves in the Mutex) is visible to it. */
+        uint64_t new = (*old - token - me) & ~OWED;
+        if (gosync_cas(&s->state, old, new, GOSYNC_ACQ_REL, GOSYNC_RELAXED)) {
+            if (*old & OWED)
+                wake_owed(token_word(s), s->park_flags);
             if (new & RELEASING_MASK)
                 await_releases(s, new);
             return true;
@@ -93,8 +105,13 @@ int gosync_sema_acquire(gosync_sema *s, bool lifo, int64_t deadline_ns)
         return GOSYNC_OK;
 
     uint64_t me = lifo ? LIFO_ONE : FIFO_ONE;
+    uint64_t class_mask = lifo ? LIFO_MASK : FIFO_MASK;
     uint32_t class_bits = lifo ? CLASS_LIFO : CLASS_FIFO;
-    old = gosync_add(&s->state, me, GOSYNC_ACQ_REL) + me;
+    do {
+        if ((old & class_mask) == class_mask)
+            return GOSYNC_OVERFLOW;
+    } while (!gosync_cas(&s->state, &old, old + me, GOSYNC_ACQ_REL, GOSYNC_RELAXED));
+    old += me;
     bool woken = false;
     for (;;) {
         if (try_take(s, &old, me, woken))
@@ -103,7 +120,7 @@ int gosync_sema_acquire(gosync_sema *s, bool lifo, int64_t deadline_ns)
             gosync_park_wait(token_word(s), (uint32_t)old, class_bits, deadline_ns, s->park_flags);
         woken = (r == GOSYNC_PARK_WOKEN);
         old = gosync_load(&s->state, GOSYNC_RELAXED);
-        if (r == GOSYNC_PARK_TIMEDOUT || r == GOSYNC_PARK_INTERRUPTED) {
+        if (gosync_park_gave_up(r)) {
             /* Give up, unless a free token arrived meanwhile: then taking it
              * is the same as having been woken a moment earlier. We were not
              * woken, so a handed token belongs to someone else. */
@@ -113,7 +130,43 @@ int gosync_sema_acquire(gosync_sema *s, bool lifo, int64_t deadline_ns)
                 if (try_take(s, &old, me, false))
                     return GOSYNC_OK;
             }
-            return r == GOSYNC_PARK_TIMEDOUT ? GOSYNC_TIMEDOUT : GOSYNC_INTERRUPTED;
+            return gosync_park_status(r);
+        }
+    }
+}
+
+bool gosync_sema_owe(gosync_sema *s, uint64_t *seen)
+{
+    uint64_t old = gosync_load(&s->state, GOSYNC_ACQUIRE);
+    for (;;) {
+        if (try_take(s, &old, 0, false))
+            return true;
+        /* Acquire: a thread that took the token before this CAS counted
+         * itself in the Mutex before its take; the caller's next look at
+         * the Mutex must see that. */
+        if ((old & OWED) || gosync_cas(&s->state, &old, old | OWED, GOSYNC_ACQ_REL, GOSYNC_ACQUIRE)) {
+            *seen = old | OWED;
+            return false;
+        }
+    }
+}
+
+void gosync_sema_await_owed(gosync_sema *s, uint64_t seen)
+{
+    /* A signal, a fault, or a word that changed: back to the caller, which
+     * looks at its primitive again. The wait it ends is only ever as long
+     * as another thread's release takes, which does not block. */
+    gosync_park_wait(token_word(s), (uint32_t)seen, CLASS_OWED, GOSYNC_NO_DEADLINE, s->park_flags);
+}
+
+void gosync_sema_disown(gosync_sema *s)
+{
+    uint64_t old = gosync_load(&s->state, GOSYNC_RELAXED);
+    while (old & OWED) {
+        if (gosync_cas(&s->state, &old, old & ~OWED, GOSYNC_RELEASE, GOSYNC_RELAXED)) {
+            /* Any other owed thread looks again, and marks the word anew. */
+            wake_owed(token_word(s), s->park_flags);
+            return;
         }
     }
 }
@@ -144,9 +197,15 @@ void gosync_sema_release(gosync_sema *s, bool handoff)
         if (handoff && (old & RELEASING_MASK) != RELEASING_MASK)
             add = HANDED_ONE + RELEASING_ONE;
     } while (!gosync_cas(&s->state, &old, old + add, GOSYNC_RELEASE, GOSYNC_RELAXED));
+    GOSYNC_PREEMPT("sema.release.added");
     bool woke = (old & WAITER_MASK) && wake_one(word, old, park_flags) > 0;
-    if (add == FREE_ONE)
-        return; /* a registered waiter that is not asleep yet sees the token */
+    if (add == FREE_ONE) {
+        /* A registered waiter that is not asleep yet sees the token; an
+         * owed one is woken to take it. */
+        if (old & OWED)
+            wake_owed(word, park_flags);
+        return;
+    }
 
     /* The end of a handoff, and our last write. If nobody was asleep to
      * receive the handed token, registered waiters that have not parked yet
@@ -162,8 +221,12 @@ void gosync_sema_release(gosync_sema *s, bool handoff)
         if (!(new & RELEASING_MASK))
             new &= ~DRAINING;
     } while (!gosync_cas(&s->state, &old, new, GOSYNC_RELEASE, GOSYNC_RELAXED));
-    if ((new & FREE_MASK) != (old & FREE_MASK) && (old & WAITER_MASK))
-        wake_one(word, old, park_flags);
+    if ((new & FREE_MASK) != (old & FREE_MASK)) {
+        if (old & WAITER_MASK)
+            wake_one(word, old, park_flags);
+        if (old & OWED)
+            wake_owed(word, park_flags);
+    }
     if ((old & DRAINING) && !(new & DRAINING))
         gosync_park_wake(word, INT32_MAX, CLASS_DRAIN, park_flags);
 }
@@ -172,6 +235,11 @@ uint32_t gosync_sema_tokens(const gosync_sema *s)
 {
     uint64_t st = gosync_load((_Atomic uint64_t *)&s->state, GOSYNC_SEQ_CST);
     return (uint32_t)((st & FREE_MASK) + ((st & HANDED_MASK) >> 20));
+}
+
+bool gosync_sema_owed(const gosync_sema *s)
+{
+    return (gosync_load((_Atomic uint64_t *)&s->state, GOSYNC_SEQ_CST) & OWED) != 0;
 }
 
 uint32_t gosync_sema_waiters(const gosync_sema *s)
