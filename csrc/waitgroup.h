@@ -11,36 +11,56 @@
  * must count itself out (waiters-1). Waiters sleep on the low half of the
  * word, which holds the generation.
  *
+ * Go releases in two steps: the Add that brings the counter to zero, then a
+ * Store(0) that resets the waiters. gosync does both in the one CAS that
+ * brings the counter to zero. In between Go's two steps another call could
+ * see "counter 0, waiters recorded" and release a second time (an Add(0)
+ * did), and a waiter giving up there had to wait for the store with no
+ * deadline. With one CAS there is no such state: waiters > 0 implies
+ * counter > 0, every release is made by exactly one call, and a waiter that
+ * gives up never waits for anyone. Go's "Add called concurrently with
+ * Wait" misuse can only be seen in that state, so gosync never reports it.
+ *
  * State word (uint64):
  *
  *   bits    field     meaning
  *   0..15   gen       advanced each time the waiters are released
- *   16..31  waiters   threads in Wait
+ *   16..31  waiters   threads in Wait (only while counter > 0)
  *   32..63  counter   int32: tasks not done yet
  *
- * Transitions:
+ * Transitions (each one CAS):
  *
- *   Add(d)   counter+d (CAS). A negative result is misuse ("negative
- *            WaitGroup counter"), as is d > 0 from counter 0 while waiters
- *            are recorded ("Add called concurrently with Wait"); neither
- *            changes anything. When the counter reaches 0 with waiters, the
- *            word goes (0, w, gen) and then, as Go's Store(0),
- *            (0, 0, gen+1); then all waiters are woken.
- *   Wait     counter 0: return. Else waiters+1 (CAS) and sleep until gen
- *            changes; a waiter that wakes to a word that is not (0, 0) sees
- *            the misuse "WaitGroup is reused before previous Wait has
+ *   Add(d)   counter+d. A negative result is misuse ("negative WaitGroup
+ *            counter"), and one past INT32_MAX is GOSYNC_OVERFLOW; neither
+ *            changes anything. When the counter reaches 0 with waiters,
+ *            the word becomes (counter 0, waiters 0, gen+1) in the same CAS;
+ *            then all waiters are woken, by address only.
+ *   Wait     counter 0: return. Else waiters+1 and sleep until gen changes;
+ *            a waiter that wakes to a word that is not (0, 0) sees the
+ *            misuse "WaitGroup is reused before previous Wait has
  *            returned".
- *   Wait, give up   gen unchanged and counter > 0: waiters-1. gen unchanged
- *            and counter 0: the release is under way, wait for it (it does
- *            not block). gen changed: released, so it returns GOSYNC_OK.
+ *   Wait, give up   gen unchanged: waiters-1 (then counter > 0 still);
+ *            gen changed: released, so it returns GOSYNC_OK.
  *
  * Limits: 65535 waiters at a time (GOSYNC_OVERFLOW past that), and the
  * counter is an int32 as in Go (GOSYNC_OVERFLOW past INT32_MAX).
+ *
+ * The generation wraps after 65536 releases. A released waiter that has
+ * been woken but has not yet run reads its old generation and would sleep
+ * again if 65536 more releases happened meanwhile. Each release needs a new
+ * waiter to join (the generation advances only for releases that have
+ * waiters) and be woken, so that is 65536 full Wait/Done cycles of other
+ * threads, each with a futex wait and wake, while one runnable thread is
+ * not scheduled: seconds of CPU starvation on a machine where other threads
+ * do nothing but that. The C harness replays a woken waiter held back
+ * across 65535 releases (one short of the wrap) and checks it returns.
  */
 #ifndef GOSYNC_WAITGROUP_H
 #define GOSYNC_WAITGROUP_H
 
 #include <stdint.h>
+
+#include "status.h"
 
 typedef struct {
     _Atomic uint64_t state;
@@ -49,18 +69,19 @@ typedef struct {
 
 /* Misuse codes returned by Add and Wait, beyond GOSYNC_OVERFLOW. */
 enum {
-    GOSYNC_WG_NEGATIVE = 16,   /* sync: negative WaitGroup counter */
-    GOSYNC_WG_CONCURRENT = 17, /* sync: WaitGroup misuse: Add called concurrently with Wait */
-    GOSYNC_WG_REUSED = 18,     /* sync: WaitGroup is reused before previous Wait has returned */
+    GOSYNC_WG_NEGATIVE = 16, /* sync: negative WaitGroup counter */
+    GOSYNC_WG_REUSED = 18,   /* sync: WaitGroup is reused before previous Wait has returned */
 };
 
-/* Add: GOSYNC_OK, GOSYNC_WG_NEGATIVE, GOSYNC_WG_CONCURRENT or
- * GOSYNC_OVERFLOW (the last three change nothing). Never blocks. */
+/* Add: GOSYNC_OK, GOSYNC_WG_NEGATIVE or GOSYNC_OVERFLOW (the last two change
+ * nothing). Never blocks. */
 int gosync_waitgroup_add(gosync_waitgroup *wg, int64_t delta);
 
-/* Wait: GOSYNC_OK, GOSYNC_TIMEDOUT or GOSYNC_INTERRUPTED (nothing changed),
- * GOSYNC_OVERFLOW (too many waiters), or GOSYNC_WG_REUSED (released, but the
- * group was reused before this call returned). */
+/* Wait: GOSYNC_OK; GOSYNC_TIMEDOUT, GOSYNC_INTERRUPTED or GOSYNC_FAULT
+ * (nothing changed); GOSYNC_OVERFLOW (too many waiters); or
+ * GOSYNC_WG_REUSED (released, but the group was reused before this call
+ * returned). After its deadline or a signal it returns within a bounded
+ * number of its own steps. */
 int gosync_waitgroup_wait(gosync_waitgroup *wg, int64_t deadline_ns);
 
 /* Views of the state word, for tests. */

@@ -14,8 +14,6 @@ static PyObject *wg_error(int rc)
     switch (rc) {
     case GOSYNC_WG_NEGATIVE:
         return gosync_py_misuse("sync: negative WaitGroup counter");
-    case GOSYNC_WG_CONCURRENT:
-        return gosync_py_misuse("sync: WaitGroup misuse: Add called concurrently with Wait");
     case GOSYNC_WG_REUSED:
         return gosync_py_misuse("sync: WaitGroup is reused before previous Wait has returned");
     case GOSYNC_OVERFLOW:
