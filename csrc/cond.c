@@ -5,29 +5,35 @@
 
 #include "atomic.h"
 #include "park.h"
-#include "sema.h"
+#include "testhook.h"
 
 #define G1_ONE UINT64_C(1)
-#define G1_MASK UINT64_C(0xffff)
-#define G2_ONE (UINT64_C(1) << 16)
-#define G2_MASK (UINT64_C(0xffff) << 16)
-#define GEN_ONE (UINT64_C(1) << 32)
-#define GEN_MASK (UINT64_C(0xffff) << 32)
-#define SIG_ONE (UINT64_C(1) << 48)
+#define G1_MASK UINT64_C(0x3fff)
+#define G2_SHIFT 14
+#define G2_ONE (UINT64_C(1) << G2_SHIFT)
+#define G2_MASK (UINT64_C(0x3fff) << G2_SHIFT)
+#define GEN_SHIFT 28
+#define GEN_ONE (UINT64_C(1) << GEN_SHIFT)
+#define GEN_MASK (UINT64_C(0x3fffff) << GEN_SHIFT)
+#define SIG_SHIFT 50
+#define SIG_ONE (UINT64_C(1) << SIG_SHIFT)
 
 #define G1(s) ((uint32_t)((s) & G1_MASK))
-#define G2(s) ((uint32_t)(((s) & G2_MASK) >> 16))
-#define GEN(s) ((uint32_t)(((s) & GEN_MASK) >> 32))
-#define SIGNALS(s) ((uint32_t)((s) >> 48))
+#define G2(s) ((uint32_t)(((s) & G2_MASK) >> G2_SHIFT))
+#define GEN(s) ((uint32_t)(((s) & GEN_MASK) >> GEN_SHIFT))
+#define SIGNALS(s) ((uint32_t)((s) >> SIG_SHIFT))
 
-/* gen and signals: the half waiters sleep on. */
+/* All of signals and the top of gen: the half waiters sleep on. */
 static inline _Atomic uint32_t *wait_word(gosync_cond *c)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return (_Atomic uint32_t *)&c->state;
-#else
-    return (_Atomic uint32_t *)((char *)&c->state + 4);
-#endif
+    return gosync_half_word(&c->state, GOSYNC_HIGH_HALF);
+}
+
+/* Whether the waiter with this ticket is in G2 (see cond.h: gen == ticket
+ * with an empty G2 only happens after gen wrapped, and the waiter is G1). */
+static inline bool in_g2(uint64_t s, uint32_t ticket)
+{
+    return GEN(s) == ticket && G2(s) > 0;
 }
 
 static inline uint32_t class_of(uint32_t gen)
@@ -41,7 +47,7 @@ static void wake(_Atomic uint32_t *word, int n, uint32_t gen, unsigned park_flag
     gosync_park_wake(word, n, ~class_of(gen), park_flags);
 }
 
-/* The generation with 16 bits of wraparound. */
+/* The generation with 22 bits of wraparound. */
 static inline uint64_t next_gen(uint64_t s)
 {
     return (s & ~GEN_MASK) | ((s + GEN_ONE) & GEN_MASK);
@@ -51,7 +57,7 @@ int gosync_cond_add(gosync_cond *c, uint32_t *ticket)
 {
     uint64_t old = gosync_load(&c->state, GOSYNC_RELAXED);
     do {
-        if (G2(old) == 0xffff || G1(old) + G2(old) + SIGNALS(old) >= 0xffff)
+        if (G1(old) + G2(old) + SIGNALS(old) >= GOSYNC_COND_MAX_WAITERS)
             return GOSYNC_OVERFLOW;
     } while (!gosync_cas(&c->state, &old, old + G2_ONE, GOSYNC_RELAXED, GOSYNC_RELAXED));
     *ticket = GEN(old);
@@ -68,7 +74,7 @@ static bool leave(gosync_cond *c, uint32_t ticket, bool pass_on, bool *passed)
         uint64_t new;
         bool notified = false;
         *passed = false;
-        if (GEN(old) == ticket) {
+        if (in_g2(old, ticket)) {
             new = old - G2_ONE; /* still in G2 */
         } else if (G1(old) > 0 && (pass_on || SIGNALS(old) == 0)) {
             new = old - G1_ONE; /* counted out; any notification is another's */
@@ -78,8 +84,8 @@ static bool leave(gosync_cond *c, uint32_t ticket, bool pass_on, bool *passed)
             *passed = pass_on;
         } else {
             /* G1 waiter, g1_size == 0 and no notification: impossible, every
-             * G1 waiter is counted in g1_size + signals. */
-            new = old;
+             * G1 waiter is counted in g1_size + signals. Subtract nothing. */
+            return false;
         }
         if (gosync_cas(&c->state, &old, new, GOSYNC_ACQ_REL, GOSYNC_ACQUIRE))
             return notified;
@@ -90,17 +96,18 @@ int gosync_cond_wait(gosync_cond *c, uint32_t ticket, int64_t deadline_ns)
 {
     for (;;) {
         uint64_t st = gosync_load(&c->state, GOSYNC_ACQUIRE);
-        while (GEN(st) != ticket && SIGNALS(st) > 0) {
+        while (!in_g2(st, ticket) && SIGNALS(st) > 0) {
             if (gosync_cas(&c->state, &st, st - SIG_ONE, GOSYNC_ACQUIRE, GOSYNC_ACQUIRE))
                 return GOSYNC_OK;
         }
         gosync_park_result r = gosync_park_wait(wait_word(c), (uint32_t)(st >> 32),
                                                 class_of(ticket), deadline_ns, c->park_flags);
+        GOSYNC_PREEMPT("cond.wait.parked");
         if (r == GOSYNC_PARK_INTERRUPTED)
             return GOSYNC_INTERRUPTED; /* still on the list */
-        if (r == GOSYNC_PARK_TIMEDOUT) {
+        if (r == GOSYNC_PARK_TIMEDOUT || r == GOSYNC_PARK_FAULT) {
             bool passed;
-            return leave(c, ticket, false, &passed) ? GOSYNC_OK : GOSYNC_TIMEDOUT;
+            return leave(c, ticket, false, &passed) ? GOSYNC_OK : gosync_park_status(r);
         }
     }
 }

@@ -36,17 +36,17 @@
  * State word (uint64):
  *
  *   bits    field     meaning
- *   0..15   g1_size   G1 waiters not yet notified
- *   16..31  g2_size   G2 waiters
- *   32..47  gen       generation of G2
- *   48..63  signals   notifications not yet taken by G1 waiters
+ *   0..13   g1_size   G1 waiters not yet notified
+ *   14..27  g2_size   G2 waiters
+ *   28..49  gen       generation of G2
+ *   50..63  signals   notifications not yet taken by G1 waiters
  *
  * Transitions (each one CAS):
  *
  *   Add (register)  g2_size+1; the waiter keeps gen as its ticket
- *   Wait, notified  ticket != gen and signals > 0: signals-1
- *   Wait, give up   ticket != gen and signals > 0: signals-1 (notified);
- *                   ticket != gen: g1_size-1; ticket == gen: g2_size-1
+ *   Wait, notified  in G1 and signals > 0: signals-1
+ *   Wait, give up   in G1 and signals > 0: signals-1 (notified);
+ *                   in G1: g1_size-1; in G2: g2_size-1
  *   Cancel          as give up, but a notification it would take is passed
  *                   on with a Signal instead (the caller is leaving on an
  *                   exception, and must not swallow it)
@@ -54,20 +54,38 @@
  *                   g1_size = g2_size-1, g2_size = 0, gen+1, signals+1
  *   Broadcast       signals += g1_size + g2_size, both sizes 0, gen+1
  *
- * Waiters sleep on the high half (gen and signals), in the parking class
- * 1 << (ticket % 32); Signal and Broadcast wake every class but the current
- * generation's, so G2 waiters are not disturbed. A G1 waiter could be left
- * out only if the generation advanced by 32 while it slept with a
- * notification pending for it, which needs 32 more groups to be fully
- * notified meanwhile.
+ * A waiter is in G2 when gen == its ticket and g2_size > 0, else in G1. No
+ * transition subtracts from a field that is zero.
  *
- * Limits: 65535 waiters at a time (GOSYNC_OVERFLOW past that). The state
- * holds only integers, so it can later live in shared memory.
+ * Waiters sleep on the high half, which holds all of signals and the top 18
+ * bits of gen: every notification changes signals, so no waiter sleeps
+ * through one. They sleep in the parking class 1 << (ticket % 32); Signal
+ * and Broadcast wake every class but the current generation's, so G2
+ * waiters are not disturbed. A G1 waiter could be left out only if the
+ * generation advanced by 32 while it slept with a notification pending for
+ * it, which needs 32 more groups to be fully notified meanwhile.
+ *
+ * The generation wraps after 2^22 advances. A G1 waiter that has been
+ * notified and woken but has not run yet reads gen again when it runs; if
+ * gen has come back to its ticket, it counts as G2 while g2_size > 0 (with
+ * g2_size == 0 it is still seen as G1, correctly). Every advance needs a
+ * group of new waiters to join and be notified, so that takes 4,194,304
+ * waits and notifications by other threads while one runnable thread is
+ * not scheduled. (With the 16 bits gosync had before, 65536 took 30 ms in
+ * C, and the woken waiter then took its notification for a G2 departure:
+ * the C harness replays that and checks the waiter gets its notification.)
+ *
+ * Limits: 16383 waiters at a time, notified or not (GOSYNC_OVERFLOW past
+ * that). The state holds only integers, so it can live in shared memory.
  */
 #ifndef GOSYNC_COND_H
 #define GOSYNC_COND_H
 
+#define GOSYNC_COND_MAX_WAITERS 16383
+
 #include <stdint.h>
+
+#include "status.h"
 
 typedef struct {
     _Atomic uint64_t state;
@@ -80,8 +98,9 @@ int gosync_cond_add(gosync_cond *c, uint32_t *ticket);
 
 /* Sleeps until notified (GOSYNC_OK) or the deadline (GOSYNC_TIMEDOUT, off
  * the list). GOSYNC_INTERRUPTED (a signal arrived) leaves the waiter on the
- * list: call gosync_cond_wait again, or gosync_cond_cancel. Never call it
- * again after GOSYNC_OK or GOSYNC_TIMEDOUT. */
+ * list: call gosync_cond_wait again, or gosync_cond_cancel. GOSYNC_FAULT
+ * (the kernel refused to wait) also takes it off the list. Never call it
+ * again after GOSYNC_OK, GOSYNC_TIMEDOUT or GOSYNC_FAULT. */
 int gosync_cond_wait(gosync_cond *c, uint32_t ticket, int64_t deadline_ns);
 
 /* Leaves the list without taking a notification (one that was pending for
