@@ -2,18 +2,20 @@
 #include "rwmutex.h"
 
 #include "park.h"
+#include "testhook.h"
 
 #define WAIT_ONE UINT64_C(1)
-#define WAIT_MASK UINT64_C(0x3fffff)
-#define WRITER (UINT64_C(1) << 22)
-#define READERS_SHIFT 23
+#define WAIT_MASK UINT64_C(0xffff)
+#define WRITER (UINT64_C(1) << 16)
+#define WWAIT (UINT64_C(1) << 17)
+#define READERS_SHIFT 18
 #define READER_ONE (UINT64_C(1) << READERS_SHIFT)
-#define READERS_MASK (UINT64_C(0x3fffff) << READERS_SHIFT)
-#define EPOCH_SHIFT 45
+#define READERS_MASK (UINT64_C(0xffff) << READERS_SHIFT)
+#define EPOCH_SHIFT 34
 #define EPOCH_ONE (UINT64_C(1) << EPOCH_SHIFT)
 
 /* Blocked readers sleep on the high half of the state word, which holds the
- * epoch; the writer sleeps on the low half, which holds all of readerWait
+ * epoch; writers on the low half, which holds readerWait, WRITER and WWAIT
  * (rwmutex.h, "Sleeping"). */
 #define CLASS_READER 1u
 #define CLASS_WRITER 2u
@@ -21,28 +23,18 @@
 #define READERS(s) ((uint32_t)(((s) & READERS_MASK) >> READERS_SHIFT))
 #define READER_WAIT(s) ((uint32_t)((s) & WAIT_MASK))
 #define EPOCH(s) ((s) >> EPOCH_SHIFT)
-
-#if !defined(__BYTE_ORDER__)
-#error "rwmutex.c needs __BYTE_ORDER__ to find the halves of the state word"
-#endif
-
-static inline _Atomic uint32_t *half_word(gosync_rwmutex *rw, int high)
-{
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    high = !high;
-#endif
-    return (_Atomic uint32_t *)((char *)&rw->state + (high ? 4 : 0));
-}
+/* Readers that wait for the writer, as opposed to holding the lock. */
+#define BLOCKED(s) (READERS(s) - READER_WAIT(s))
 
 /* The futex word that holds the epoch, and the one that holds readerWait. */
 static inline _Atomic uint32_t *epoch_word(gosync_rwmutex *rw)
 {
-    return half_word(rw, 1);
+    return gosync_half_word(&rw->state, GOSYNC_HIGH_HALF);
 }
 
-static inline _Atomic uint32_t *reader_wait_word(gosync_rwmutex *rw)
+static inline _Atomic uint32_t *writer_word(gosync_rwmutex *rw)
 {
-    return half_word(rw, 0);
+    return gosync_half_word(&rw->state, GOSYNC_LOW_HALF);
 }
 
 static inline uint32_t high_half(uint64_t s)
@@ -74,7 +66,8 @@ int gosync_rwmutex_rlock(gosync_rwmutex *rw, int64_t deadline_ns)
             return GOSYNC_OK;
         gosync_park_result r = gosync_park_wait(epoch_word(rw), high_half(st), CLASS_READER,
                                                 deadline_ns, rw->park_flags);
-        if (r != GOSYNC_PARK_TIMEDOUT && r != GOSYNC_PARK_INTERRUPTED)
+        GOSYNC_PREEMPT("rwmutex.rlock.parked");
+        if (!gosync_park_gave_up(r))
             continue;
         /* Give up, unless the writer has gone meanwhile: then we hold it. */
         st = gosync_load(&rw->state, GOSYNC_ACQUIRE);
@@ -82,7 +75,7 @@ int gosync_rwmutex_rlock(gosync_rwmutex *rw, int64_t deadline_ns)
             if (EPOCH(st) != epoch)
                 return GOSYNC_OK;
         } while (!gosync_cas(&rw->state, &st, st - READER_ONE, GOSYNC_ACQUIRE, GOSYNC_ACQUIRE));
-        return r == GOSYNC_PARK_TIMEDOUT ? GOSYNC_TIMEDOUT : GOSYNC_INTERRUPTED;
+        return gosync_park_status(r);
     }
 }
 
@@ -98,7 +91,7 @@ bool gosync_rwmutex_try_rlock(gosync_rwmutex *rw)
 
 int gosync_rwmutex_runlock(gosync_rwmutex *rw)
 {
-    _Atomic uint32_t *writer_word = reader_wait_word(rw);
+    _Atomic uint32_t *word = writer_word(rw);
     unsigned park_flags = rw->park_flags;
     uint64_t old = gosync_load(&rw->state, GOSYNC_RELAXED);
     uint64_t new;
@@ -122,40 +115,59 @@ int gosync_rwmutex_runlock(gosync_rwmutex *rw)
      * was the last write: after it the writer may run, unlock, and free the
      * lock, so only the address is used from here on. */
     if ((old & WRITER) && READER_WAIT(new) == 0)
-        gosync_park_wake(writer_word, 1, CLASS_WRITER, park_flags);
+        gosync_park_wake(word, 1, CLASS_WRITER, park_flags);
     return GOSYNC_OK;
 }
 
-/* Announces a writer that holds w, and returns the readers it must wait for. */
-static uint32_t announce(gosync_rwmutex *rw)
+/* Clears WRITER (with WWAIT and readerWait), granting the lock to the
+ * readers that are blocked: the epoch advances only if there are any. Wakes
+ * them, and a writer that waits for WRITER to clear. The last write to *rw. */
+static void release(gosync_rwmutex *rw, uint64_t old)
+{
+    _Atomic uint32_t *readers_word = epoch_word(rw);
+    _Atomic uint32_t *wword = writer_word(rw);
+    unsigned park_flags = rw->park_flags;
+    uint64_t new;
+    do {
+        new = old & ~(WRITER | WWAIT | WAIT_MASK);
+        if (BLOCKED(old) > 0)
+            new += EPOCH_ONE;
+    } while (!gosync_cas(&rw->state, &old, new, GOSYNC_RELEASE, GOSYNC_RELAXED));
+    if (BLOCKED(old) > 0)
+        gosync_park_wake(readers_word, INT32_MAX, CLASS_READER, park_flags);
+    if (old & WWAIT)
+        gosync_park_wake(wword, 1, CLASS_WRITER, park_flags);
+}
+
+/* Announces a writer that holds w, and returns GOSYNC_OK and in *readers
+ * the readers it must wait for; or, if its deadline passes (or a signal or
+ * fault ends the wait) while the previous writer has not cleared WRITER,
+ * unlocks w and returns why, with nothing changed. */
+static int announce(gosync_rwmutex *rw, int64_t deadline_ns, uint32_t *readers)
 {
     uint64_t old = gosync_load(&rw->state, GOSYNC_RELAXED);
     for (;;) {
         if (old & WRITER) {
-            /* The previous writer released w and is about to clear WRITER. */
-            gosync_yield();
+            /* The previous writer released w and is about to clear WRITER:
+             * ask it to wake us, and sleep until it has. */
+            if (!(old & WWAIT) &&
+                !gosync_cas(&rw->state, &old, old | WWAIT, GOSYNC_RELAXED, GOSYNC_RELAXED))
+                continue;
+            old |= WWAIT;
+            gosync_park_result r = gosync_park_wait(writer_word(rw), low_half(old), CLASS_WRITER,
+                                                    deadline_ns, rw->park_flags);
             old = gosync_load(&rw->state, GOSYNC_RELAXED);
+            if (gosync_park_gave_up(r) && (old & WRITER)) {
+                gosync_mutex_unlock(&rw->w);
+                return gosync_park_status(r);
+            }
             continue;
         }
-        uint32_t readers = READERS(old);
-        if (gosync_cas(&rw->state, &old, old | WRITER | (readers * WAIT_ONE), GOSYNC_ACQUIRE,
+        *readers = READERS(old);
+        if (gosync_cas(&rw->state, &old, old | WRITER | (*readers * WAIT_ONE), GOSYNC_ACQUIRE,
                        GOSYNC_RELAXED))
-            return readers;
+            return GOSYNC_OK;
     }
-}
-
-/* Clears WRITER and advances the epoch, granting the lock to the readers
- * that waited; wakes them. The last write to *rw. */
-static void release_readers(gosync_rwmutex *rw, uint64_t old)
-{
-    _Atomic uint32_t *word = epoch_word(rw);
-    unsigned park_flags = rw->park_flags;
-    uint64_t new;
-    do {
-        new = ((old & ~(WRITER | WAIT_MASK)) + EPOCH_ONE);
-    } while (!gosync_cas(&rw->state, &old, new, GOSYNC_RELEASE, GOSYNC_RELAXED));
-    if (READERS(old) > READER_WAIT(old))
-        gosync_park_wake(word, 0x7fffffff, CLASS_READER, park_flags);
 }
 
 int gosync_rwmutex_lock(gosync_rwmutex *rw, int64_t deadline_ns)
@@ -163,8 +175,10 @@ int gosync_rwmutex_lock(gosync_rwmutex *rw, int64_t deadline_ns)
     int rc = gosync_mutex_lock(&rw->w, deadline_ns);
     if (rc != GOSYNC_OK)
         return rc;
-    if (announce(rw) == 0)
-        return GOSYNC_OK;
+    uint32_t readers;
+    rc = announce(rw, deadline_ns, &readers);
+    if (rc != GOSYNC_OK || readers == 0)
+        return rc;
     for (;;) {
         /* Sleep only while the low half still reads as it did when
          * readerWait was seen non-zero: the last reader's CAS changes it
@@ -172,20 +186,21 @@ int gosync_rwmutex_lock(gosync_rwmutex *rw, int64_t deadline_ns)
         uint64_t st = gosync_load(&rw->state, GOSYNC_ACQUIRE);
         if (READER_WAIT(st) == 0)
             return GOSYNC_OK;
-        gosync_park_result r = gosync_park_wait(reader_wait_word(rw), low_half(st), CLASS_WRITER,
+        gosync_park_result r = gosync_park_wait(writer_word(rw), low_half(st), CLASS_WRITER,
                                                 deadline_ns, rw->park_flags);
-        if (r != GOSYNC_PARK_TIMEDOUT && r != GOSYNC_PARK_INTERRUPTED)
+        if (!gosync_park_gave_up(r))
             continue;
         /* Give up, unless the readers have all left meanwhile. */
         st = gosync_load(&rw->state, GOSYNC_ACQUIRE);
         if (READER_WAIT(st) == 0)
             return GOSYNC_OK;
-        /* WRITER stays set until release_readers clears it, so no other
-         * writer can take w and announce in between; readers that leave
-         * meanwhile only lower readerWait, which release_readers discards. */
+        /* WRITER stays set until the release clears it, so no other writer
+         * can announce in between (one that takes w sleeps in announce);
+         * readers that leave meanwhile only lower readerWait, which the
+         * release discards. */
         gosync_mutex_unlock(&rw->w);
-        release_readers(rw, st);
-        return r == GOSYNC_PARK_TIMEDOUT ? GOSYNC_TIMEDOUT : GOSYNC_INTERRUPTED;
+        release(rw, st);
+        return gosync_park_status(r);
     }
 }
 
@@ -210,7 +225,8 @@ int gosync_rwmutex_unlock(gosync_rwmutex *rw)
         return GOSYNC_MISUSE;
     if (gosync_mutex_unlock(&rw->w) != GOSYNC_OK)
         return GOSYNC_MISUSE; /* a racing second Unlock got there first */
-    release_readers(rw, gosync_load(&rw->state, GOSYNC_RELAXED));
+    GOSYNC_PREEMPT("rwmutex.unlock.released_w");
+    release(rw, gosync_load(&rw->state, GOSYNC_RELAXED));
     return GOSYNC_OK;
 }
 

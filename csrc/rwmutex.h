@@ -23,12 +23,15 @@
  * State word (uint64):
  *
  *   bits    field       meaning
- *   0..21   readerWait  readers that held the lock when the writer arrived
+ *   0..15   readerWait  readers that held the lock when the writer arrived
  *                       and have not left yet; 0 unless WRITER
- *   22      WRITER      a writer holds the lock or waits for readers to leave
- *   23..44  readers     readers that hold the lock or wait for the writer
+ *   16      WRITER      a writer holds the lock or waits for readers to leave
+ *   17      WWAIT       a writer that holds w sleeps until the previous
+ *                       writer, which has released w, clears WRITER
+ *   18..33  readers     readers that hold the lock or wait for the writer
  *                       (Go's readerCount + maxReaders while WRITER is set)
- *   45..63  epoch       advances each time WRITER is cleared
+ *   34..63  epoch       advances when WRITER is cleared while readers are
+ *                       blocked: the lock is then granted to them
  *
  * Transitions (each one CAS unless noted):
  *
@@ -40,41 +43,54 @@
  *              takes readerWait to 0 wakes the writer (by address only,
  *              after the CAS). readers == 0 (or WRITER with readerWait == 0)
  *              is misuse, and changes nothing.
- *   Lock       w.Lock(); then WRITER, readerWait = readers (all of them hold
- *              the lock, since WRITER was clear); wait until readerWait == 0
- *   Lock, give up    readerWait > 0: clear WRITER and readerWait, epoch+1
- *              (the readers it blocked get the lock), then w.Unlock().
- *              readerWait == 0: it holds the lock after all.
- *   TryLock    w.TryLock(); then WRITER if readers == 0
+ *   Lock       w.Lock(); while WRITER is still set (the previous writer has
+ *              released w and is about to clear it): set WWAIT and sleep,
+ *              until the deadline (then w.Unlock(), and nothing changed).
+ *              Then WRITER, readerWait = readers (all of them hold the lock,
+ *              since WRITER was clear); wait until readerWait == 0.
+ *   Lock, give up    readerWait > 0: w.Unlock(), then as Unlock's release
+ *              (the readers it blocked get the lock). readerWait == 0: it
+ *              holds the lock after all.
+ *   TryLock    w.TryLock(); then WRITER if readers == 0 and !WRITER
  *   Unlock     WRITER with readerWait == 0, else misuse (nothing changes);
- *              w.Unlock(); then clear WRITER, epoch+1, and wake the blocked
- *              readers.
+ *              w.Unlock(); then the release: clear WRITER, WWAIT and
+ *              readerWait, and epoch+1 if readers > readerWait (some are
+ *              blocked); then wake the blocked readers, and the writer that
+ *              set WWAIT.
  *
  * Unlock releases w before it clears WRITER (Go does it after): once WRITER
  * is clear, a granted reader may unlock and free the RWMutex, so it must be
- * the last write. A writer that takes w in between waits the few
- * instructions until WRITER clears before it announces itself.
+ * the last write. A writer that takes w in between sleeps (WWAIT) until the
+ * release, which wakes it after its last write, by address.
  *
  * Sleeping. Blocked readers sleep on the high half of the word (the epoch,
- * and readers' bits 9..21), the waiting writer on the low half (all of
- * readerWait, WRITER, and readers' bits 0..8). The writer sleeps only while
- * the low half is as it last read it. readerWait only falls while the
- * writer waits (only a writer that holds w sets it, and the waiting writer
- * holds w), so the last reader's CAS (readerWait 1 -> 0) always changes the
- * word the writer sleeps on: a writer that has not slept yet will not, and
- * one that has is in the queue for the wake that follows the CAS. Any other
- * reader arriving or leaving also changes a half, which can only send a
- * sleeper about to sleep back to look again. That CAS is the reader's last write; the wake
- * uses only the address. (An earlier version kept a separate sequence word
- * that the last reader advanced before its CAS, to keep the CAS last. The
- * writer could read the advanced sequence, then readerWait still 1, and
- * sleep after the wake: a lost wake-up, found by `python -m gosync bench`
- * as a hang with readerWait 0 and the writer asleep.)
+ * and readers' top 2 bits), writers on the low half (all of readerWait,
+ * WRITER and WWAIT, and readers' low 14 bits); at most one writer sleeps,
+ * since it holds w. A writer sleeps only while the low half is as it last
+ * read it. readerWait only falls while the writer waits (only a writer that
+ * holds w sets it, and the waiting writer holds w), so the last reader's
+ * CAS (readerWait 1 -> 0) always changes the word the writer sleeps on: a
+ * writer that has not slept yet will not, and one that has is in the queue
+ * for the wake that follows the CAS. Likewise the release's CAS clears
+ * WRITER in the half a WWAIT writer sleeps on. Any other reader arriving or
+ * leaving also changes a half, which can only send a sleeper about to sleep
+ * back to look again. Every such CAS is its thread's last write; the wakes
+ * use only the address. (model/README.md tells how an earlier version lost
+ * a writer's wake-up.)
  *
- * Limits: 2^22-1 readers at a time (Go allows 2^30); past that RLock fails
- * with GOSYNC_OVERFLOW and changes nothing. A blocked reader that sleeps
- * through 2^19 writer cycles would miss its grant; each cycle needs that
- * reader's own wake-up to be delayed, so this does not happen in practice.
+ * The epoch wraps after 2^30 advances. A reader that was granted the lock
+ * (woken, but not yet run) looks at the epoch when it runs: had it come
+ * back to the reader's value, the reader would sleep again while counted as
+ * a holder, and no writer would get in. The epoch advances only when a
+ * writer leaves with blocked readers, so each advance needs a reader to
+ * block behind a writer and that writer to unlock or give up: 2^30 such
+ * rounds, each with at least one futex wake, while one runnable thread is
+ * not scheduled. (Before, every writer that gave up advanced the epoch, and
+ * 2^19 calls of Lock with a passed deadline wrapped it in 33 ms with no
+ * reader's help; the C harness replays that.)
+ *
+ * Limits: 65535 readers at a time; past that RLock fails with
+ * GOSYNC_OVERFLOW and changes nothing.
  *
  * A zero-initialised gosync_rwmutex is unlocked and process-private.
  */
@@ -85,6 +101,7 @@
 #include <stdint.h>
 
 #include "mutex.h"
+#include "status.h"
 
 typedef struct {
     gosync_mutex w;               /* held while a writer is pending or holds */
@@ -92,16 +109,18 @@ typedef struct {
     uint32_t park_flags;          /* GOSYNC_PARK_SHARED or 0 */
 } gosync_rwmutex;
 
-#define GOSYNC_RWMUTEX_MAX_READERS ((1u << 22) - 1)
+#define GOSYNC_RWMUTEX_MAX_READERS ((1u << 16) - 1)
 
-/* RLock. GOSYNC_OK, GOSYNC_TIMEDOUT or GOSYNC_INTERRUPTED (nothing changed),
- * or GOSYNC_OVERFLOW (too many readers; nothing changed). */
+/* RLock. GOSYNC_OK; GOSYNC_TIMEDOUT, GOSYNC_INTERRUPTED or GOSYNC_FAULT
+ * (nothing changed); or GOSYNC_OVERFLOW (too many readers; nothing
+ * changed). */
 int gosync_rwmutex_rlock(gosync_rwmutex *rw, int64_t deadline_ns);
 bool gosync_rwmutex_try_rlock(gosync_rwmutex *rw);
 /* RUnlock: GOSYNC_OK or GOSYNC_MISUSE. Never blocks. */
 int gosync_rwmutex_runlock(gosync_rwmutex *rw);
 
-/* Lock. GOSYNC_OK, GOSYNC_TIMEDOUT or GOSYNC_INTERRUPTED (nothing changed). */
+/* Lock. GOSYNC_OK; GOSYNC_TIMEDOUT, GOSYNC_INTERRUPTED, GOSYNC_FAULT or
+ * GOSYNC_OVERFLOW (from w; nothing changed). */
 int gosync_rwmutex_lock(gosync_rwmutex *rw, int64_t deadline_ns);
 bool gosync_rwmutex_try_lock(gosync_rwmutex *rw);
 /* Unlock: GOSYNC_OK or GOSYNC_MISUSE. Never blocks. */
