@@ -22,36 +22,141 @@ static int cond_wait_call(void *w, int64_t deadline_ns)
     return gosync_cond_wait(waiter->c, waiter->ticket, deadline_ns);
 }
 
-/* _wait(unlock, lock, deadline_ns): join, unlock(), sleep, lock(). */
+/* L when it is one of gosync's own lock types (the Python layer passes it
+ * only for gosync.Mutex, gosync.RWMutex and RLocker themselves, never for a
+ * subclass that might override lock or unlock): then Cond unlocks and
+ * relocks it through the C core, not through Python calls. */
+typedef enum { NATIVE_NONE, NATIVE_MUTEX, NATIVE_RWMUTEX, NATIVE_RLOCKER } native_lock;
+
+static native_lock native_of(PyObject *L)
+{
+    if (L == Py_None)
+        return NATIVE_NONE;
+    if (PyObject_TypeCheck(L, mutex_type))
+        return NATIVE_MUTEX;
+    if (PyObject_TypeCheck(L, rwmutex_type))
+        return NATIVE_RWMUTEX;
+    if (PyObject_TypeCheck(L, rlocker_type))
+        return NATIVE_RLOCKER;
+    return NATIVE_NONE;
+}
+
+/* Unlocks L: through the core for gosync's types, else by calling unlock().
+ * Returns 0, or -1 with the exception (SyncError for a gosync L not held). */
+static int cond_unlock(native_lock kind, PyObject *L, PyObject *unlock)
+{
+    PyObject *r;
+    switch (kind) {
+    case NATIVE_MUTEX:
+        r = mutex_unlock(L, NULL);
+        break;
+    case NATIVE_RWMUTEX:
+        r = rw_unlock(RW(L));
+        break;
+    case NATIVE_RLOCKER:
+        r = rw_runlock(RL(L));
+        break;
+    default:
+        r = PyObject_CallNoArgs(unlock);
+    }
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* Locks a gosync L again with the GIL released, riding out signals: their
+ * handlers run only once L is held (Python notes the signal; it stays
+ * pending). Returns the core's final status: GOSYNC_OK, or GOSYNC_OVERFLOW
+ * or GOSYNC_FAULT, with L not held. */
+static int cond_relock_native(native_lock kind, PyObject *L)
+{
+    for (;;) {
+        int rc;
+        PyThreadState *saved = PyEval_SaveThread();
+        switch (kind) {
+        case NATIVE_MUTEX:
+            rc = gosync_mutex_lock(&((gosync_py_mutex *)L)->mu, GOSYNC_NO_DEADLINE);
+            break;
+        case NATIVE_RWMUTEX:
+            rc = gosync_rwmutex_lock(RW(L), GOSYNC_NO_DEADLINE);
+            break;
+        default:
+            rc = gosync_rwmutex_rlock(RL(L), GOSYNC_NO_DEADLINE);
+            break;
+        }
+        PyEval_RestoreThread(saved);
+        if (rc != GOSYNC_INTERRUPTED)
+            return rc;
+    }
+}
+
+/* _wait(native, unlock, lock, deadline_ns): join, unlock L, sleep, lock L.
+ * native is L itself for gosync's own lock types (see native_of), or None:
+ * then unlock() and lock() are called. */
 static PyObject *cond_wait(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "_wait() takes unlock, lock and deadline_ns");
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "_wait() takes native, unlock, lock and deadline_ns");
         return NULL;
     }
+    PyObject *L = args[0];
+    native_lock kind = native_of(L);
     int64_t deadline_ns;
-    if (gosync_py_deadline(args[2], &deadline_ns) < 0)
+    if (gosync_py_deadline(args[3], &deadline_ns) < 0)
         return NULL;
     cond_waiter waiter = {COND(op), 0};
     if (gosync_cond_add(waiter.c, &waiter.ticket) != GOSYNC_OK) {
-        PyErr_SetString(PyExc_OverflowError, "gosync: Cond has too many waiters (65535)");
+        PyErr_SetString(PyExc_OverflowError, "gosync: Cond has too many waiters (16383)");
         return NULL;
     }
-    PyObject *r = PyObject_CallNoArgs(args[0]);
-    if (r == NULL) {
+    if (cond_unlock(kind, L, args[1]) < 0) {
         /* L was not unlocked (not held, say): leave as if never here. */
         gosync_cond_cancel(waiter.c, waiter.ticket);
         return NULL;
     }
-    Py_DECREF(r);
     int rc = gosync_py_block(cond_wait_call, &waiter, deadline_ns);
     if (rc < 0) /* a signal handler raised: leave, passing on any notification */
         gosync_cond_cancel(waiter.c, waiter.ticket);
-    /* Lock L again in every case, as Go's Wait and Python's Condition do; an
-     * exception from the wait wins over a successful relock. */
+
+    /* Lock L again in every case, as Go's Wait and Python's Condition do.
+     * The first exception (from the wait) is kept. */
     PyObject *exc_type, *exc, *tb;
     PyErr_Fetch(&exc_type, &exc, &tb);
-    r = PyObject_CallNoArgs(args[1]);
+    if (kind != NATIVE_NONE) {
+        int relock = cond_relock_native(kind, L);
+        if (relock != GOSYNC_OK) {
+            /* L could not be locked again (too many readers, or the kernel
+             * refused to wait): say so, with the wait's exception as its
+             * context. */
+            gosync_py_wait_result(relock, "gosync: RWMutex has too many readers (65535)");
+            if (exc != NULL) {
+                PyObject *t2, *e2, *tb2;
+                PyErr_Fetch(&t2, &e2, &tb2);
+                PyErr_NormalizeException(&t2, &e2, &tb2);
+                PyErr_NormalizeException(&exc_type, &exc, &tb);
+                PyException_SetContext(e2, exc); /* steals exc */
+                Py_XDECREF(exc_type);
+                Py_XDECREF(tb);
+                PyErr_Restore(t2, e2, tb2);
+            }
+            return NULL;
+        }
+        if (exc_type != NULL) {
+            /* A signal that came during the relock stays pending: its
+             * handler runs as this exception propagates, and what it raises
+             * is chained to this one. */
+            PyErr_Restore(exc_type, exc, tb);
+            return NULL;
+        }
+        /* L is held: now the handlers of signals that came meanwhile. */
+        if (PyErr_CheckSignals() < 0)
+            return NULL;
+        return gosync_py_wait_result(rc, "");
+    }
+    /* A foreign L: its own lock() may raise (a signal handler, say), and then
+     * L is not held, as with threading.Condition; the docstring says so. */
+    PyObject *r = PyObject_CallNoArgs(args[2]);
     if (r == NULL) {
         Py_XDECREF(exc_type);
         Py_XDECREF(exc);
@@ -85,8 +190,10 @@ static PyObject *cond_address(PyObject *op, void *unused)
 
 static PyMethodDef cond_methods[] = {
     {"_wait", (PyCFunction)(void (*)(void))cond_wait, METH_FASTCALL,
-     "_wait(unlock, lock, deadline_ns) -> bool\n\nJoin the notify list, call unlock(), sleep until notified or the\n"
-     "absolute deadline (-1: never), then call lock(). False means it timed out."},
+     "_wait(native, unlock, lock, deadline_ns) -> bool\n\nJoin the notify list, unlock L, sleep until notified or the\n"
+     "absolute deadline (-1: never), then lock L again. native is L for gosync's\n"
+     "own lock types (unlocked and relocked in C, signal handlers deferred until\n"
+     "L is held), or None (unlock() and lock() are called). False means it timed out."},
     {"signal", cond_signal, METH_NOARGS,
      "signal() -> None\n\nSignal wakes the thread that has waited longest on the Cond, if there\n"
      "is any. The caller may, but need not, hold L."},

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 from ._core import NO_DEADLINE, CondBase, NoCopy, deadline_ns, ffi, lib
+from .mutex import Mutex
+from .rwmutex import RLocker, RWMutex
 
 __all__ = ["Cond", "CondState"]
 
@@ -25,7 +27,13 @@ class Cond(CondBase, NoCopy):
     RWMutex.rlocker()) or anything with acquire/release (threading.Lock).
 
     wait unlocks L, suspends the calling thread, and locks L again before
-    returning: also on timeout and on KeyboardInterrupt. Unlike in other
+    returning: also on timeout and on KeyboardInterrupt. For gosync's own
+    locks (Mutex, RWMutex, and rlocker()), that holds even when a signal
+    handler raises while wait locks L again: the handler runs once L is held,
+    and its exception is chained to any that ended the wait. For other
+    locks (threading.Lock, a subclass of a gosync lock), wait calls L's own
+    acquire/lock, and if that raises, wait raises with L not held, as
+    threading.Condition does. Unlike in other
     systems, wait cannot return unless awoken by signal or broadcast (or its
     timeout), so callers loop on their condition:
 
@@ -40,9 +48,10 @@ class Cond(CondBase, NoCopy):
     or pickled.
     """
 
-    __slots__ = ("_L", "_unlock", "_lock", "__weakref__")
+    __slots__ = ("_L", "_native", "_unlock", "_lock", "__weakref__")
 
     _L: Any
+    _native: Any
     _unlock: Callable[[], object]
     _lock: Callable[[], object]
 
@@ -56,6 +65,9 @@ class Cond(CondBase, NoCopy):
                 f"Cond needs a Locker (lock/unlock) or acquire/release, not {type(L).__name__}"
             )
         self._L = L
+        # gosync's own lock types (not subclasses, which may override lock
+        # or unlock) are unlocked and relocked in C.
+        self._native = L if type(L) in (Mutex, RWMutex, RLocker) else None
 
     @property
     def L(self) -> Any:
@@ -79,7 +91,7 @@ class Cond(CondBase, NoCopy):
         and the Cond is unchanged.
         """
         deadline = NO_DEADLINE if timeout is None else deadline_ns(timeout)
-        return self._wait(self._unlock, self._lock, deadline)
+        return self._wait(self._native, self._unlock, self._lock, deadline)
 
     def _debug_state(self) -> CondState:
         """A snapshot of the notify list, for tests."""
