@@ -101,9 +101,16 @@ typedef int (*gosync_blocking_call)(void *primitive, int64_t deadline_ns);
 /* Runs a blocking call with the GIL released. After a signal the call has
  * left its primitive untouched: the Python handlers run here and, unless one
  * raises, the call is made again until the same deadline. Returns the
- * call's final status, or -1 with the handler's exception set. */
+ * call's final status, or -1 with the handler's exception set.
+ *
+ * A signal that arrived before the wait began (while this thread held the
+ * GIL, say) interrupts no futex call: its handler runs first, here, so that
+ * Ctrl-C pressed just before a lock() is not held until the lock comes.
+ * Only the main thread runs handlers; elsewhere the check costs one load. */
 static int gosync_py_block(gosync_blocking_call call, void *primitive, int64_t deadline_ns)
 {
+    if (PyErr_CheckSignals() < 0)
+        return -1;
     for (;;) {
         int rc;
         GOSYNC_WITHOUT_GIL(rc, call(primitive, deadline_ns));
@@ -127,6 +134,10 @@ static PyObject *gosync_py_wait_result(int rc, const char *overflow_message)
     case GOSYNC_OVERFLOW:
         PyErr_SetString(PyExc_OverflowError, overflow_message);
         return NULL;
+    case GOSYNC_FAULT:
+        /* The kernel refused to wait; errno is what it said (taking the GIL
+         * back preserves errno). */
+        return PyErr_SetFromErrno(PyExc_OSError);
     default:
         if (!PyErr_Occurred())
             PyErr_Format(PyExc_SystemError, "gosync: unexpected status %d", rc);

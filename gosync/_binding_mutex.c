@@ -8,6 +8,9 @@ typedef struct {
 } gosync_py_mutex;
 
 static const char unlock_of_unlocked_mutex[] = "sync: unlock of unlocked mutex";
+static const char too_many_mutex_waiters[] = "gosync: Mutex has too many waiters (65535)";
+
+static PyTypeObject *mutex_type; /* set by gosync_py_add_mutex */
 
 static int mutex_lock_slow_call(void *m, int64_t deadline_ns)
 {
@@ -16,7 +19,8 @@ static int mutex_lock_slow_call(void *m, int64_t deadline_ns)
 
 static PyObject *mutex_lock_slow(gosync_py_mutex *self, int64_t deadline_ns)
 {
-    return gosync_py_wait_result(gosync_py_block(mutex_lock_slow_call, &self->mu, deadline_ns), "");
+    return gosync_py_wait_result(gosync_py_block(mutex_lock_slow_call, &self->mu, deadline_ns),
+                                 too_many_mutex_waiters);
 }
 
 static PyObject *mutex_enter(PyObject *op, PyObject *unused)
@@ -120,6 +124,7 @@ static PyType_Spec mutex_spec = {
 static int gosync_py_add_mutex(PyObject *module)
 {
     PyObject *type = PyType_FromSpec(&mutex_spec);
+    mutex_type = (PyTypeObject *)type; /* the module keeps it alive */
     int rc = type ? PyObject_SetAttrString(module, "MutexBase", type) : -1;
     Py_XDECREF(type);
     return rc;

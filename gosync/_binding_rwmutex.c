@@ -9,7 +9,8 @@ typedef struct {
 
 static const char runlock_of_unlocked[] = "sync: RUnlock of unlocked RWMutex";
 static const char unlock_of_unlocked_rw[] = "sync: Unlock of unlocked RWMutex";
-static const char too_many_readers[] = "gosync: RWMutex has too many readers (2**22 - 1)";
+static const char too_many_readers[] = "gosync: RWMutex has too many readers (65535)";
+static const char too_many_writers[] = "gosync: RWMutex has too many writers waiting (65535)";
 
 static int rwmutex_lock_call(void *rw, int64_t deadline_ns)
 {
@@ -23,7 +24,8 @@ static int rwmutex_rlock_call(void *rw, int64_t deadline_ns)
 
 static PyObject *rw_lock(gosync_rwmutex *rw, int64_t deadline_ns)
 {
-    return gosync_py_wait_result(gosync_py_block(rwmutex_lock_call, rw, deadline_ns), "");
+    return gosync_py_wait_result(gosync_py_block(rwmutex_lock_call, rw, deadline_ns),
+                                 too_many_writers);
 }
 
 static PyObject *rw_rlock(gosync_rwmutex *rw, int64_t deadline_ns)
@@ -162,6 +164,7 @@ static PyType_Spec rwmutex_spec = {
 /* ---- RLockerBase: the read lock of one RWMutex, as a Locker ---------------- */
 
 static PyTypeObject *rwmutex_type; /* set by gosync_py_add_rwmutex */
+static PyTypeObject *rlocker_type; /* set by gosync_py_add_rwmutex */
 
 typedef struct {
     PyObject_HEAD
@@ -303,6 +306,7 @@ static int gosync_py_add_rwmutex(PyObject *module)
     if (rc < 0)
         return -1;
     type = PyType_FromSpec(&rlocker_spec);
+    rlocker_type = (PyTypeObject *)type; /* the module keeps it alive */
     rc = type ? PyObject_SetAttrString(module, "RLockerBase", type) : -1;
     Py_XDECREF(type);
     return rc;
