@@ -189,3 +189,163 @@ def test_ctrl_c_interrupts_every_blocking_call(name: str, tmp_path: Path) -> Non
     assert 0.2 < float(lines[0].split()[1]) < 1.3
     assert lines[1] == "CONSISTENT True"
     assert lines[2] == "USABLE"
+
+
+def run_child(code: str, tmp_path: Path, timeout: float = 60) -> list[str]:
+    """Runs code in a fresh interpreter from tmp_path (so that it imports the
+    installed gosync) and returns its output lines; fails on a non-zero exit."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=timeout
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout.split("\n")
+
+
+# Cond.wait relocks L even when a signal handler raises during the relock.
+# A holds L for 1 s after signalling; SIGINT comes while the waiter relocks.
+# If wait raised at once (L not held), the waiter would get there before A
+# lets go, and its `with` would unlock A's hold. {second} adds a second
+# SIGINT: the first one interrupts the wait itself, the second comes during
+# the relock and must be chained to the first.
+COND_RELOCK = textwrap.dedent(
+    """
+    import os, signal, threading, time
+    import gosync
+    m = {make}
+    c = gosync.Cond(m)
+    a_holding, a_done = threading.Event(), threading.Event()
+    kill = lambda: os.kill(os.getpid(), signal.SIGINT)
+
+    def a():
+        {a_lock}
+        {notify}
+        a_holding.set()
+        time.sleep(1.0)
+        a_done.set()
+        {a_unlock}
+
+    caught = []
+    m.lock()
+    t = threading.Thread(target=a, daemon=True)
+    threading.Timer(0.1, t.start).start()
+    for delay in {delays}:
+        threading.Timer(delay, kill).start()
+    try:
+        try:
+            c.wait(timeout=30)
+            print("RETURNED")
+        except KeyboardInterrupt as e:
+            caught.append(e)
+            # Still inside the except block: a signal left pending by the
+            # relock has its handler run here.
+            for _ in range(100000):
+                pass
+    except KeyboardInterrupt as e:
+        caught.append(e)
+    # The waiter holds m again, and only after A let go of it.
+    print("A_DONE", a_done.is_set())
+    print("HELD", {held})
+    print("CAUGHT", len(caught), len(caught) == 2 and caught[1].__context__ is caught[0])
+    m.unlock()
+    t.join()
+    print("FINAL", m.try_lock(), c._debug_state())
+    m.unlock()
+    """
+)
+
+
+@pytest.mark.stress
+@pytest.mark.parametrize("lock", ["Mutex", "RWMutex", "rlocker"])
+@pytest.mark.parametrize("signals", [1, 2])
+def test_cond_wait_relocks_when_a_signal_handler_raises(lock: str, signals: int, tmp_path: Path) -> None:
+    make = {
+        "Mutex": "gosync.Mutex()",
+        "RWMutex": "gosync.RWMutex()",
+        "rlocker": "gosync.RWMutex().rlocker()",
+    }[lock]
+    if signals == 1:
+        # A signals, so the wait ends and the relock blocks behind A; the
+        # SIGINT comes during the relock.
+        notify, delays = "c.signal()", "(0.4,)"
+    else:
+        # Nobody signals: the first SIGINT ends the wait (its handler
+        # raises), the relock blocks behind A, the second comes then.
+        notify, delays = "pass", "(0.4, 0.7)"
+    a_lock, a_unlock, held = "m.lock()", "m.unlock()", "not m.try_lock()"
+    if lock == "rlocker":
+        # A takes the write lock, which excludes the waiter's relock of the
+        # read lock; the waiter then holds the read lock.
+        a_lock, a_unlock = "m.rwmutex.lock()", "m.rwmutex.unlock()"
+        held = "m.rwmutex._debug_state().readers == 1"
+    code = COND_RELOCK.format(
+        make=make, notify=notify, delays=delays, a_lock=a_lock, a_unlock=a_unlock, held=held
+    )
+    lines = run_child(code, tmp_path)
+    assert lines[0] == "A_DONE True", lines
+    assert lines[1] == "HELD True", lines
+    if signals == 1:
+        assert lines[2].startswith("CAUGHT 1"), lines
+    else:
+        assert lines[2] == "CAUGHT 2 True", lines
+    assert lines[3] == "FINAL True CondState(waiters=0, pending=0)", lines
+
+
+# WaitGroup.wait while other threads add and done without pause: a SIGINT
+# interrupts the park, and the waiter's give-up CAS often fails because the
+# counter just changed. Every signal must still end the wait at once.
+WG_CHURN = textwrap.dedent(
+    """
+    import os, signal, threading, time
+    import gosync
+    wg = gosync.WaitGroup()
+    wg.add(1)
+    stop = threading.Event()
+
+    def churn():
+        while not stop.is_set():
+            wg.add(1)
+            wg.done()
+
+    churners = [threading.Thread(target=churn, daemon=True) for _ in range(2)]
+    for t in churners:
+        t.start()
+    go = threading.Semaphore(0)
+
+    def signaller():
+        for _ in range({rounds}):
+            go.acquire()
+            time.sleep(0.002)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    s = threading.Thread(target=signaller, daemon=True)
+    s.start()
+    interrupted, late = 0, 0
+    for i in range({rounds}):
+        t0 = time.monotonic()
+        try:
+            go.release()
+            wg.wait(timeout=1.0)
+            # Timed out: the signal was forgotten; its handler runs now.
+            time.sleep(0.5)
+        except KeyboardInterrupt:
+            interrupted += 1
+        if time.monotonic() - t0 > 0.5:
+            late += 1
+    s.join()
+    stop.set()
+    for t in churners:
+        t.join()
+    print("ROUNDS", interrupted, late)
+    print("STATE", wg._debug_state())
+    """
+)
+
+
+@pytest.mark.stress
+def test_waitgroup_wait_never_forgets_a_signal_during_churn(tmp_path: Path) -> None:
+    from conftest import STRESS
+
+    rounds = 300 * STRESS
+    lines = run_child(WG_CHURN.format(rounds=rounds), tmp_path, timeout=60 + rounds)
+    assert lines[0] == f"ROUNDS {rounds} 0", lines
+    assert lines[1].startswith("STATE WaitGroupState(counter=1, waiters=0)"), lines
