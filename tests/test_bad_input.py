@@ -560,6 +560,8 @@ CASES: list[Any] = [
     case("WaitGroup.add", "-2**70", lambda wg: wg.add(-(2**70)), SyncError, NEGATIVE),
     case("WaitGroup.add", "2**31", lambda wg: wg.add(2**31), OverflowError, "overflows int32"),
     case("WaitGroup.add", "2**70", lambda wg: wg.add(2**70), OverflowError, "overflows int32"),
+    # Fits a C int64, but counter + delta did not (signed overflow in C).
+    case("WaitGroup.add", "2**63-1 at counter 2", lambda wg: wg.add(2**63 - 1), OverflowError, "overflows int32", state="counter 2"),
     case("WaitGroup.add", "1 past int32", lambda wg: wg.add(1), OverflowError, "overflows int32", state="counter 2**31-1"),
     case("WaitGroup.add", "a float", lambda wg: wg.add(1.0), TypeError, "delta must be an int"),
     case("WaitGroup.add", "a str", lambda wg: wg.add("1"), TypeError, "delta must be an int"),
