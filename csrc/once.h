@@ -6,6 +6,13 @@
  * everything f did. The Mutex is gosync's Mutex; the call of f happens in
  * the layer above, which is where f lives.
  *
+ * In one process the flag orders nothing that the Mutex does not already
+ * order: the Python layer reads and writes it only with the Mutex held, and
+ * keeps a Python attribute for the fast path. It is kept in C for the Once
+ * of gosync.shared: there the flag, like the Mutex, lives in memory shared
+ * between processes, where no Python attribute can be seen by another
+ * process, and the acquire/release pair orders fn's effects across them.
+ *
  * Flag word (uint32):
  *
  *   value  meaning

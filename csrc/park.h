@@ -26,7 +26,10 @@
 
 /* Per-object flag: the word lives in memory shared between processes, so the
  * kernel must key it by physical page instead of by address space. Without it
- * the cheaper private futex is used. */
+ * the cheaper private futex is used. Every primitive's struct carries a
+ * park_flags field for it, and passes it to every wait and wake; nothing
+ * sets it yet. It is kept for the primitives of gosync.shared, whose words
+ * live in a shared-memory mapping (docs/DESIGN.md, "Data rule"). */
 #define GOSYNC_PARK_SHARED 1u
 
 /* A wake mask that picks from every class. */
