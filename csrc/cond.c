@@ -12,9 +12,9 @@
 #define G2_SHIFT 14
 #define G2_ONE (UINT64_C(1) << G2_SHIFT)
 #define G2_MASK (UINT64_C(0x3fff) << G2_SHIFT)
-#define GEN_SHIFT 28
+#define GEN_SHIFT 32
 #define GEN_ONE (UINT64_C(1) << GEN_SHIFT)
-#define GEN_MASK (UINT64_C(0x3fffff) << GEN_SHIFT)
+#define GEN_MASK (UINT64_C(0x3ffff) << GEN_SHIFT)
 #define SIG_SHIFT 50
 #define SIG_ONE (UINT64_C(1) << SIG_SHIFT)
 
@@ -23,7 +23,7 @@
 #define GEN(s) ((uint32_t)(((s) & GEN_MASK) >> GEN_SHIFT))
 #define SIGNALS(s) ((uint32_t)((s) >> SIG_SHIFT))
 
-/* All of signals and the top of gen: the half waiters sleep on. */
+/* gen and signals: the half waiters sleep on. */
 static inline _Atomic uint32_t *wait_word(gosync_cond *c)
 {
     return gosync_half_word(&c->state, GOSYNC_HIGH_HALF);
@@ -47,7 +47,7 @@ static void wake(_Atomic uint32_t *word, int n, uint32_t gen, unsigned park_flag
     gosync_park_wake(word, n, ~class_of(gen), park_flags);
 }
 
-/* The generation with 22 bits of wraparound. */
+/* The generation with 18 bits of wraparound. */
 static inline uint64_t next_gen(uint64_t s)
 {
     return (s & ~GEN_MASK) | ((s + GEN_ONE) & GEN_MASK);

@@ -38,7 +38,8 @@
  *   bits    field     meaning
  *   0..13   g1_size   G1 waiters not yet notified
  *   14..27  g2_size   G2 waiters
- *   28..49  gen       generation of G2
+ *   28..31  -         zero
+ *   32..49  gen       generation of G2
  *   50..63  signals   notifications not yet taken by G1 waiters
  *
  * Transitions (each one CAS):
@@ -57,23 +58,27 @@
  * A waiter is in G2 when gen == its ticket and g2_size > 0, else in G1. No
  * transition subtracts from a field that is zero.
  *
- * Waiters sleep on the high half, which holds all of signals and the top 18
- * bits of gen: every notification changes signals, so no waiter sleeps
- * through one. They sleep in the parking class 1 << (ticket % 32); Signal
- * and Broadcast wake every class but the current generation's, so G2
- * waiters are not disturbed. A G1 waiter could be left out only if the
- * generation advanced by 32 while it slept with a notification pending for
- * it, which needs 32 more groups to be fully notified meanwhile.
+ * Waiters sleep on the high half, which holds gen and signals, whole. A
+ * sleeper compares it with the value it read, so it must differ after any
+ * notification: after a Signal and a take by another waiter, signals may
+ * read as before, but then the Signal's group switch (the only way a G2
+ * sleeper's notification comes) has moved gen. (With gen partly in the low
+ * half, a G2 waiter slept through its group's notification; found by
+ * review.) They sleep in the parking class 1 << (ticket % 32); Signal and
+ * Broadcast wake every class but the current generation's, so G2 waiters
+ * are not disturbed. A G1 waiter could be left out only if the generation
+ * advanced by 32 while it slept with a notification pending for it, which
+ * needs 32 more groups to be fully notified meanwhile.
  *
- * The generation wraps after 2^22 advances. A G1 waiter that has been
+ * The generation wraps after 2^18 advances. A G1 waiter that has been
  * notified and woken but has not run yet reads gen again when it runs; if
  * gen has come back to its ticket, it counts as G2 while g2_size > 0 (with
  * g2_size == 0 it is still seen as G1, correctly). Every advance needs a
- * group of new waiters to join and be notified, so that takes 4,194,304
- * waits and notifications by other threads while one runnable thread is
- * not scheduled. (With the 16 bits gosync had before, 65536 took 30 ms in
- * C, and the woken waiter then took its notification for a G2 departure:
- * the C harness replays that and checks the waiter gets its notification.)
+ * group of new waiters to join and be notified, so that takes 262,144 waits
+ * and notifications by other threads while one runnable thread is not
+ * scheduled. (With the 16 bits gosync had before, 65536 took 30 ms in C,
+ * and the woken waiter then took its notification for a G2 departure: the
+ * C harness replays that and checks the waiter gets its notification.)
  *
  * Limits: 16383 waiters at a time, notified or not (GOSYNC_OVERFLOW past
  * that). The state holds only integers, so it can live in shared memory.

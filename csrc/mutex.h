@@ -101,8 +101,9 @@ static inline bool gosync_mutex_lock_fast(gosync_mutex *m)
  * (a signal), GOSYNC_FAULT (the kernel refused to wait) or GOSYNC_OVERFLOW
  * (65535 threads already queued) with the mutex state as if this call had
  * never been made. Once the deadline has passed (or a signal came), it
- * returns after a bounded number of steps of threads that are not blocked:
- * it never waits for another Unlock. */
+ * waits only for steps of threads that are not blocked (an Unlock between
+ * its CAS and its release), never for another Unlock; its CAS loops are
+ * lock-free, not wait-free. */
 int gosync_mutex_lock_slow(gosync_mutex *m, int64_t deadline_ns);
 
 /* Lock: the fast path, then the slow path. */

@@ -45,7 +45,8 @@
  *              is misuse, and changes nothing.
  *   Lock       w.Lock(); while WRITER is still set (the previous writer has
  *              released w and is about to clear it): set WWAIT and sleep,
- *              until the deadline (then w.Unlock(), and nothing changed).
+ *              until the deadline (then w.Unlock(); WWAIT stays set until
+ *              that writer's release clears it, one wake for nobody).
  *              Then WRITER, readerWait = readers (all of them hold the lock,
  *              since WRITER was clear); wait until readerWait == 0.
  *   Lock, give up    readerWait > 0: w.Unlock(), then as Unlock's release

@@ -57,6 +57,14 @@ int gosync_waitgroup_add(gosync_waitgroup *wg, int64_t delta)
     return GOSYNC_OK;
 }
 
+/* Whether the waiter that joined at generation gen has been released. A
+ * counted waiter sees waiters >= 1, so no waiters means released even if gen
+ * has wrapped back to ours (see waitgroup.h): never subtract from zero. */
+static inline bool released(uint64_t st, uint32_t gen)
+{
+    return GEN(st) != gen || WAITERS(st) == 0;
+}
+
 int gosync_waitgroup_wait(gosync_waitgroup *wg, int64_t deadline_ns)
 {
     uint64_t old = gosync_load(&wg->state, GOSYNC_ACQUIRE);
@@ -70,7 +78,7 @@ int gosync_waitgroup_wait(gosync_waitgroup *wg, int64_t deadline_ns)
     uint32_t gen = GEN(old);
     for (;;) {
         uint64_t st = gosync_load(&wg->state, GOSYNC_ACQUIRE);
-        if (GEN(st) != gen)
+        if (released(st, gen))
             break;
         gosync_park_result r = gosync_park_wait(gen_word(wg), (uint32_t)st, 1, deadline_ns,
                                                 wg->park_flags);
@@ -83,7 +91,7 @@ int gosync_waitgroup_wait(gosync_waitgroup *wg, int64_t deadline_ns)
          * gen is ours we are counted, and the counter is positive. */
         st = gosync_load(&wg->state, GOSYNC_ACQUIRE);
         for (;;) {
-            if (GEN(st) != gen)
+            if (released(st, gen))
                 goto released;
             if (gosync_cas(&wg->state, &st, st - WAITER_ONE, GOSYNC_ACQUIRE, GOSYNC_ACQUIRE))
                 return gosync_park_status(r);
