@@ -5,14 +5,27 @@
  * Threads outnumber cores on purpose: with `taskset -c 0` every thread is
  * preempted inside critical sections, unpinned they really run in parallel.
  *
- * Usage: harness [scale]   (scale multiplies the iteration counts; default 1)
+ * Usage: harness [scale [filter]]
+ *   scale multiplies the iteration counts (default 1); filter runs only the
+ *   cases whose key contains it (see the table in main).
+ *
+ * The cases marked "replay" stop a thread at one of the core's preemption
+ * points (testhook.h; run.sh builds with -DGOSYNC_TEST_HOOKS) to replay an
+ * interleaving that is a few instructions wide, one per defect of issue 11.
+ * Each failed on the core before the fixes and passes on it after.
  */
+#define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "atomic.h"
 #include "cond.h"
@@ -21,6 +34,7 @@
 #include "waitgroup.h"
 #include "park.h"
 #include "sema.h"
+#include "testhook.h"
 
 static int scale = 1;
 static int passed, failed;
@@ -65,6 +79,294 @@ static int mutex_quiet(gosync_mutex *m)
     return gosync_mutex_state(m) == 0 && gosync_sema_tokens(&m->sema) == 0 &&
            gosync_sema_waiters(&m->sema) == 0;
 }
+
+/* ---- Preemption points: the harness side of testhook.h ------------------
+ *
+ * A thread arms a point for itself (hook_arm: thread-local, so a point that
+ * no thread armed costs one look at a thread-local table and nothing that
+ * another thread or a sanitizer can see). When the armed thread reaches the
+ * point, the hook counts the hit; a stopping hook then marks itself arrived
+ * and blocks until the test calls hook_release, or until HOOK_TIMEOUT_MS has
+ * passed (then it records the timeout, which fails the case, and lets the
+ * thread go on, so that nothing hangs). A stopping hook stops its thread
+ * once; a counting one (stop = false) only counts. */
+
+#define HOOK_SLOTS 4
+#define HOOK_TIMEOUT_MS 20000
+
+typedef struct {
+    const char *point;
+    bool stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int hits;
+    bool arrived, released, left, timed_out;
+} hook_t;
+
+static _Thread_local hook_t *armed_hooks[HOOK_SLOTS];
+
+static void hook_init(hook_t *h, const char *point, bool stop)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    memset(h, 0, sizeof *h);
+    h->point = point;
+    h->stop = stop;
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+static void hook_destroy(hook_t *h)
+{
+    pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->cv);
+}
+
+/* Arms h for the calling thread. */
+static void hook_arm(hook_t *h)
+{
+    for (int i = 0; i < HOOK_SLOTS; i++)
+        if (!armed_hooks[i]) {
+            armed_hooks[i] = h;
+            return;
+        }
+    abort();
+}
+
+static void hook_disarm_all(void)
+{
+    for (int i = 0; i < HOOK_SLOTS; i++)
+        armed_hooks[i] = NULL;
+}
+
+static struct timespec abs_ms(int ms)
+{
+    int64_t t = gosync_now_ns() + (int64_t)ms * 1000000;
+    struct timespec ts = {(time_t)(t / 1000000000), (long)(t % 1000000000)};
+    return ts;
+}
+
+void gosync_test_hook(const char *point)
+{
+    for (int i = 0; i < HOOK_SLOTS; i++) {
+        hook_t *h = armed_hooks[i];
+        if (!h || strcmp(h->point, point) != 0)
+            continue;
+        pthread_mutex_lock(&h->mu);
+        h->hits++;
+        if (h->stop && !h->arrived) {
+            h->arrived = true;
+            pthread_cond_broadcast(&h->cv);
+            struct timespec until = abs_ms(HOOK_TIMEOUT_MS);
+            int rc = 0;
+            while (!h->released && rc != ETIMEDOUT)
+                rc = pthread_cond_timedwait(&h->cv, &h->mu, &until);
+            if (!h->released)
+                h->timed_out = true;
+            h->left = true;
+            pthread_cond_broadcast(&h->cv);
+        }
+        pthread_mutex_unlock(&h->mu);
+    }
+}
+
+/* Waits until the field is set, at most ms; returns it. */
+static bool hook_await(hook_t *h, const bool *field, int ms)
+{
+    struct timespec until = abs_ms(ms);
+    int rc = 0;
+    pthread_mutex_lock(&h->mu);
+    while (!*field && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&h->cv, &h->mu, &until);
+    bool seen = *field;
+    pthread_mutex_unlock(&h->mu);
+    return seen;
+}
+
+/* Whether the armed thread reached the point within ms. */
+static bool hook_arrived(hook_t *h, int ms)
+{
+    return hook_await(h, &h->arrived, ms);
+}
+
+/* Lets the stopped thread go on (or lets it pass without stopping, if it has
+ * not arrived yet). */
+static void hook_release(hook_t *h)
+{
+    pthread_mutex_lock(&h->mu);
+    h->released = true;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
+/* Releases the thread and waits until it has left the hook. */
+static bool hook_release_left(hook_t *h, int ms)
+{
+    hook_release(h);
+    return hook_await(h, &h->left, ms);
+}
+
+static int hook_hits(hook_t *h)
+{
+    pthread_mutex_lock(&h->mu);
+    int n = h->hits;
+    pthread_mutex_unlock(&h->mu);
+    return n;
+}
+
+static bool hook_timed_out(hook_t *h)
+{
+    pthread_mutex_lock(&h->mu);
+    bool t = h->timed_out;
+    pthread_mutex_unlock(&h->mu);
+    return t;
+}
+
+/* ---- Actors: the threads of a replayed interleaving ----------------------
+ *
+ * An actor arms its hooks, runs its body, records rc and when it returned,
+ * and marks itself done. The test waits for it with a timeout: an actor that
+ * does not finish is a failure, which is reported, and then detached (its
+ * case leaks its state rather than free memory a thread still uses). */
+
+typedef struct actor {
+    pthread_t thread;
+    _Atomic int tid;
+    _Atomic int done;
+    bool running;
+    void (*body)(struct actor *);
+    void *ctx;
+    hook_t *arm[HOOK_SLOTS];
+    int rc;
+    int64_t returned; /* gosync_now_ns() when body's call returned */
+} actor_t;
+
+static int gettid_(void)
+{
+    return (int)syscall(SYS_gettid);
+}
+
+static void *actor_main(void *arg)
+{
+    actor_t *a = arg;
+    atomic_store(&a->tid, gettid_());
+    for (int i = 0; i < HOOK_SLOTS; i++)
+        if (a->arm[i])
+            hook_arm(a->arm[i]);
+    a->body(a);
+    hook_disarm_all();
+    atomic_store(&a->done, 1);
+    return NULL;
+}
+
+static void actor_start(actor_t *a, void (*body)(actor_t *), void *ctx)
+{
+    a->body = body;
+    a->ctx = ctx;
+    a->running = true;
+    if (pthread_create(&a->thread, NULL, actor_main, a) != 0)
+        abort();
+    while (atomic_load(&a->tid) == 0)
+        sched_yield();
+}
+
+static void nap_us(int us)
+{
+    struct timespec ts = {us / 1000000, (long)(us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* Polls expr every 200 us for at most ms; its last value. */
+#define WAIT_FOR(expr, ms)                                                 \
+    ({                                                                     \
+        int64_t wait_end_ = gosync_now_ns() + (int64_t)(ms) * 1000000;     \
+        bool wait_ok_;                                                     \
+        while (!(wait_ok_ = (expr)) && gosync_now_ns() < wait_end_)        \
+            nap_us(200);                                                   \
+        wait_ok_;                                                          \
+    })
+
+/* Joins the actor if it finishes within ms. */
+static bool actor_join(actor_t *a, int ms)
+{
+    if (!a->running)
+        return true;
+    if (!WAIT_FOR(atomic_load(&a->done), ms))
+        return false;
+    pthread_join(a->thread, NULL);
+    a->running = false;
+    return true;
+}
+
+/* The actor's rc once it has finished (its done flag orders the read after
+ * the write), else -1. */
+static int rc_of(actor_t *a)
+{
+    return atomic_load(&a->done) ? a->rc : -1;
+}
+
+/* The last resort for an actor that did not finish: report it and detach. */
+static bool actor_abandon(actor_t *a)
+{
+    if (!a->running)
+        return false;
+    pthread_detach(a->thread);
+    a->running = false;
+    return true;
+}
+
+/* A thread's scheduler state from /proc ('S' while it sleeps in the kernel,
+ * 'R' while it runs or spins), or '?' where there is no /proc. */
+static char thread_state(int tid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return '?';
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* Whether the actor is asleep (seen sleeping twice, 1 ms apart) within ms.
+ * Without /proc it waits 50 ms and assumes so. */
+static bool actor_sleeping(actor_t *a, int ms)
+{
+    int tid = atomic_load(&a->tid);
+    if (thread_state(tid) == '?') {
+        nap_us(50000);
+        return true;
+    }
+    int64_t end = gosync_now_ns() + (int64_t)ms * 1000000;
+    do {
+        if (thread_state(tid) == 'S') {
+            nap_us(1000);
+            if (thread_state(tid) == 'S')
+                return true;
+        }
+        nap_us(200);
+    } while (gosync_now_ns() < end);
+    return false;
+}
+
+static int skipped;
+
+static void skip(const char *name, const char *why)
+{
+    printf("skip %s: %s\n", name, why);
+    skipped++;
+}
+
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define UNDER_SANITIZER 1
+#else
+#define UNDER_SANITIZER 0
+#endif
 
 /* ---- Mutex: mutual exclusion with a plain, non-atomic counter ---------- */
 
@@ -427,7 +729,9 @@ static void *rw_last_reader_thread(void *arg)
         if (gosync_rwmutex_rlock(&h->rw, GOSYNC_NO_DEADLINE) != GOSYNC_OK)
             abort();
         atomic_store(&h->reader_in, r);
-        while (!gosync_rwmutex_writer(&h->rw))
+        /* A writer that gave up (a failure, reported) clears its mark before
+         * this loop may have seen it: stop waiting for it then. */
+        while (!gosync_rwmutex_writer(&h->rw) && atomic_load(&h->writer_done) != r)
             sched_yield();
         if (gosync_rwmutex_runlock(&h->rw) != GOSYNC_OK)
             abort();
@@ -443,8 +747,12 @@ static void test_rwmutex_last_reader_wakes_writer(void)
     rwhandoff_t h;
     memset(&h, 0, sizeof h);
     h.rounds = 20000 * scale;
-    const int64_t late_ns = 100000000; /* 100 ms: no wake-up takes that long */
+    /* A lost wake-up shows as a writer that sleeps until its deadline, 2 s.
+     * 1.5 s: no wake-up takes that long, even on a loaded machine (where
+     * hundreds of ms happen). */
+    const int64_t late_ns = 1500000000, deadline_ns = 2000000000;
     long late = 0;
+    int64_t slowest = 0;
     pthread_t t;
     pthread_create(&t, NULL, rw_last_reader_thread, &h);
     for (int r = 1; r <= h.rounds; r++) {
@@ -453,14 +761,19 @@ static void test_rwmutex_last_reader_wakes_writer(void)
         int64_t t0 = gosync_now_ns();
         /* The deadline bounds a lost wake-up: the writer then finds the
          * reader gone and holds the lock after all. */
-        int rc = gosync_rwmutex_lock(&h.rw, t0 + 2 * late_ns);
-        late += gosync_now_ns() - t0 >= late_ns;
+        int rc = gosync_rwmutex_lock(&h.rw, t0 + deadline_ns);
+        int64_t took = gosync_now_ns() - t0;
+        late += took >= late_ns;
+        if (took > slowest)
+            slowest = took;
         CHECK(rc == GOSYNC_OK, "lock: %d", rc);
-        CHECK(gosync_rwmutex_unlock(&h.rw) == GOSYNC_OK, "unlock");
+        if (rc == GOSYNC_OK)
+            CHECK(gosync_rwmutex_unlock(&h.rw) == GOSYNC_OK, "unlock");
         atomic_store(&h.writer_done, r);
     }
     pthread_join(t, NULL);
-    CHECK(late == 0, "%ld of %d writers woke only at their deadline", late, h.rounds);
+    CHECK(late == 0, "%ld of %d writers took 1.5 s or more (the slowest %lld ms; the deadline "
+                     "is at 2 s)", late, h.rounds, (long long)(slowest / 1000000));
     report("rwmutex: the last reader wakes the writer", ok);
 }
 
@@ -718,27 +1031,807 @@ static void test_atomic_hammer(void)
     report("atomics: hammer, exact across the wrap", ok);
 }
 
+/* ==== Replays of issue 11's defects ====================================== */
+
+/* Joins every actor within ms each; reports those that did not finish. */
+static bool finish_all(actor_t **as, const char **names, int n, int ms, int *ok_)
+{
+    int ok = *ok_;
+    bool all = true;
+    for (int i = 0; i < n; i++) {
+        if (actor_join(as[i], ms))
+            continue;
+        CHECK(0, "%s did not finish", names[i]);
+        actor_abandon(as[i]);
+        all = false;
+    }
+    *ok_ = ok;
+    return all;
+}
+
+/* ---- D1: Mutex, a waiter past its deadline waits for a token another
+ * thread takes. H holds; G locks with a 300 ms deadline; H's unlock is
+ * stopped between its CAS and its release; G's deadline passes and it gives
+ * up owed; Z takes the mutex and holds it; H adds the token but is stopped
+ * before its wake; Y queues, takes that token without being woken, and
+ * queues again behind Z. G must give up by its deadline, not at Z's unlock
+ * (before the fix: when Z unlocked, 1.5 s later, and with the lock). */
+
+typedef struct {
+    gosync_mutex m;
+    hook_t h_release, h_added, g_await;
+    int64_t g_deadline;
+    _Atomic int z_holding, z_stop;
+    int z_hold_ms;
+} d1_t;
+
+static void d1_h(actor_t *a)
+{
+    d1_t *d = a->ctx;
+    a->rc = gosync_mutex_unlock(&d->m);
+}
+
+static void d1_g(actor_t *a)
+{
+    d1_t *d = a->ctx;
+    a->rc = gosync_mutex_lock(&d->m, d->g_deadline);
+    a->returned = gosync_now_ns();
+    if (a->rc == GOSYNC_OK)
+        gosync_mutex_unlock(&d->m);
+}
+
+static void d1_z(actor_t *a)
+{
+    d1_t *d = a->ctx;
+    a->rc = gosync_mutex_lock(&d->m, GOSYNC_NO_DEADLINE);
+    atomic_store(&d->z_holding, 1);
+    int64_t until = gosync_now_ns() + (int64_t)d->z_hold_ms * 1000000;
+    while (!atomic_load(&d->z_stop) && gosync_now_ns() < until)
+        nap_us(1000);
+    atomic_store(&d->z_holding, 0);
+    gosync_mutex_unlock(&d->m);
+}
+
+static void d1_y(actor_t *a)
+{
+    d1_t *d = a->ctx;
+    a->rc = gosync_mutex_lock(&d->m, GOSYNC_NO_DEADLINE);
+    if (a->rc == GOSYNC_OK)
+        gosync_mutex_unlock(&d->m);
+}
+
+static void test_d1_mutex_owed_token_taken(void)
+{
+    int ok = 1;
+    d1_t *d = calloc(1, sizeof *d);
+    actor_t *h = calloc(1, sizeof *h), *g = calloc(1, sizeof *g), *z = calloc(1, sizeof *z),
+            *y = calloc(1, sizeof *y);
+    hook_init(&d->h_release, "mutex.unlock.release", true);
+    hook_init(&d->h_added, "sema.release.added", true);
+    hook_init(&d->g_await, "mutex.give_up.await", true);
+    d->z_hold_ms = 1500;
+    h->arm[0] = &d->h_release;
+    h->arm[1] = &d->h_added;
+    g->arm[0] = &d->g_await;
+
+    CHECK(gosync_mutex_lock(&d->m, GOSYNC_NO_DEADLINE) == GOSYNC_OK, "H's lock");
+    /* 300 ms: G must queue, and H stop, before it passes, even on a loaded
+     * machine. */
+    d->g_deadline = ms_from_now(300);
+    actor_start(g, d1_g, d);
+    CHECK(WAIT_FOR(gosync_sema_waiters(&d->m.sema) == 1, 2000) && actor_sleeping(g, 2000),
+          "G did not queue");
+    actor_start(h, d1_h, d);
+    CHECK(hook_arrived(&d->h_release, 2000), "H's unlock never reached mutex.unlock.release");
+    /* G's deadline passes while the token is owed to it. */
+    CHECK(hook_arrived(&d->g_await, 2000), "G did not give up owed (mutex.give_up.await)");
+    actor_start(z, d1_z, d);
+    CHECK(WAIT_FOR(atomic_load(&d->z_holding), 2000), "Z did not take the mutex");
+    CHECK(hook_release_left(&d->g_await, 2000) && actor_sleeping(g, 2000),
+          "G did not sleep for its owed token");
+    hook_release(&d->h_release);
+    CHECK(hook_arrived(&d->h_added, 2000), "H's release never reached sema.release.added");
+    /* Y takes the free token without being woken, then queues behind Z. */
+    actor_start(y, d1_y, d);
+    CHECK(WAIT_FOR(gosync_sema_tokens(&d->m.sema) == 0, 2000), "Y did not take the token");
+    CHECK(actor_sleeping(y, 2000), "Y did not queue behind Z");
+    hook_release(&d->h_added);
+
+    bool g_done = actor_join(g, d->z_hold_ms + 2000);
+    CHECK(g_done, "G's lock did not return");
+    if (g_done) {
+        /* Z holds the mutex until G has returned (or for z_hold_ms): G must
+         * return while Z still holds it. */
+        bool z_held = atomic_load(&d->z_holding);
+        int64_t late_ms = (g->returned - d->g_deadline) / 1000000;
+        printf("  G gave up %lld ms after its deadline\n", (long long)late_ms);
+        CHECK(rc_of(g) == GOSYNC_TIMEDOUT && z_held && late_ms < 1000,
+              "G's lock(timeout=300ms) returned %d %lld ms after its deadline, %s Z's unlock "
+              "(want %d, before)",
+              rc_of(g), (long long)late_ms, z_held ? "before" : "after", GOSYNC_TIMEDOUT);
+    }
+    atomic_store(&d->z_stop, 1);
+    actor_t *all[] = {h, g, z, y};
+    const char *names[] = {"H", "G", "Z", "Y"};
+    hook_release(&d->h_release);
+    hook_release(&d->h_added);
+    hook_release(&d->g_await);
+    bool joined = finish_all(all, names, 4, 5000, &ok);
+    CHECK(rc_of(h) == GOSYNC_OK && rc_of(z) == GOSYNC_OK && rc_of(y) == GOSYNC_OK, "H %d Z %d Y %d", rc_of(h),
+          rc_of(z), rc_of(y));
+    CHECK(mutex_quiet(&d->m) && !gosync_sema_owed(&d->m.sema),
+          "not quiet: state %d tokens %u waiters %u owed %d", gosync_mutex_state(&d->m),
+          gosync_sema_tokens(&d->m.sema), gosync_sema_waiters(&d->m.sema),
+          gosync_sema_owed(&d->m.sema));
+    CHECK(!hook_timed_out(&d->h_release) && !hook_timed_out(&d->h_added) &&
+              !hook_timed_out(&d->g_await),
+          "a stopped thread was never released");
+    if (joined) {
+        hook_destroy(&d->h_release);
+        hook_destroy(&d->h_added);
+        hook_destroy(&d->g_await);
+        free(d), free(h), free(g), free(z), free(y);
+    }
+    report("replay D1: mutex waiter past its deadline, its owed token taken by a newcomer", ok);
+}
+
+/* ---- D2: WaitGroup, add(0) during a release released a second time. R's
+ * done() releases W and is stopped before its wake; T's add(0) must not
+ * release again; the group is reused (W returns, add(1), W2 waits with a
+ * 2 s deadline, done()). Before the fix, R's late store wiped the new
+ * cycle: done() failed with "negative counter", and W2 hung. */
+
+typedef struct {
+    gosync_waitgroup wg;
+    hook_t r_released, t_released;
+} d2_t;
+
+static void d2_w(actor_t *a)
+{
+    d2_t *d = a->ctx;
+    a->rc = gosync_waitgroup_wait(&d->wg, ms_from_now(5000));
+    a->returned = gosync_now_ns();
+}
+
+static void d2_w2(actor_t *a)
+{
+    d2_t *d = a->ctx;
+    a->rc = gosync_waitgroup_wait(&d->wg, ms_from_now(2000));
+    a->returned = gosync_now_ns();
+}
+
+static void d2_done(actor_t *a)
+{
+    d2_t *d = a->ctx;
+    a->rc = gosync_waitgroup_add(&d->wg, -1);
+}
+
+static void d2_add0(actor_t *a)
+{
+    d2_t *d = a->ctx;
+    a->rc = gosync_waitgroup_add(&d->wg, 0);
+}
+
+/* A spurious wake-up of every waiter (which park.h allows): they look at
+ * the word again. */
+static void wg_poke(gosync_waitgroup *wg)
+{
+    char *low = (char *)&wg->state;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    low += 4;
+#endif
+    gosync_park_wake((_Atomic uint32_t *)low, INT32_MAX, GOSYNC_PARK_ANY, wg->park_flags);
+}
+
+/* For a waiter that the old core leaves asleep for good: advance the
+ * generation (the low 16 bits in every version) and wake the word. */
+static void wg_rescue(gosync_waitgroup *wg)
+{
+    uint64_t old = atomic_load(&wg->state), new;
+    do
+        new = (old & ~UINT64_C(0xffff)) | ((old + 1) & 0xffff);
+    while (!atomic_compare_exchange_weak(&wg->state, &old, new));
+    wg_poke(wg);
+}
+
+static void test_d2_waitgroup_add0_during_release(void)
+{
+    int ok = 1;
+    d2_t *d = calloc(1, sizeof *d);
+    actor_t *w = calloc(1, sizeof *w), *r = calloc(1, sizeof *r), *t = calloc(1, sizeof *t),
+            *w2 = calloc(1, sizeof *w2);
+    hook_init(&d->r_released, "waitgroup.add.released", true);
+    hook_init(&d->t_released, "waitgroup.add.released", false); /* counts */
+    r->arm[0] = &d->r_released;
+    t->arm[0] = &d->t_released;
+
+    CHECK(gosync_waitgroup_add(&d->wg, 1) == GOSYNC_OK, "add(1)");
+    actor_start(w, d2_w, d);
+    CHECK(WAIT_FOR(gosync_waitgroup_waiters(&d->wg) == 1, 2000) && actor_sleeping(w, 2000),
+          "W did not wait");
+    actor_start(r, d2_done, d);
+    CHECK(hook_arrived(&d->r_released, 2000), "R's done() did not release");
+    actor_start(t, d2_add0, d);
+    CHECK(actor_join(t, 2000) && rc_of(t) == GOSYNC_OK, "T's add(0): %d", rc_of(t));
+    CHECK(hook_hits(&d->t_released) == 0,
+          "add(0) during R's release released the waiters again (%d releases by T)",
+          hook_hits(&d->t_released));
+    /* R's wake has not come: a spurious one lets W see its release. */
+    wg_poke(&d->wg);
+    CHECK(actor_join(w, 2000) && rc_of(w) == GOSYNC_OK, "W: %d", rc_of(w));
+
+    /* Reuse, while R's release has not woken anybody yet. */
+    CHECK(gosync_waitgroup_counter(&d->wg) == 0 && gosync_waitgroup_waiters(&d->wg) == 0,
+          "before reuse: counter %d waiters %u", gosync_waitgroup_counter(&d->wg),
+          gosync_waitgroup_waiters(&d->wg));
+    CHECK(gosync_waitgroup_add(&d->wg, 1) == GOSYNC_OK, "reuse: add(1)");
+    actor_start(w2, d2_w2, d);
+    CHECK(WAIT_FOR(gosync_waitgroup_waiters(&d->wg) == 1, 2000) && actor_sleeping(w2, 2000),
+          "W2 did not wait");
+    CHECK(hook_release_left(&d->r_released, 2000), "R did not resume");
+    CHECK(actor_join(r, 2000) && rc_of(r) == GOSYNC_OK, "R's done(): %d", rc_of(r));
+    CHECK(gosync_waitgroup_counter(&d->wg) == 1 && gosync_waitgroup_waiters(&d->wg) == 1,
+          "R's release changed the new cycle: counter %d waiters %u (want 1, 1)",
+          gosync_waitgroup_counter(&d->wg), gosync_waitgroup_waiters(&d->wg));
+    int rc = gosync_waitgroup_add(&d->wg, -1);
+    CHECK(rc == GOSYNC_OK, "the new cycle's done() returned %d (want %d)", rc, GOSYNC_OK);
+    bool w2_done = actor_join(w2, 3000);
+    CHECK(w2_done && rc_of(w2) == GOSYNC_OK, "W2 (deadline 2 s): %s, rc %d",
+          w2_done ? "returned" : "still waiting 3 s later", rc_of(w2));
+    if (!w2_done) {
+        wg_rescue(&d->wg);
+        w2_done = actor_join(w2, 2000);
+    }
+    CHECK(hook_hits(&d->r_released) == 1, "R released %d times", hook_hits(&d->r_released));
+    CHECK(gosync_waitgroup_counter(&d->wg) == 0 && gosync_waitgroup_waiters(&d->wg) == 0,
+          "end: counter %d waiters %u", gosync_waitgroup_counter(&d->wg),
+          gosync_waitgroup_waiters(&d->wg));
+    hook_release(&d->r_released);
+    actor_t *all[] = {w, r, t, w2};
+    const char *names[] = {"W", "R", "T", "W2"};
+    bool joined = finish_all(all, names, 4, 3000, &ok);
+    CHECK(!hook_timed_out(&d->r_released), "R was never released");
+    if (joined) {
+        hook_destroy(&d->r_released);
+        hook_destroy(&d->t_released);
+        free(d), free(w), free(r), free(t), free(w2);
+    }
+    report("replay D2: waitgroup add(0) during a release, then reuse", ok);
+}
+
+/* ---- D4: WaitGroup, a signal forgotten when the give-up CAS fails. The
+ * waiter's park ends with EINTR and it is stopped at waitgroup.wait.parked;
+ * another thread does add(1). If the core has the point
+ * waitgroup.wait.give_up (between the give-up's load and its CAS), the
+ * waiter is stopped there too and another add(1) makes that CAS fail.
+ * Wait must return GOSYNC_INTERRUPTED at once (before the fix it slept
+ * again, until the group was released). */
+
+#ifndef GOSYNC_PARK_PORTABLE
+typedef struct {
+    gosync_waitgroup wg;
+    hook_t parked, give_up;
+} d4_t;
+
+static void d4_waiter(actor_t *a)
+{
+    d4_t *d = a->ctx;
+    a->rc = gosync_waitgroup_wait(&d->wg, ms_from_now(10000));
+    a->returned = gosync_now_ns();
+}
+
+static void on_sigusr1(int sig)
+{
+    (void)sig;
+}
+#endif
+
+static void test_d4_waitgroup_signal_not_forgotten(void)
+{
+    const char *name = "replay D4: waitgroup wait keeps a signal when its give-up CAS fails";
+#ifdef GOSYNC_PARK_PORTABLE
+    skip(name, "the portable park sleeps on a pthread condvar, which a signal does not "
+               "interrupt (no EINTR)");
+#else
+    int ok = 1;
+    d4_t *d = calloc(1, sizeof *d);
+    actor_t *w = calloc(1, sizeof *w);
+    hook_init(&d->parked, "waitgroup.wait.parked", true);
+    hook_init(&d->give_up, "waitgroup.wait.give_up", true);
+    w->arm[0] = &d->parked;
+    w->arm[1] = &d->give_up;
+    struct sigaction sa, prev;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigusr1; /* no SA_RESTART: the futex wait ends with EINTR */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, &prev);
+
+    int counter = 1;
+    CHECK(gosync_waitgroup_add(&d->wg, 1) == GOSYNC_OK, "add(1)");
+    actor_start(w, d4_waiter, d);
+    CHECK(WAIT_FOR(gosync_waitgroup_waiters(&d->wg) == 1, 2000) && actor_sleeping(w, 2000),
+          "the waiter did not wait");
+    pthread_kill(w->thread, SIGUSR1);
+    CHECK(hook_arrived(&d->parked, 2000), "the signal did not end the park");
+    CHECK(gosync_waitgroup_add(&d->wg, 1) == GOSYNC_OK, "add(1) while it is stopped");
+    counter++;
+    int64_t let_go = gosync_now_ns();
+    hook_release(&d->parked);
+    if (WAIT_FOR(hook_arrived(&d->give_up, 0) || atomic_load(&w->done), 1000) &&
+        hook_arrived(&d->give_up, 0)) {
+        CHECK(gosync_waitgroup_add(&d->wg, 1) == GOSYNC_OK, "add(1) before its give-up CAS");
+        counter++;
+        let_go = gosync_now_ns();
+        hook_release(&d->give_up);
+    } else {
+        printf("  note: no point waitgroup.wait.give_up in this core: the add(1) only "
+               "precedes the give-up's load\n");
+    }
+    bool done = actor_join(w, 2000);
+    CHECK(done && rc_of(w) == GOSYNC_INTERRUPTED, "wait after a signal: %s, rc %d (want %d at once)",
+          done ? "returned" : "still waiting 2 s later", rc_of(w), GOSYNC_INTERRUPTED);
+    if (done)
+        CHECK((w->returned - let_go) / 1000000 < 1000, "wait returned %lld ms after it was let go",
+              (long long)((w->returned - let_go) / 1000000));
+    hook_release(&d->give_up);
+    /* Release the group: frees a waiter that slept again. */
+    CHECK(gosync_waitgroup_counter(&d->wg) == counter, "counter %d, want %d",
+          gosync_waitgroup_counter(&d->wg), counter);
+    CHECK(gosync_waitgroup_add(&d->wg, -counter) == GOSYNC_OK, "done");
+    bool joined = actor_join(w, 2000);
+    if (!joined) {
+        CHECK(0, "the waiter did not finish");
+        actor_abandon(w);
+    }
+    CHECK(gosync_waitgroup_counter(&d->wg) == 0 && gosync_waitgroup_waiters(&d->wg) == 0,
+          "end: counter %d waiters %u", gosync_waitgroup_counter(&d->wg),
+          gosync_waitgroup_waiters(&d->wg));
+    CHECK(!hook_timed_out(&d->parked) && !hook_timed_out(&d->give_up),
+          "the waiter was never released");
+    sigaction(SIGUSR1, &prev, NULL);
+    if (joined) {
+        hook_destroy(&d->parked);
+        hook_destroy(&d->give_up);
+        free(d), free(w);
+    }
+    report(name, ok);
+#endif
+}
+
+/* D4, the same promise through the window the old two-step release left:
+ * the waiter's park ends with EINTR (stopped at waitgroup.wait.parked), the
+ * last done() makes its releasing CAS and is stopped before its wake
+ * (waitgroup.add.released). The waiter, let go, must return at once: it was
+ * released (GOSYNC_OK) or interrupted. Before the fix it saw "counter 0,
+ * same generation", dropped its deadline and the signal, and slept until
+ * the done() went on. */
+
+#ifndef GOSYNC_PARK_PORTABLE
+typedef struct {
+    gosync_waitgroup wg;
+    hook_t parked, released;
+} d4b_t;
+
+static void d4b_waiter(actor_t *a)
+{
+    d4b_t *d = a->ctx;
+    a->rc = gosync_waitgroup_wait(&d->wg, ms_from_now(10000));
+    a->returned = gosync_now_ns();
+}
+
+static void d4b_done(actor_t *a)
+{
+    d4b_t *d = a->ctx;
+    a->rc = gosync_waitgroup_add(&d->wg, -1);
+}
+#endif
+
+static void test_d4b_waitgroup_signal_during_release(void)
+{
+    const char *name = "replay D4: waitgroup wait after a signal, its group's release stopped";
+#ifdef GOSYNC_PARK_PORTABLE
+    skip(name, "the portable park sleeps on a pthread condvar, which a signal does not "
+               "interrupt (no EINTR)");
+#else
+    int ok = 1;
+    d4b_t *d = calloc(1, sizeof *d);
+    actor_t *w = calloc(1, sizeof *w), *r = calloc(1, sizeof *r);
+    hook_init(&d->parked, "waitgroup.wait.parked", true);
+    hook_init(&d->released, "waitgroup.add.released", true);
+    w->arm[0] = &d->parked;
+    r->arm[0] = &d->released;
+    struct sigaction sa, prev;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigusr1;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, &prev);
+
+    CHECK(gosync_waitgroup_add(&d->wg, 1) == GOSYNC_OK, "add(1)");
+    actor_start(w, d4b_waiter, d);
+    CHECK(WAIT_FOR(gosync_waitgroup_waiters(&d->wg) == 1, 2000) && actor_sleeping(w, 2000),
+          "the waiter did not wait");
+    pthread_kill(w->thread, SIGUSR1);
+    CHECK(hook_arrived(&d->parked, 2000), "the signal did not end the park");
+    actor_start(r, d4b_done, d);
+    CHECK(hook_arrived(&d->released, 2000), "done() did not release");
+    int64_t let_go = gosync_now_ns();
+    hook_release(&d->parked);
+    bool done = actor_join(w, 2000);
+    CHECK(done && (rc_of(w) == GOSYNC_OK || rc_of(w) == GOSYNC_INTERRUPTED),
+          "wait after a signal: %s, rc %d (want %d or %d at once, not after the release's wake)",
+          done ? "returned" : "still waiting 2 s later", rc_of(w), GOSYNC_OK, GOSYNC_INTERRUPTED);
+    if (done)
+        CHECK((w->returned - let_go) / 1000000 < 1000, "wait returned %lld ms after it was let go",
+              (long long)((w->returned - let_go) / 1000000));
+    hook_release(&d->released);
+    actor_t *all[] = {w, r};
+    const char *names[] = {"the waiter", "done()"};
+    bool joined = finish_all(all, names, 2, 2000, &ok);
+    CHECK(rc_of(r) == GOSYNC_OK, "done(): %d", rc_of(r));
+    CHECK(gosync_waitgroup_counter(&d->wg) == 0 && gosync_waitgroup_waiters(&d->wg) == 0,
+          "end: counter %d waiters %u", gosync_waitgroup_counter(&d->wg),
+          gosync_waitgroup_waiters(&d->wg));
+    CHECK(!hook_timed_out(&d->parked) && !hook_timed_out(&d->released),
+          "a stopped thread was never released");
+    sigaction(SIGUSR1, &prev, NULL);
+    if (joined) {
+        hook_destroy(&d->parked);
+        hook_destroy(&d->released);
+        free(d), free(w), free(r);
+    }
+    report(name, ok);
+#endif
+}
+
+/* ---- D5: WaitGroup add's sum overflowed int64 (undefined behaviour). */
+
+static void test_d5_waitgroup_add_overflow(void)
+{
+    int ok = 1;
+    gosync_waitgroup wg;
+    memset(&wg, 0, sizeof wg);
+    CHECK(gosync_waitgroup_add(&wg, 1) == GOSYNC_OK, "add(1)");
+    uint64_t before = atomic_load(&wg.state);
+    int rc = gosync_waitgroup_add(&wg, INT64_MAX);
+    CHECK(rc == GOSYNC_OVERFLOW, "counter 1, add(INT64_MAX) returned %d (want GOSYNC_OVERFLOW %d)",
+          rc, GOSYNC_OVERFLOW);
+    rc = gosync_waitgroup_add(&wg, INT32_MAX);
+    CHECK(rc == GOSYNC_OVERFLOW, "counter 1, add(INT32_MAX) returned %d", rc);
+    rc = gosync_waitgroup_add(&wg, INT64_MIN);
+    CHECK(rc == GOSYNC_WG_NEGATIVE, "counter 1, add(INT64_MIN) returned %d", rc);
+    CHECK(atomic_load(&wg.state) == before, "the state changed");
+    CHECK(gosync_waitgroup_add(&wg, -1) == GOSYNC_OK, "done");
+    report("replay D5: waitgroup add(INT64_MAX) is an overflow, without undefined behaviour", ok);
+}
+
+/* ---- D6: RWMutex, writers that gave up wrapped the epoch under a woken
+ * reader. W1 holds; B blocks in rlock; W1 unlocks, granting B the lock, and
+ * B is stopped right after its wake; 2^19 - 1 Locks with a passed deadline
+ * follow. B must hold the lock (before the fix the 19-bit epoch had come
+ * back to B's value: B slept until its deadline, counted as a holder). */
+
+typedef struct {
+    gosync_rwmutex rw;
+    hook_t parked;
+} d6_t;
+
+static void d6_reader(actor_t *a)
+{
+    d6_t *d = a->ctx;
+    a->rc = gosync_rwmutex_rlock(&d->rw, ms_from_now(2000));
+    a->returned = gosync_now_ns();
+}
+
+static void test_d6_rwmutex_epoch_wrap(void)
+{
+    int ok = 1;
+    d6_t *d = calloc(1, sizeof *d);
+    actor_t *b = calloc(1, sizeof *b);
+    hook_init(&d->parked, "rwmutex.rlock.parked", true);
+    b->arm[0] = &d->parked;
+
+    CHECK(gosync_rwmutex_lock(&d->rw, GOSYNC_NO_DEADLINE) == GOSYNC_OK, "W1's lock");
+    actor_start(b, d6_reader, d);
+    CHECK(WAIT_FOR(gosync_rwmutex_readers(&d->rw) == 1, 2000) && actor_sleeping(b, 2000),
+          "B did not block");
+    CHECK(gosync_rwmutex_unlock(&d->rw) == GOSYNC_OK, "W1's unlock");
+    CHECK(hook_arrived(&d->parked, 2000), "B was not woken");
+    const long n = (1L << 19) - 1;
+    long bad = 0;
+    int64_t passed = gosync_now_ns(), t0 = passed;
+    for (long i = 0; i < n; i++)
+        bad += gosync_rwmutex_lock(&d->rw, passed) != GOSYNC_TIMEDOUT;
+    printf("  %ld Locks with a passed deadline in %lld ms\n", n,
+           (long long)((gosync_now_ns() - t0) / 1000000));
+    CHECK(bad == 0, "%ld of them did not time out", bad);
+    hook_release(&d->parked);
+    bool done = actor_join(b, 3000);
+    CHECK(done && rc_of(b) == GOSYNC_OK, "B's rlock: %s, rc %d (want %d: the lock was granted)",
+          done ? "returned" : "still waiting", rc_of(b), GOSYNC_OK);
+    if (done && rc_of(b) == GOSYNC_OK)
+        CHECK(gosync_rwmutex_runlock(&d->rw) == GOSYNC_OK, "B's runlock");
+    int rc = gosync_rwmutex_lock(&d->rw, ms_from_now(1000));
+    CHECK(rc == GOSYNC_OK, "a writer could not get in: %d", rc);
+    if (rc == GOSYNC_OK)
+        CHECK(gosync_rwmutex_unlock(&d->rw) == GOSYNC_OK, "unlock");
+    if (!done)
+        actor_abandon(b);
+    CHECK(gosync_rwmutex_readers(&d->rw) == 0 && !gosync_rwmutex_writer(&d->rw) &&
+              mutex_quiet(&d->rw.w),
+          "not quiet: readers %u writer %d", gosync_rwmutex_readers(&d->rw),
+          gosync_rwmutex_writer(&d->rw));
+    CHECK(!hook_timed_out(&d->parked), "B was never released");
+    if (done) {
+        hook_destroy(&d->parked);
+        free(d), free(b);
+    }
+    report("replay D6: rwmutex, 2^19 - 1 writers give up while a granted reader has not run", ok);
+}
+
+/* ---- D7: Cond, the generation wrapped under a notified waiter. W waits;
+ * a signal notifies it (G2 becomes G1) and W is stopped right after its
+ * wake; then `switches - 1` more group switches (a waiter joins, a signal,
+ * it takes its notification with a passed deadline). W must return
+ * GOSYNC_OK and leave the cond quiet (before the fix, the 16-bit generation
+ * was back at W's ticket after 65536: W took itself for G2, slept until its
+ * deadline, and its departure borrowed from the neighbouring field). */
+
+typedef struct {
+    gosync_cond c;
+    hook_t parked;
+    _Atomic uint32_t ticket;
+} d7_t;
+
+static void d7_waiter(actor_t *a)
+{
+    d7_t *d = a->ctx;
+    uint32_t t;
+    if (gosync_cond_add(&d->c, &t) != GOSYNC_OK)
+        abort();
+    atomic_store(&d->ticket, t);
+    hook_arm(&d->parked);
+    a->rc = gosync_cond_wait(&d->c, t, ms_from_now(2000));
+    a->returned = gosync_now_ns();
+}
+
+/* Returns the rounds' rate, in switches per second, or 0 if a check failed. */
+static double d7_run(long switches, int *ok_)
+{
+    int ok = 1;
+    d7_t *d = calloc(1, sizeof *d);
+    actor_t *w = calloc(1, sizeof *w);
+    hook_init(&d->parked, "cond.wait.parked", true);
+    actor_start(w, d7_waiter, d);
+    CHECK(WAIT_FOR(gosync_cond_waiters(&d->c) == 1, 2000) && actor_sleeping(w, 2000),
+          "W did not wait");
+    CHECK(gosync_cond_signal(&d->c) == 1, "the first signal");
+    CHECK(hook_arrived(&d->parked, 2000), "W was not woken");
+    long bad = 0;
+    int64_t t0 = gosync_now_ns();
+    for (long i = 1; i < switches && bad == 0; i++) {
+        uint32_t t;
+        bad += gosync_cond_add(&d->c, &t) != GOSYNC_OK;
+        bad += gosync_cond_signal(&d->c) != 1;
+        bad += gosync_cond_wait(&d->c, t, 0) != GOSYNC_OK;
+    }
+    int64_t elapsed = gosync_now_ns() - t0;
+    printf("  %ld group switches in %lld ms\n", switches, (long long)(elapsed / 1000000));
+    CHECK(bad == 0, "a round failed");
+    hook_release(&d->parked);
+    bool done = actor_join(w, 3000);
+    CHECK(done && rc_of(w) == GOSYNC_OK, "W (ticket %u, notified): %s, rc %d (want %d)",
+          (unsigned)atomic_load(&d->ticket), done ? "returned" : "still waiting", rc_of(w),
+          GOSYNC_OK);
+    CHECK(gosync_cond_waiters(&d->c) == 0 && gosync_cond_pending(&d->c) == 0,
+          "not quiet: waiters %u pending %u", gosync_cond_waiters(&d->c),
+          gosync_cond_pending(&d->c));
+    CHECK(!hook_timed_out(&d->parked), "W was never released");
+    if (!done)
+        actor_abandon(w);
+    else {
+        hook_destroy(&d->parked);
+        free(d), free(w);
+    }
+    *ok_ = *ok_ && ok;
+    return ok && elapsed > 0 ? (double)switches * 1e9 / (double)elapsed : 0;
+}
+
+static void test_d7_cond_generation_wrap(void)
+{
+    int ok = 1;
+    double rate = d7_run(1L << 16, &ok);
+    report("replay D7: cond, 65536 group switches while a notified waiter has not run", ok);
+
+    const char *name = "replay D7: cond, 2^22 switches (the wrap): g2_size 0 keeps W in G1";
+    if (UNDER_SANITIZER) {
+        skip(name, "4 million rounds are for the plain build, not under a sanitizer");
+    } else if (gosync_ncpu() == 1) {
+        skip(name, "one CPU: the unpinned run does it (one thread's loop; pinning adds nothing)");
+    } else if (rate == 0) {
+        skip(name, "the 65536 run failed");
+    } else if (rate < (1 << 22) / 15.0) {
+        /* About 3 s on an idle 2-CPU machine; this guards a slow one. */
+        printf("  (%.0f switches/s: 2^22 would take over 15 s)\n", rate);
+        skip(name, "too slow on this machine");
+    } else {
+        ok = 1;
+        d7_run(1L << 22, &ok);
+        report(name, ok);
+    }
+}
+
+/* ---- Smaller items of issue 11 ------------------------------------------ */
+
+static void test_park_fault(void)
+{
+    const char *name = "park: a kernel refusal (EFAULT) is GOSYNC_PARK_FAULT, not 'again'";
+#ifdef GOSYNC_PARK_PORTABLE
+    skip(name, "the portable park reads the word itself; there is no kernel to refuse");
+#else
+    int ok = 1;
+    errno = 0;
+    gosync_park_result r =
+        gosync_park_wait((_Atomic uint32_t *)(uintptr_t)4096, 0, 1, ms_from_now(100), 0);
+    int e = errno;
+    CHECK(r == GOSYNC_PARK_FAULT, "park on an unmapped address returned %d (want FAULT %d)",
+          (int)r, (int)GOSYNC_PARK_FAULT);
+    CHECK(e == EFAULT, "errno %d, want EFAULT", e);
+    report(name, ok);
+#endif
+}
+
+static void test_sema_class_overflow(void)
+{
+    int ok = 1;
+    gosync_sema s;
+    memset(&s, 0, sizeof s);
+    const uint64_t full_fifo = UINT64_C(0xffff) << 32, full_lifo = UINT64_C(0xffff) << 48;
+    atomic_store(&s.state, full_fifo);
+    int rc = gosync_sema_acquire(&s, false, ms_from_now(20));
+    CHECK(rc == GOSYNC_OVERFLOW, "fifo count 65535: acquire returned %d (want OVERFLOW %d)", rc,
+          GOSYNC_OVERFLOW);
+    CHECK(atomic_load(&s.state) == full_fifo, "fifo: the word changed");
+    atomic_store(&s.state, full_lifo);
+    rc = gosync_sema_acquire(&s, true, ms_from_now(20));
+    CHECK(rc == GOSYNC_OVERFLOW, "lifo count 65535: acquire returned %d", rc);
+    CHECK(atomic_load(&s.state) == full_lifo, "lifo: the word changed");
+    /* A Mutex on such a semaphore: OVERFLOW, and its state as it was. */
+    gosync_mutex m;
+    memset(&m, 0, sizeof m);
+    CHECK(gosync_mutex_lock(&m, GOSYNC_NO_DEADLINE) == GOSYNC_OK, "lock");
+    atomic_store(&m.sema.state, full_fifo);
+    rc = gosync_mutex_lock(&m, ms_from_now(20));
+    CHECK(rc == GOSYNC_OVERFLOW, "mutex lock with 65535 queued returned %d", rc);
+    CHECK(gosync_mutex_state(&m) == GOSYNC_MUTEX_LOCKED && atomic_load(&m.sema.state) == full_fifo,
+          "mutex state %d", gosync_mutex_state(&m));
+    atomic_store(&m.sema.state, 0);
+    CHECK(gosync_mutex_unlock(&m) == GOSYNC_OK && mutex_quiet(&m), "unlock");
+    report("sema: a 65536th waiter of a class is an overflow, nothing changed", ok);
+}
+
+/* A writer that takes w while the previous writer is stopped between its
+ * release of w and its clearing of WRITER sleeps, and gives up by its
+ * deadline (before the fix it spun with sched_yield and ignored the
+ * deadline); another one gets the lock once that writer resumes. */
+
+typedef struct {
+    gosync_rwmutex rw;
+    hook_t released_w;
+    int64_t n1_deadline;
+} rwww_t;
+
+static void rwww_prev(actor_t *a)
+{
+    rwww_t *d = a->ctx;
+    a->rc = gosync_rwmutex_unlock(&d->rw);
+}
+
+static void rwww_n1(actor_t *a)
+{
+    rwww_t *d = a->ctx;
+    a->rc = gosync_rwmutex_lock(&d->rw, d->n1_deadline);
+    a->returned = gosync_now_ns();
+    if (a->rc == GOSYNC_OK)
+        gosync_rwmutex_unlock(&d->rw);
+}
+
+static void rwww_n2(actor_t *a)
+{
+    rwww_t *d = a->ctx;
+    a->rc = gosync_rwmutex_lock(&d->rw, ms_from_now(3000));
+    a->returned = gosync_now_ns();
+    if (a->rc == GOSYNC_OK)
+        gosync_rwmutex_unlock(&d->rw);
+}
+
+static void test_rwmutex_writer_behind_unlock(void)
+{
+    int ok = 1;
+    rwww_t *d = calloc(1, sizeof *d);
+    actor_t *p = calloc(1, sizeof *p), *n1 = calloc(1, sizeof *n1), *n2 = calloc(1, sizeof *n2);
+    hook_init(&d->released_w, "rwmutex.unlock.released_w", true);
+    p->arm[0] = &d->released_w;
+
+    CHECK(gosync_rwmutex_lock(&d->rw, GOSYNC_NO_DEADLINE) == GOSYNC_OK, "lock");
+    actor_start(p, rwww_prev, d);
+    CHECK(hook_arrived(&d->released_w, 2000), "the unlock never reached rwmutex.unlock.released_w");
+    d->n1_deadline = ms_from_now(1000);
+    actor_start(n1, rwww_n1, d);
+    CHECK(actor_sleeping(n1, 800), "N1 did not sleep behind the unlock (state %c)",
+          thread_state(atomic_load(&n1->tid)));
+    bool done = actor_join(n1, 2000);
+    CHECK(done, "N1 (deadline 1 s) still waiting 1 s after its deadline");
+    if (done) {
+        long long late = (long long)((n1->returned - d->n1_deadline) / 1000000);
+        CHECK(rc_of(n1) == GOSYNC_TIMEDOUT && late < 500, "N1: rc %d, %lld ms after its deadline",
+              rc_of(n1), late);
+        CHECK(!(gosync_mutex_state(&d->rw.w) & GOSYNC_MUTEX_LOCKED), "N1 left w locked");
+    }
+    actor_start(n2, rwww_n2, d);
+    nap_us(20000);
+    int64_t let_go = gosync_now_ns();
+    hook_release(&d->released_w);
+    bool n2_done = actor_join(n2, 2000);
+    CHECK(n2_done && rc_of(n2) == GOSYNC_OK, "N2 after the unlock resumed: %s, rc %d",
+          n2_done ? "returned" : "still waiting", rc_of(n2));
+    if (n2_done)
+        CHECK((n2->returned - let_go) / 1000000 < 1000, "N2 got the lock %lld ms after the unlock",
+              (long long)((n2->returned - let_go) / 1000000));
+    actor_t *all[] = {p, n1, n2};
+    const char *names[] = {"the previous writer", "N1", "N2"};
+    bool joined = finish_all(all, names, 3, 3000, &ok);
+    CHECK(rc_of(p) == GOSYNC_OK, "unlock: %d", rc_of(p));
+    CHECK(gosync_rwmutex_readers(&d->rw) == 0 && !gosync_rwmutex_writer(&d->rw) &&
+              mutex_quiet(&d->rw.w),
+          "not quiet");
+    CHECK(!hook_timed_out(&d->released_w), "the unlock was never released");
+    if (joined) {
+        hook_destroy(&d->released_w);
+        free(d), free(p), free(n1), free(n2);
+    }
+    report("rwmutex: a writer behind a stopped unlock sleeps and keeps its deadline", ok);
+}
+
 int main(int argc, char **argv)
 {
+    static const struct {
+        const char *key;
+        void (*fn)(void);
+    } cases[] = {
+        {"mutex_misuse", test_mutex_misuse},
+        {"mutex_hammer", test_mutex_hammer},
+        {"mutex_timeout_storm", test_mutex_timeout_storm},
+        {"mutex_starvation", test_mutex_starvation},
+        {"sema_tokens", test_sema_tokens},
+        {"sema_lifetime", test_sema_lifetime},
+        {"rwmutex_misuse", test_rwmutex_misuse},
+        {"rwmutex_hammer", test_rwmutex_hammer},
+        {"rwmutex_last_reader", test_rwmutex_last_reader_wakes_writer},
+        {"waitgroup_misuse", test_waitgroup_misuse},
+        {"waitgroup", test_waitgroup},
+        {"cond_order", test_cond_order},
+        {"cond_storm", test_cond_storm},
+        {"atomic_edges", test_atomic_edges},
+        {"atomic_hammer", test_atomic_hammer},
+        {"d1_mutex_owed", test_d1_mutex_owed_token_taken},
+        {"d2_waitgroup_add0", test_d2_waitgroup_add0_during_release},
+        {"d4_waitgroup_signal", test_d4_waitgroup_signal_not_forgotten},
+        {"d4b_waitgroup_signal_release", test_d4b_waitgroup_signal_during_release},
+        {"d5_waitgroup_overflow", test_d5_waitgroup_add_overflow},
+        {"d6_rwmutex_epoch", test_d6_rwmutex_epoch_wrap},
+        {"d7_cond_gen", test_d7_cond_generation_wrap},
+        {"park_fault", test_park_fault},
+        {"sema_overflow", test_sema_class_overflow},
+        {"rwmutex_writer_behind_unlock", test_rwmutex_writer_behind_unlock},
+    };
     setvbuf(stdout, NULL, _IOLBF, 0); /* lines survive a kill by timeout */
     if (argc > 1)
         scale = atoi(argv[1]) > 0 ? atoi(argv[1]) : 1;
+    const char *filter = argc > 2 ? argv[2] : "";
     printf("gosync C harness: %d CPU(s) available, scale %d\n", gosync_ncpu(), scale);
-    test_mutex_misuse();
-    test_mutex_hammer();
-    test_mutex_timeout_storm();
-    test_mutex_starvation();
-    test_sema_tokens();
-    test_sema_lifetime();
-    test_rwmutex_misuse();
-    test_rwmutex_hammer();
-    test_rwmutex_last_reader_wakes_writer();
-    test_waitgroup_misuse();
-    test_waitgroup();
-    test_cond_order();
-    test_cond_storm();
-    test_atomic_edges();
-    test_atomic_hammer();
-    printf("%d passed, %d failed\n", passed, failed);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (strstr(cases[i].key, filter))
+            cases[i].fn();
+    printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
     return failed ? 1 : 0;
 }
