@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the pure-C harness and runs it without a sanitizer (for the longest
-# replay), under ThreadSanitizer, then under AddressSanitizer+UBSan, each
+# Builds the pure-C harness and runs it without a sanitizer (-O2, as the
+# module is built), under ThreadSanitizer, then under AddressSanitizer+UBSan, each
 # pinned to one CPU (taskset -c 0: every thread is preempted inside critical
 # sections) and unpinned (real parallelism). The portable parking fallback
 # gets a TSan run of its own. Every build has the core's preemption points
