@@ -1175,6 +1175,113 @@ static void test_d1_mutex_owed_token_taken(void)
     report("replay D1: mutex waiter past its deadline, its owed token taken by a newcomer", ok);
 }
 
+/* ---- D1, starvation mode: the other owed case, the sole receiver of a
+ * handoff. G is the only waiter of a starving mutex that H holds (STARVING
+ * is set directly: the state a waiter that waited over 1 ms leaves). H's
+ * unlock hands off and is stopped before its release; G's deadline passes
+ * and it gives up owed, and is stopped before it waits for the token
+ * (mutex.give_up.await). H's release finds nobody asleep, so the handed
+ * token turns free; Y queues, takes it without being woken and takes the
+ * mutex over. G, let go, must give up at once, not at Y's unlock (before
+ * the fix: it queued for the token that Y had taken, and got the lock when
+ * Y unlocked, 1.5 s later). */
+
+typedef struct {
+    gosync_mutex m;
+    hook_t h_handoff, g_await;
+    int64_t g_deadline;
+    _Atomic int y_holding, y_stop;
+} d1s_t;
+
+static void d1s_h(actor_t *a)
+{
+    d1s_t *d = a->ctx;
+    a->rc = gosync_mutex_unlock(&d->m);
+}
+
+static void d1s_g(actor_t *a)
+{
+    d1s_t *d = a->ctx;
+    a->rc = gosync_mutex_lock(&d->m, d->g_deadline);
+    a->returned = gosync_now_ns();
+    if (a->rc == GOSYNC_OK)
+        gosync_mutex_unlock(&d->m);
+}
+
+static void d1s_y(actor_t *a)
+{
+    d1s_t *d = a->ctx;
+    a->rc = gosync_mutex_lock(&d->m, GOSYNC_NO_DEADLINE);
+    atomic_store(&d->y_holding, 1);
+    int64_t until = ms_from_now(1500);
+    while (!atomic_load(&d->y_stop) && gosync_now_ns() < until)
+        nap_us(1000);
+    atomic_store(&d->y_holding, 0);
+    gosync_mutex_unlock(&d->m);
+}
+
+static void test_d1s_mutex_owed_handoff_taken(void)
+{
+    int ok = 1;
+    d1s_t *d = calloc(1, sizeof *d);
+    actor_t *h = calloc(1, sizeof *h), *g = calloc(1, sizeof *g), *y = calloc(1, sizeof *y);
+    hook_init(&d->h_handoff, "mutex.unlock.handoff", true);
+    hook_init(&d->g_await, "mutex.give_up.await", true);
+    h->arm[0] = &d->h_handoff;
+    g->arm[0] = &d->g_await;
+
+    CHECK(gosync_mutex_lock(&d->m, GOSYNC_NO_DEADLINE) == GOSYNC_OK, "H's lock");
+    d->g_deadline = ms_from_now(300);
+    actor_start(g, d1s_g, d);
+    CHECK(WAIT_FOR(gosync_sema_waiters(&d->m.sema) == 1, 2000) && actor_sleeping(g, 2000),
+          "G did not queue");
+    atomic_fetch_or(&d->m.state, GOSYNC_MUTEX_STARVING);
+    actor_start(h, d1s_h, d);
+    CHECK(hook_arrived(&d->h_handoff, 2000), "H's unlock did not hand off");
+    CHECK(hook_arrived(&d->g_await, 2000), "G did not give up owed (mutex.give_up.await)");
+    /* H's handoff release finds nobody asleep: the token turns free. */
+    CHECK(hook_release_left(&d->h_handoff, 2000) && actor_join(h, 2000), "H did not finish");
+    actor_start(y, d1s_y, d);
+    CHECK(WAIT_FOR(atomic_load(&d->y_holding), 2000), "Y did not take the mutex over");
+    /* Y took the free token without a wake and took over: LOCKED, G still
+     * counted, no longer starving, no token left. */
+    CHECK(gosync_mutex_state(&d->m) == (GOSYNC_MUTEX_LOCKED | 1 << GOSYNC_MUTEX_WAITER_SHIFT) &&
+              gosync_sema_tokens(&d->m.sema) == 0,
+          "after Y's takeover: state %d tokens %u", gosync_mutex_state(&d->m),
+          gosync_sema_tokens(&d->m.sema));
+    hook_release(&d->g_await);
+    bool g_done = actor_join(g, 3500);
+    CHECK(g_done, "G's lock did not return");
+    if (g_done) {
+        bool y_held = atomic_load(&d->y_holding);
+        int64_t late_ms = (g->returned - d->g_deadline) / 1000000;
+        printf("  G gave up %lld ms after its deadline\n", (long long)late_ms);
+        CHECK(rc_of(g) == GOSYNC_TIMEDOUT && y_held && late_ms < 1000,
+              "G's lock(timeout=300ms) returned %d %lld ms after its deadline, %s Y's unlock "
+              "(want %d, before)",
+              rc_of(g), (long long)late_ms, y_held ? "before" : "after", GOSYNC_TIMEDOUT);
+    }
+    atomic_store(&d->y_stop, 1);
+    hook_release(&d->h_handoff);
+    hook_release(&d->g_await);
+    actor_t *all[] = {h, g, y};
+    const char *names[] = {"H", "G", "Y"};
+    bool joined = finish_all(all, names, 3, 5000, &ok);
+    CHECK(rc_of(h) == GOSYNC_OK && rc_of(y) == GOSYNC_OK, "H %d Y %d", rc_of(h), rc_of(y));
+    CHECK(mutex_quiet(&d->m) && !gosync_sema_owed(&d->m.sema),
+          "not quiet: state %d tokens %u waiters %u owed %d", gosync_mutex_state(&d->m),
+          gosync_sema_tokens(&d->m.sema), gosync_sema_waiters(&d->m.sema),
+          gosync_sema_owed(&d->m.sema));
+    CHECK(!hook_timed_out(&d->h_handoff) && !hook_timed_out(&d->g_await),
+          "a stopped thread was never released");
+    if (joined) {
+        hook_destroy(&d->h_handoff);
+        hook_destroy(&d->g_await);
+        free(d), free(h), free(g), free(y);
+    }
+    report("replay D1: mutex, the sole receiver of a handoff gives up, a newcomer takes it", ok);
+}
+
 /* ---- D2: WaitGroup, add(0) during a release released a second time. R's
  * done() releases W and is stopped before its wake; T's add(0) must not
  * release again; the group is reused (W returns, add(1), W2 waits with a
@@ -1825,6 +1932,7 @@ int main(int argc, char **argv)
         {"atomic_edges", test_atomic_edges},
         {"atomic_hammer", test_atomic_hammer},
         {"d1_mutex_owed", test_d1_mutex_owed_token_taken},
+        {"d1s_mutex_owed_handoff", test_d1s_mutex_owed_handoff_taken},
         {"d2_waitgroup_add0", test_d2_waitgroup_add0_during_release},
         {"d4_waitgroup_signal", test_d4_waitgroup_signal_not_forgotten},
         {"d4b_waitgroup_signal_release", test_d4b_waitgroup_signal_during_release},
