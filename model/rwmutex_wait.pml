@@ -70,8 +70,15 @@ wait:
     od;
     wlocked = 1;
     assert(rwait == 0);
-    /* Unlock: clear WRITER, epoch+1 (grants the waiting reader). */
-    atomic { wlocked = 0; writer = 0; epoch++ }
+    /* Unlock: clear WRITER; epoch+1 only if readers are blocked
+     * (readers > readerWait, which is 0 here): grants the waiting reader. */
+    atomic {
+        wlocked = 0; writer = 0;
+        if
+        :: readers > rwait -> epoch++
+        :: else
+        fi
+    }
 }
 
 /* RUnlock of a reader that held the lock before the writer came. */
