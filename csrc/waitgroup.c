@@ -90,6 +90,7 @@ int gosync_waitgroup_wait(gosync_waitgroup *wg, int64_t deadline_ns)
          * again at once: the deadline or the signal is not forgotten. While
          * gen is ours we are counted, and the counter is positive. */
         st = gosync_load(&wg->state, GOSYNC_ACQUIRE);
+        GOSYNC_PREEMPT("waitgroup.wait.give_up");
         for (;;) {
             if (released(st, gen))
                 goto released;
