@@ -4,7 +4,7 @@ The primitives follow Go's algorithms and semantics; misuse raises
 SyncError with Go's message and leaves the primitive usable.
 """
 
-from ._core import SyncError
+from ._errors import SyncError
 from .locker import Locker
 from . import atomic
 from .cond import Cond

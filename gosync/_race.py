@@ -27,7 +27,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Callable, List, Optional, Sequence, Tuple
 
-from ._core import deadline_ns, ffi, lib
+from ._native import ffi, lib
+from ._timeout import deadline_ns
 from .atomic import Int64
 from .mutex import Mutex
 from .waitgroup import WaitGroup

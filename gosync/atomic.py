@@ -18,20 +18,19 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from . import _gosync
-from ._core import NoCopy
+from ._native import BoolBase, Int32Base, Int64Base, Uint32Base, Uint64Base
+from ._nocopy import NoCopy
 from .mutex import Mutex
 
 __all__ = ["Bool", "Int32", "Int64", "Uint32", "Uint64", "Value"]
 
 T = TypeVar("T")
 
-# Importing _core has created the C types in _gosync (see _core.py).
-_Int32Base = _gosync.Int32Base
-_Uint32Base = _gosync.Uint32Base
-_Int64Base = _gosync.Int64Base
-_Uint64Base = _gosync.Uint64Base
-_BoolBase = _gosync.BoolBase
+_Int32Base = Int32Base
+_Uint32Base = Uint32Base
+_Int64Base = Int64Base
+_Uint64Base = Uint64Base
+_BoolBase = BoolBase
 
 
 class Int32(_Int32Base, NoCopy):

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Generic, Hashable, TypeVar
 
-from ._core import NoCopy
+from ._nocopy import NoCopy
 from .mutex import Mutex
 
 __all__ = ["Map"]

@@ -29,7 +29,7 @@ import pytest
 
 import gosync
 from gosync import SyncError
-from gosync._core import ffi, lib
+from gosync._native import ffi, lib
 from gosync.atomic import Bool, Int32, Int64, Uint32, Uint64, Value
 from gosync.cond import CondState
 from gosync.mutex import MutexState
@@ -463,6 +463,7 @@ TIMED: list[tuple[str, Callable[[Any, Any], object], str | None]] = [
     ("RWMutex.lock", lambda rw, t: rw.lock(t), None),
     ("RWMutex.rlock", lambda rw, t: rw.rlock(t), None),
     ("RWMutex.acquire", lambda rw, t: rw.acquire(True, t), None),
+    ("RLocker.lock", lambda rl, t: rl.lock(t), None),
     ("RLocker.acquire", lambda rl, t: rl.acquire(True, t), None),
     ("WaitGroup.wait", lambda wg, t: wg.wait(t), None),
     ("Cond.wait", lambda c, t: c.wait(t), "L held"),
@@ -564,7 +565,7 @@ CASES: list[Any] = [
     case("RLocker.unlock", "of the write lock", lambda rl: rl.unlock(), SyncError, RUNLOCK_RW, state="write-locked"),
     case("RLocker.release", "of unlocked", lambda rl: rl.release(), SyncError, RUNLOCK_RW),
     case("RLocker.__exit__", "of unlocked", lambda rl: rl.__exit__(None, None, None), SyncError, RUNLOCK_RW),
-    extra_argument("RLocker.lock"),
+    case("RLocker.lock", "two timeouts", lambda rl: rl.lock(1, 2), TypeError, "positional argument"),
     extra_argument("RLocker.try_lock"),
     *copy_rows("RLocker", "gosync.rwmutex.RLocker"),
     # WaitGroup: Go's counter rules; the counter is an int32 as in Go.

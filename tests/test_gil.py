@@ -10,7 +10,7 @@ from typing import Callable
 import pytest
 
 import gosync
-from gosync._core import lib
+from gosync._native import lib
 from conftest import switches_during
 
 
