@@ -53,6 +53,8 @@ class _Marker:
 
 _NIL: Any = _Marker("<deleted>")
 _EXPUNGED: Any = _Marker("<expunged>")
+# The default of _swap_live's old: any live value matches.
+_ANY: Any = _Marker("<any>")
 
 
 class _Entry:
@@ -255,15 +257,7 @@ class Map(NoCopy, Generic[K, V]):
                     _dropped = self._miss_locked()
         if e is None:
             return None, False
-        emu = self._emu
-        while True:
-            p = e.p
-            if p is _NIL or p is _EXPUNGED:
-                return None, False
-            with emu:
-                if e.p is p:
-                    e.p = _NIL
-                    return p, True
+        return self._swap_live(e, _NIL)
 
     def delete(self, key: K) -> None:
         """Delete deletes the value for a key."""
@@ -290,15 +284,7 @@ class Map(NoCopy, Generic[K, V]):
                         _dropped = self._miss_locked()
             if e is None:
                 return False
-        emu = self._emu
-        while True:
-            p = e.p
-            if p is _NIL or p is _EXPUNGED or not (p == old):
-                return False
-            with emu:
-                if e.p is p:
-                    e.p = new
-                    return True
+        return self._swap_live(e, new, old)[1]
 
     def compare_and_delete(self, key: K, old: V) -> bool:
         """CompareAndDelete deletes the entry for key if its value is equal to
@@ -319,15 +305,7 @@ class Map(NoCopy, Generic[K, V]):
                     _dropped = self._miss_locked()
         if e is None:
             return False
-        emu = self._emu
-        while True:
-            p = e.p
-            if p is _NIL or p is _EXPUNGED or not (p == old):
-                return False
-            with emu:
-                if e.p is p:
-                    e.p = _NIL
-                    return True
+        return self._swap_live(e, _NIL, old)[1]
 
     def clear(self) -> None:
         """Clear deletes all the entries, resulting in an empty Map."""
@@ -345,6 +323,29 @@ class Map(NoCopy, Generic[K, V]):
 
     def __repr__(self) -> str:
         return f"<gosync.Map at {id(self):#x}>"
+
+    # ---- helpers ----------------------------------------------------------------------
+
+    def _swap_live(self, e: _Entry, new: Any, old: Any = _ANY) -> tuple[Any, bool]:
+        """Replaces the live value of e with new (_NIL deletes it), provided
+        it is == old; with old left out, any live value is replaced. Returns
+        (the value replaced, True), or (None, False) if e held no live value
+        or one not == old.
+
+        The comparison runs old's and the value's __eq__, so the caller holds
+        no lock; the swap itself is a compare-and-swap on the identity of the
+        value compared, under emu, and if e changed in between, the new value
+        is compared again.
+        """
+        emu = self._emu
+        while True:
+            p = e.p
+            if p is _NIL or p is _EXPUNGED or (old is not _ANY and not (p == old)):
+                return None, False
+            with emu:
+                if e.p is p:
+                    e.p = new
+                    return p, True
 
     # ---- helpers: the caller holds mu ----------------------------------------------
 
