@@ -107,14 +107,7 @@ class Map(NoCopy, Generic[K, V]):
         if e is None:
             if not amended:
                 return None, False
-            with self._mu:
-                m, amended = self._read
-                e = m.get(key)
-                if e is None and amended:
-                    e = self._dirty.get(key)  # type: ignore[union-attr]
-                    # Whether or not the key is there, this load needed the
-                    # lock: count a miss so that dirty is published in time.
-                    _dropped = self._miss_locked()
+            e = self._load_slow(key)
             if e is None:
                 return None, False
         p = e.p
@@ -295,14 +288,9 @@ class Map(NoCopy, Generic[K, V]):
         m, amended = self._read
         e = m.get(key)
         if e is None and amended:
-            with self._mu:
-                m, amended = self._read
-                e = m.get(key)
-                if e is None and amended:
-                    # Don't delete the key from dirty: the compare is still to
-                    # do. The entry will be expunged when dirty is published.
-                    e = self._dirty.get(key)  # type: ignore[union-attr]
-                    _dropped = self._miss_locked()
+            # The key stays in dirty: the compare is still to do. If it
+            # deletes, the entry is expunged when dirty is published.
+            e = self._load_slow(key)
         if e is None:
             return False
         return self._swap_live(e, _NIL, old)[1]
@@ -325,6 +313,18 @@ class Map(NoCopy, Generic[K, V]):
         return f"<gosync.Map at {id(self):#x}>"
 
     # ---- helpers ----------------------------------------------------------------------
+
+    def _load_slow(self, key: K) -> _Entry | None:
+        """Looks key up under mu, once read has missed it: in read again,
+        then in dirty. Whether or not the key is there, the lookup needed
+        the lock, so it counts a miss, that dirty be published in time."""
+        with self._mu:
+            m, amended = self._read
+            e = m.get(key)
+            if e is None and amended:
+                e = self._dirty.get(key)  # type: ignore[union-attr]
+                _dropped = self._miss_locked()  # freed after mu is released
+        return e
 
     def _swap_live(self, e: _Entry, new: Any, old: Any = _ANY) -> tuple[Any, bool]:
         """Replaces the live value of e with new (_NIL deletes it), provided
