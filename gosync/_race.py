@@ -24,7 +24,7 @@ import textwrap
 import threading
 import time
 from dataclasses import asdict, dataclass
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ._cli import cpu_counts, positive_int
 from ._native import ffi, lib
@@ -84,7 +84,7 @@ class Result:
             return f"{self.name} counted {self.observed}, not {self.expected}"
         return None
 
-    def as_json(self) -> dict:
+    def as_json(self) -> Dict[str, Any]:
         return {**asdict(self), "expected": self.expected, "lost": self.lost}
 
 

@@ -29,7 +29,9 @@ T = TypeVar("T")
 
 
 class _Word(Protocol):
-    """What _Atomic needs of the C type it is mixed into."""
+    """What _Atomic needs of the C type it is mixed into, and its own name."""
+
+    _repr_name: ClassVar[str]
 
     def load(self) -> Any: ...
 

@@ -122,7 +122,7 @@ class Pool(NoCopy, Generic[T]):
             local = self._tls.local
         except AttributeError:
             local = self._new_local()
-        x = local.take()
+        x: T | None = local.take()
         if x is None:
             return self._get_slow(local)
         return x

@@ -20,7 +20,9 @@ class RWMutexState(NamedTuple):
     w_locked: bool
 
 
-class RLocker(TimedLock, RLockerBase, NoCopy):
+# TimedLock.lock, which takes a timeout, replaces the C type's lock(): that is
+# the point of listing it first.
+class RLocker(TimedLock, RLockerBase, NoCopy):  # type: ignore[misc]
     """RLocker is the read lock of an RWMutex as a Locker: lock and unlock
     are the RWMutex's rlock and runlock.
 
