@@ -27,7 +27,7 @@ __all__ = [
     "PoolLocal",
 ]
 
-# The lock types live in the binding (gosync/_binding.c says why).
+# The lock types live in the binding: docs/DESIGN.md, "The GIL policy", says why.
 if lib.gosync_py_add_types() != 0:
     raise ImportError("gosync: could not create the lock types")
 MutexBase = _gosync.MutexBase

@@ -4,9 +4,9 @@ Each row of CASES calls one public callable of gosync or gosync.atomic with
 bad input, or in a state where the call is misuse, and names the exception
 type (exactly: a subclass would not match) and a fragment of its message.
 After the exception the test checks that the primitive's state is what it
-was before the call (DESIGN section 5: a bad call changes nothing), then puts
-the primitive back in its initial state and runs a short functional probe to
-show that it still works.
+was before the call (docs/DESIGN.md, "The Python layer's contract": a bad
+call changes nothing), then puts the primitive back in its initial state and
+runs a short functional probe to show that it still works.
 
 test_every_public_callable_has_a_row walks the public API and fails for any
 public callable that no row covers, so that a new method comes with its
@@ -121,7 +121,7 @@ def _wg_set_word(value: int) -> Callable[[gosync.WaitGroup], None]:
 
 def waitgroup_works(wg: gosync.WaitGroup) -> None:
     assert wg.wait(timeout=0) is True
-    wg.add()  # delta=1, as in DESIGN's add(delta=1)
+    wg.add()  # delta=1, add's default
     wg.add(1)
     assert wg._debug_state() == WaitGroupState(2, 0)
     assert wg.wait(timeout=0) is False
@@ -437,9 +437,9 @@ def copy_rows(cls_name: str, public: str) -> list[Any]:
     return [case(cls_name, what, attempt, TypeError, message) for what, attempt in attempts]
 
 
-# Timeouts that every timed call refuses (DESIGN section 5, and
-# threading.Lock.acquire's rules for what is too large). None is valid for
-# all but acquire, and -1 for acquire only: rows below.
+# Timeouts that every timed call refuses (docs/DESIGN.md, "The Python layer's
+# contract", and threading.Lock.acquire's rules for what is too large). None
+# is valid for all but acquire, and -1 for acquire only: rows below.
 BAD_TIMEOUTS: list[tuple[str, object, type[BaseException], str]] = [
     ("a str", "1", TypeError, "must be a number"),
     ("a complex", 1j, TypeError, "must be a number"),
