@@ -81,7 +81,7 @@ static inline void gosync_cpu_relax(void)
  * and the new value is computed in the unsigned type of the same width, so
  * nothing here is undefined behaviour.
  *
- * The words are plain integers (the data rule of DESIGN section 2), so they
+ * The words are plain integers (docs/DESIGN.md, "The data rule"), so they
  * may live anywhere, shared memory included; each must be naturally aligned.
  */
 int32_t gosync_atomic_load_int32(const _Atomic int32_t *p);

@@ -4,16 +4,16 @@ The primitives follow Go's algorithms and semantics; misuse raises
 SyncError with Go's message and leaves the primitive usable.
 """
 
-from ._core import SyncError
-from .locker import Locker
 from . import atomic
+from ._errors import SyncError
 from .cond import Cond
+from .locker import Locker
+from .map import Map
 from .mutex import Mutex
 from .once import Once, once_func, once_value, once_values
+from .pool import Pool
 from .rwmutex import RWMutex
 from .waitgroup import WaitGroup
-from .map import Map
-from .pool import Pool
 
 __all__ = [
     "atomic",

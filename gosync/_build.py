@@ -1,8 +1,10 @@
 """The cffi build script: compiles the C core and the binding into gosync._gosync.
 
 setuptools runs it through ``cffi_modules`` in setup.py. The cdef lives in
-_cdef.h and the glue in _binding.c, so no C hides in Python strings; every C
-file is listed in ``depends`` so that editing a header rebuilds the module.
+_cdef.h and the glue in _binding.c, so no C hides in Python strings; the
+core's C files are named in csrc/sources.txt, which the C harness reads too;
+every C file is listed in ``depends`` so that editing a header rebuilds the
+module.
 """
 
 import os
@@ -12,15 +14,10 @@ from cffi import FFI
 
 HERE = Path(__file__).resolve().parent
 CSRC = HERE.parent / "csrc"
+# The one list of the core's C files, shared with csrc/tests/run.sh.
+SOURCES_TXT = CSRC / "sources.txt"
 CORE_SOURCES = [
-    "park.c",
-    "sema.c",
-    "mutex.c",
-    "atomic.c",
-    "rwmutex.c",
-    "waitgroup.c",
-    "once.c",
-    "cond.c",
+    line.strip() for line in SOURCES_TXT.read_text().splitlines() if line.strip() and not line.startswith("#")
 ]
 
 
@@ -38,7 +35,7 @@ ffibuilder.set_source(
     sources=[_rel(CSRC / name) for name in CORE_SOURCES],
     # _binding.c includes the per-primitive _binding_*.c files beside it.
     include_dirs=[_rel(CSRC), _rel(HERE)],
-    depends=[_rel(p) for p in sorted(CSRC.glob("*.[ch]")) + sorted(HERE.glob("_binding*.c"))],
+    depends=[_rel(p) for p in sorted(CSRC.glob("*.[ch]")) + sorted(HERE.glob("_binding*.c")) + [SOURCES_TXT]],
     extra_compile_args=["-std=c11", "-O2", "-Wall"],
     # The lock types in _binding.c use the full C API (METH_FASTCALL and
     # friends, for Python 3.9 too), so the module is built per CPython

@@ -46,7 +46,7 @@ bool gosync_once_done(const gosync_once *o);
 void gosync_once_set_done(gosync_once *o);
 
 /* Adds the lock types (MutexBase, RWMutexBase, RLockerBase, WaitGroupBase,
- * CondBase, ...) to this module; called once by _core.py. */
+ * CondBase, ...) to this module; called once by _native.py. */
 int gosync_py_add_types(void);
 
 /* For tests of the GIL policy: whether the calling thread holds the GIL

@@ -19,15 +19,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
 import textwrap
 import threading
 import time
 from dataclasses import asdict, dataclass
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ._core import deadline_ns, ffi, lib
+from ._cli import cpu_counts, positive_int
+from ._native import ffi, lib
+from ._timeout import deadline_ns
 from .atomic import Int64
 from .mutex import Mutex
 from .waitgroup import WaitGroup
@@ -83,7 +84,7 @@ class Result:
             return f"{self.name} counted {self.observed}, not {self.expected}"
         return None
 
-    def as_json(self) -> dict:
+    def as_json(self) -> Dict[str, Any]:
         return {**asdict(self), "expected": self.expected, "lost": self.lost}
 
 
@@ -277,12 +278,6 @@ def exit_status(results: Sequence[Result]) -> int:
     return 1 if any(r.problem() for r in results) else 0
 
 
-def cpu_counts() -> Tuple[int, Optional[int]]:
-    """cpu_counts is (CPUs this process may use, CPUs installed)."""
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return usable, os.cpu_count()
-
-
 def _fill(sentence: str) -> str:
     return textwrap.fill(sentence, width=79, break_on_hyphens=False)
 
@@ -321,18 +316,6 @@ def report(results: Sequence[Result], usable_cpus: int, cpu_count: Optional[int]
     else:
         lines.append("verdict: OK: the synchronised variants lost no update")
     return "\n".join(lines)
-
-
-def positive_int(text: str) -> int:
-    """positive_int parses a command-line count that must be at least 1
-    (also for python -m gosync bench)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
-    return value
 
 
 def _parser() -> argparse.ArgumentParser:

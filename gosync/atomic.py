@@ -4,7 +4,7 @@ Int32, Uint32, Int64, Uint64 and Bool hold their value in C memory and
 change it with one hardware atomic instruction per operation, sequentially
 consistent as in Go, with no lock. Their operations are C methods
 (gosync._gosync.Int64Base and friends); the classes here add the
-constructor, repr and the no-copy rule.
+constructor, repr and the no-copy rule, written once in _Atomic.
 
 Value holds any Python object, with Go's rules: None cannot be stored, and
 every value stored must have the type of the first one.
@@ -16,25 +16,53 @@ TypeError.
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from . import _gosync
-from ._core import NoCopy
+from ._mixin import name_after
+from ._native import BoolBase, Int32Base, Int64Base, Uint32Base, Uint64Base
+from ._nocopy import NoCopy
 from .mutex import Mutex
 
 __all__ = ["Bool", "Int32", "Int64", "Uint32", "Uint64", "Value"]
 
 T = TypeVar("T")
 
-# Importing _core has created the C types in _gosync (see _core.py).
-_Int32Base = _gosync.Int32Base
-_Uint32Base = _gosync.Uint32Base
-_Int64Base = _gosync.Int64Base
-_Uint64Base = _gosync.Uint64Base
-_BoolBase = _gosync.BoolBase
+
+class _Word(Protocol):
+    """What _Atomic needs of the C type it is mixed into, and its own name."""
+
+    _repr_name: ClassVar[str]
+
+    def load(self) -> Any: ...
+
+    def store(self, value: Any, /) -> None: ...
 
 
-class Int32(_Int32Base, NoCopy):
+class _Atomic(NoCopy):
+    """The constructor, repr and no-copy rule of the atomic types whose word
+    is in C. It comes before the C type among a class's bases; the C type
+    has the operations.
+    """
+
+    __slots__ = ()
+
+    # The name in the repr: the gosync class's, also for a user's subclass.
+    _repr_name: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__module__ == __name__:
+            cls._repr_name = f"gosync.atomic.{cls.__name__}"
+        name_after(cls, _Atomic, ("__init__",))
+
+    def __init__(self: _Word, value: int = 0) -> None:
+        self.store(value)
+
+    def __repr__(self: _Word) -> str:
+        return f"<{type(self)._repr_name} {self.load()}>"
+
+
+class Int32(_Atomic, Int32Base):
     """An Int32 is an atomic int32: -2**31 to 2**31 - 1.
 
     Int32(value=0) creates one holding value. Its methods are load, store,
@@ -48,14 +76,8 @@ class Int32(_Int32Base, NoCopy):
 
     __slots__ = ("__weakref__",)
 
-    def __init__(self, value: int = 0) -> None:
-        self.store(value)
 
-    def __repr__(self) -> str:
-        return f"<gosync.atomic.Int32 {self.load()}>"
-
-
-class Uint32(_Uint32Base, NoCopy):
+class Uint32(_Atomic, Uint32Base):
     """A Uint32 is an atomic uint32: 0 to 2**32 - 1.
 
     Uint32(value=0) creates one holding value; the methods are Int32's. As
@@ -66,14 +88,8 @@ class Uint32(_Uint32Base, NoCopy):
 
     __slots__ = ("__weakref__",)
 
-    def __init__(self, value: int = 0) -> None:
-        self.store(value)
 
-    def __repr__(self) -> str:
-        return f"<gosync.atomic.Uint32 {self.load()}>"
-
-
-class Int64(_Int64Base, NoCopy):
+class Int64(_Atomic, Int64Base):
     """An Int64 is an atomic int64: -2**63 to 2**63 - 1.
 
     Int64(value=0) creates one holding value; the methods are Int32's, on 64
@@ -83,14 +99,8 @@ class Int64(_Int64Base, NoCopy):
 
     __slots__ = ("__weakref__",)
 
-    def __init__(self, value: int = 0) -> None:
-        self.store(value)
 
-    def __repr__(self) -> str:
-        return f"<gosync.atomic.Int64 {self.load()}>"
-
-
-class Uint64(_Uint64Base, NoCopy):
+class Uint64(_Atomic, Uint64Base):
     """A Uint64 is an atomic uint64: 0 to 2**64 - 1.
 
     Uint64(value=0) creates one holding value; the methods are Int32's, on 64
@@ -100,14 +110,8 @@ class Uint64(_Uint64Base, NoCopy):
 
     __slots__ = ("__weakref__",)
 
-    def __init__(self, value: int = 0) -> None:
-        self.store(value)
 
-    def __repr__(self) -> str:
-        return f"<gosync.atomic.Uint64 {self.load()}>"
-
-
-class Bool(_BoolBase, NoCopy):
+class Bool(_Atomic, BoolBase):
     """A Bool is an atomic boolean.
 
     Bool(value=False) creates one holding value. Its methods are load, store,
@@ -119,9 +123,6 @@ class Bool(_BoolBase, NoCopy):
 
     def __init__(self, value: bool = False) -> None:
         self.store(value)
-
-    def __repr__(self) -> str:
-        return f"<gosync.atomic.Bool {self.load()}>"
 
 
 _STORE_NIL = "sync/atomic: store of nil value into Value"

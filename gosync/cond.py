@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
-from ._core import NO_DEADLINE, CondBase, NoCopy, deadline_ns, ffi, lib
+from ._native import CondBase, ffi, lib
+from ._nocopy import NoCopy
+from ._timeout import NO_DEADLINE, deadline_ns
 from .mutex import Mutex
 from .rwmutex import RLocker, RWMutex
 

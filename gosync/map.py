@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Generic, Hashable, TypeVar
 
-from ._core import NoCopy
+from ._nocopy import NoCopy
 from .mutex import Mutex
 
 __all__ = ["Map"]
@@ -53,6 +53,8 @@ class _Marker:
 
 _NIL: Any = _Marker("<deleted>")
 _EXPUNGED: Any = _Marker("<expunged>")
+# The default of _swap_live's old: any live value matches.
+_ANY: Any = _Marker("<any>")
 
 
 class _Entry:
@@ -105,14 +107,7 @@ class Map(NoCopy, Generic[K, V]):
         if e is None:
             if not amended:
                 return None, False
-            with self._mu:
-                m, amended = self._read
-                e = m.get(key)
-                if e is None and amended:
-                    e = self._dirty.get(key)  # type: ignore[union-attr]
-                    # Whether or not the key is there, this load needed the
-                    # lock: count a miss so that dirty is published in time.
-                    _dropped = self._miss_locked()
+            e = self._load_slow(key)
             if e is None:
                 return None, False
         p = e.p
@@ -255,15 +250,7 @@ class Map(NoCopy, Generic[K, V]):
                     _dropped = self._miss_locked()
         if e is None:
             return None, False
-        emu = self._emu
-        while True:
-            p = e.p
-            if p is _NIL or p is _EXPUNGED:
-                return None, False
-            with emu:
-                if e.p is p:
-                    e.p = _NIL
-                    return p, True
+        return self._swap_live(e, _NIL)
 
     def delete(self, key: K) -> None:
         """Delete deletes the value for a key."""
@@ -290,15 +277,7 @@ class Map(NoCopy, Generic[K, V]):
                         _dropped = self._miss_locked()
             if e is None:
                 return False
-        emu = self._emu
-        while True:
-            p = e.p
-            if p is _NIL or p is _EXPUNGED or not (p == old):
-                return False
-            with emu:
-                if e.p is p:
-                    e.p = new
-                    return True
+        return self._swap_live(e, new, old)[1]
 
     def compare_and_delete(self, key: K, old: V) -> bool:
         """CompareAndDelete deletes the entry for key if its value is equal to
@@ -309,25 +288,12 @@ class Map(NoCopy, Generic[K, V]):
         m, amended = self._read
         e = m.get(key)
         if e is None and amended:
-            with self._mu:
-                m, amended = self._read
-                e = m.get(key)
-                if e is None and amended:
-                    # Don't delete the key from dirty: the compare is still to
-                    # do. The entry will be expunged when dirty is published.
-                    e = self._dirty.get(key)  # type: ignore[union-attr]
-                    _dropped = self._miss_locked()
+            # The key stays in dirty: the compare is still to do. If it
+            # deletes, the entry is expunged when dirty is published.
+            e = self._load_slow(key)
         if e is None:
             return False
-        emu = self._emu
-        while True:
-            p = e.p
-            if p is _NIL or p is _EXPUNGED or not (p == old):
-                return False
-            with emu:
-                if e.p is p:
-                    e.p = _NIL
-                    return True
+        return self._swap_live(e, _NIL, old)[1]
 
     def clear(self) -> None:
         """Clear deletes all the entries, resulting in an empty Map."""
@@ -345,6 +311,41 @@ class Map(NoCopy, Generic[K, V]):
 
     def __repr__(self) -> str:
         return f"<gosync.Map at {id(self):#x}>"
+
+    # ---- helpers ----------------------------------------------------------------------
+
+    def _load_slow(self, key: K) -> _Entry | None:
+        """Looks key up under mu, once read has missed it: in read again,
+        then in dirty. Whether or not the key is there, the lookup needed
+        the lock, so it counts a miss, that dirty be published in time."""
+        with self._mu:
+            m, amended = self._read
+            e = m.get(key)
+            if e is None and amended:
+                e = self._dirty.get(key)  # type: ignore[union-attr]
+                _dropped = self._miss_locked()  # freed after mu is released
+        return e
+
+    def _swap_live(self, e: _Entry, new: Any, old: Any = _ANY) -> tuple[Any, bool]:
+        """Replaces the live value of e with new (_NIL deletes it), provided
+        it is == old; with old left out, any live value is replaced. Returns
+        (the value replaced, True), or (None, False) if e held no live value
+        or one not == old.
+
+        The comparison runs old's and the value's __eq__, so the caller holds
+        no lock; the swap itself is a compare-and-swap on the identity of the
+        value compared, under emu, and if e changed in between, the new value
+        is compared again.
+        """
+        emu = self._emu
+        while True:
+            p = e.p
+            if p is _NIL or p is _EXPUNGED or (old is not _ANY and not (p == old)):
+                return None, False
+            with emu:
+                if e.p is p:
+                    e.p = new
+                    return p, True
 
     # ---- helpers: the caller holds mu ----------------------------------------------
 

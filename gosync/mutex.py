@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ._core import MutexBase, NoCopy, acquire, deadline_ns, ffi, lib
+from ._native import MutexBase, ffi, lib
+from ._nocopy import NoCopy
+from ._timeout import TimedLock
 
 __all__ = ["Mutex", "MutexState"]
 
@@ -27,7 +29,7 @@ class MutexState(NamedTuple):
     sema_waiters: int
 
 
-class Mutex(MutexBase, NoCopy):
+class Mutex(TimedLock, MutexBase, NoCopy):
     """A Mutex is a mutual exclusion lock, with Go's semantics.
 
     A Mutex is created unlocked. It is not tied to a thread: one thread may
@@ -51,33 +53,12 @@ class Mutex(MutexBase, NoCopy):
     in the child. If another thread was in the middle of locking or
     unlocking it, nothing is promised. See the README's "fork()".
 
-    unlock, release, try_lock, locked and the with statement are implemented
-    in C (gosync._gosync.MutexBase); see their docstrings.
+    lock and acquire take a timeout (see gosync._timeout.TimedLock); unlock,
+    release, try_lock, locked and the with statement are implemented in C
+    (gosync._gosync.MutexBase). See their docstrings.
     """
 
     __slots__ = ("__weakref__",)
-
-    def lock(self, timeout: float | None = None) -> bool:
-        """Lock locks the mutex, waiting until it is available.
-
-        With a timeout in seconds, Lock gives up after that long and returns
-        False; the mutex is then as if this call had never been made. It
-        returns True when the mutex is held. A bad timeout raises (TypeError,
-        ValueError or OverflowError) before anything changes. Ctrl-C
-        interrupts the wait with KeyboardInterrupt.
-        """
-        if timeout is None:
-            return self.__enter__()
-        return self._lock_until(deadline_ns(timeout))
-
-    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        """Acquire is threading.Lock.acquire: lock with an optional timeout.
-
-        A timeout that is not a number is a TypeError. With blocking False it
-        is try_lock, and a timeout other than -1 is a ValueError. Otherwise a
-        timeout of -1 waits forever, and any other timeout behaves as in lock.
-        """
-        return acquire(self.__enter__, self._lock_until, self.try_lock, blocking, timeout)
 
     def _debug_state(self) -> MutexState:
         """A snapshot of the state word and the semaphore, for tests."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, TypeVar
 
-from ._core import NoCopy, ffi, lib
+from ._native import ffi, lib
+from ._nocopy import NoCopy
 from .mutex import Mutex
 
 __all__ = ["Once", "once_func", "once_value", "once_values"]

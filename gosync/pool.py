@@ -32,8 +32,8 @@ import threading
 import weakref
 from typing import Any, Callable, Generic, TypeVar
 
-from . import _gosync
-from ._core import NoCopy
+from ._native import PoolLocal
+from ._nocopy import NoCopy
 from .atomic import Int64
 from .mutex import Mutex
 
@@ -42,7 +42,7 @@ __all__ = ["Pool"]
 T = TypeVar("T")
 
 
-class _Local(_gosync.PoolLocal):
+class _Local(PoolLocal):
     """One thread's slots; weakly referenced by the pool so that a thread's
     slots (and what they hold) die with the thread."""
 
@@ -122,7 +122,7 @@ class Pool(NoCopy, Generic[T]):
             local = self._tls.local
         except AttributeError:
             local = self._new_local()
-        x = local.take()
+        x: T | None = local.take()
         if x is None:
             return self._get_slow(local)
         return x

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ._core import NO_DEADLINE, NoCopy, RLockerBase, RWMutexBase, acquire, deadline_ns, ffi, lib
+from ._native import RLockerBase, RWMutexBase, ffi, lib
+from ._nocopy import NoCopy
+from ._timeout import NO_DEADLINE, TimedLock, deadline_ns
 
 __all__ = ["RWMutex", "RLocker", "RWMutexState"]
 
@@ -18,23 +20,22 @@ class RWMutexState(NamedTuple):
     w_locked: bool
 
 
-class RLocker(RLockerBase, NoCopy):
+# TimedLock.lock, which takes a timeout, replaces the C type's lock(): that is
+# the point of listing it first.
+class RLocker(TimedLock, RLockerBase, NoCopy):  # type: ignore[misc]
     """RLocker is the read lock of an RWMutex as a Locker: lock and unlock
     are the RWMutex's rlock and runlock.
 
-    It also speaks threading.Lock's protocol (acquire, release, and the with
-    statement); with rlock, a thread holding it may still block on it when
-    a writer is waiting (no recursive read locking, as in Go).
+    lock(timeout=None) is rlock, with the same timeout. It also speaks
+    threading.Lock's protocol (acquire, release, and the with statement);
+    as with rlock, a thread holding it may still block on it when a writer
+    is waiting (no recursive read locking, as in Go).
     """
 
     __slots__ = ()
 
-    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        """Acquire is rlock with threading.Lock.acquire's arguments."""
-        return acquire(self.__enter__, self._lock_until, self.try_lock, blocking, timeout)
 
-
-class RWMutex(RWMutexBase, NoCopy):
+class RWMutex(TimedLock, RWMutexBase, NoCopy):
     """An RWMutex is a reader/writer mutual exclusion lock, with Go's
     semantics.
 
@@ -49,24 +50,14 @@ class RWMutex(RWMutexBase, NoCopy):
     too). Locks are not tied to threads. `with rw:` holds the write lock;
     `with rw.rlocker():` the read lock. It must not be copied or pickled.
 
-    unlock, try_lock, runlock and try_rlock are implemented in C; see their
-    docstrings.
+    lock and acquire, which take the write lock, take a timeout (see
+    gosync._timeout.TimedLock): a writer that gives up leaves the RWMutex as
+    if it had never asked, and the readers it blocked meanwhile get their
+    lock. unlock, try_lock, runlock and try_rlock are implemented in C; see
+    their docstrings.
     """
 
     __slots__ = ("__weakref__",)
-
-    def lock(self, timeout: float | None = None) -> bool:
-        """Lock locks the RWMutex for writing, waiting until no reader or
-        writer holds it.
-
-        With a timeout in seconds it gives up after that long and returns
-        False, leaving the RWMutex as if this call had never been made (the
-        readers it blocked meanwhile get their lock). A bad timeout raises
-        before anything changes.
-        """
-        if timeout is None:
-            return self.__enter__()
-        return self._lock_until(deadline_ns(timeout))
 
     def rlock(self, timeout: float | None = None) -> bool:
         """RLock locks the RWMutex for reading. It waits while a writer holds
@@ -82,11 +73,6 @@ class RWMutex(RWMutexBase, NoCopy):
         """RLocker returns a Locker whose lock and unlock are rlock and
         runlock; it also works in a with statement."""
         return RLocker(self)
-
-    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        """Acquire is lock (for writing) with threading.Lock.acquire's
-        arguments."""
-        return acquire(self.__enter__, self._lock_until, self.try_lock, blocking, timeout)
 
     def release(self) -> None:
         """Release is unlock, under threading.Lock's name."""

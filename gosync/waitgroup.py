@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable, NamedTuple
 
-from ._core import NO_DEADLINE, NoCopy, WaitGroupBase, deadline_ns, ffi, lib
+from ._native import WaitGroupBase, ffi, lib
+from ._nocopy import NoCopy
+from ._timeout import NO_DEADLINE, deadline_ns
 
 __all__ = ["WaitGroup", "WaitGroupState"]
 

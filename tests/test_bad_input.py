@@ -4,9 +4,9 @@ Each row of CASES calls one public callable of gosync or gosync.atomic with
 bad input, or in a state where the call is misuse, and names the exception
 type (exactly: a subclass would not match) and a fragment of its message.
 After the exception the test checks that the primitive's state is what it
-was before the call (DESIGN section 5: a bad call changes nothing), then puts
-the primitive back in its initial state and runs a short functional probe to
-show that it still works.
+was before the call (docs/DESIGN.md, "The Python layer's contract": a bad
+call changes nothing), then puts the primitive back in its initial state and
+runs a short functional probe to show that it still works.
 
 test_every_public_callable_has_a_row walks the public API and fails for any
 public callable that no row covers, so that a new method comes with its
@@ -29,7 +29,7 @@ import pytest
 
 import gosync
 from gosync import SyncError
-from gosync._core import ffi, lib
+from gosync._native import ffi, lib
 from gosync.atomic import Bool, Int32, Int64, Uint32, Uint64, Value
 from gosync.cond import CondState
 from gosync.mutex import MutexState
@@ -107,7 +107,7 @@ def rlocker_works(rl: RLocker) -> None:
 
 def waitgroup_works(wg: gosync.WaitGroup) -> None:
     assert wg.wait(timeout=0) is True
-    wg.add()  # delta=1, as in DESIGN's add(delta=1)
+    wg.add()  # delta=1, add's default
     wg.add(1)
     assert wg._debug_state() == WaitGroupState(2, 0)
     assert wg.wait(timeout=0) is False
@@ -422,9 +422,9 @@ def copy_rows(cls_name: str, public: str) -> list[Any]:
     return [case(cls_name, what, attempt, TypeError, message) for what, attempt in attempts]
 
 
-# Timeouts that every timed call refuses (DESIGN section 5, and
-# threading.Lock.acquire's rules for what is too large). None is valid for
-# all but acquire, and -1 for acquire only: rows below.
+# Timeouts that every timed call refuses (docs/DESIGN.md, "The Python layer's
+# contract", and threading.Lock.acquire's rules for what is too large). None
+# is valid for all but acquire, and -1 for acquire only: rows below.
 BAD_TIMEOUTS: list[tuple[str, object, type[BaseException], str]] = [
     ("a str", "1", TypeError, "must be a number"),
     ("a complex", 1j, TypeError, "must be a number"),
@@ -448,6 +448,7 @@ TIMED: list[tuple[str, Callable[[Any, Any], object], str | None]] = [
     ("RWMutex.lock", lambda rw, t: rw.lock(t), None),
     ("RWMutex.rlock", lambda rw, t: rw.rlock(t), None),
     ("RWMutex.acquire", lambda rw, t: rw.acquire(True, t), None),
+    ("RLocker.lock", lambda rl, t: rl.lock(t), None),
     ("RLocker.acquire", lambda rl, t: rl.acquire(True, t), None),
     ("WaitGroup.wait", lambda wg, t: wg.wait(t), None),
     ("Cond.wait", lambda c, t: c.wait(t), "L held"),
@@ -549,7 +550,7 @@ CASES: list[Any] = [
     case("RLocker.unlock", "of the write lock", lambda rl: rl.unlock(), SyncError, RUNLOCK_RW, state="write-locked"),
     case("RLocker.release", "of unlocked", lambda rl: rl.release(), SyncError, RUNLOCK_RW),
     case("RLocker.__exit__", "of unlocked", lambda rl: rl.__exit__(None, None, None), SyncError, RUNLOCK_RW),
-    extra_argument("RLocker.lock"),
+    case("RLocker.lock", "two timeouts", lambda rl: rl.lock(1, 2), TypeError, "positional argument"),
     extra_argument("RLocker.try_lock"),
     *copy_rows("RLocker", "gosync.rwmutex.RLocker"),
     # WaitGroup: Go's counter rules; the counter is an int32 as in Go.

@@ -1,4 +1,5 @@
-"""The GIL policy (DESIGN section 3): fast paths keep the GIL, waits release it."""
+"""The GIL policy (docs/DESIGN.md, "The GIL policy"): fast paths keep the GIL,
+waits release it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Callable
 import pytest
 
 import gosync
-from gosync._core import lib
+from gosync._native import lib
 from conftest import switches_during
 
 

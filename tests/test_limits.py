@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import gosync
-from gosync._core import ffi
+from gosync._native import ffi
 
 
 def state_word(obj: Any) -> Any:

@@ -43,3 +43,34 @@ def test_instances_release_their_type() -> None:
     for _ in range(1000):
         gosync.Cond(gosync.Mutex())
     assert sys.getrefcount(gosync.Cond) - before < 10
+
+
+def test_errors_name_the_public_class() -> None:
+    # lock and acquire are written once in a mixin, and the atomics' __init__
+    # in a base class; a wrong number of arguments must still name the class
+    # the user called (CPython names the function in the message from 3.10).
+    import sys
+
+    import pytest
+
+    from gosync.atomic import Bool, Int32, Int64, Uint32, Uint64
+    from gosync.rwmutex import RLocker
+
+    calls = [
+        ("Mutex.lock", lambda: gosync.Mutex().lock(1, 2)),
+        ("Mutex.acquire", lambda: gosync.Mutex().acquire(True, 1, 2)),
+        ("RWMutex.lock", lambda: gosync.RWMutex().lock(1, 2)),
+        ("RWMutex.acquire", lambda: gosync.RWMutex().acquire(True, 1, 2)),
+        ("RLocker.lock", lambda: gosync.RWMutex().rlocker().lock(1, 2)),
+        ("RLocker.acquire", lambda: gosync.RWMutex().rlocker().acquire(True, 1, 2)),
+    ]
+    calls += [(f"{cls.__name__}.__init__", lambda cls=cls: cls(1, 2)) for cls in (Int32, Uint32, Int64, Uint64)]
+    calls.append(("Bool.__init__", lambda: Bool(True, False)))
+    for name, call in calls:
+        with pytest.raises(TypeError, match="positional argument") as info:
+            call()
+        message = str(info.value)
+        assert "TimedLock" not in message and "_Atomic" not in message, message
+        if sys.version_info >= (3, 10):
+            assert message.startswith(f"{name}()"), message
+    assert RLocker.lock.__qualname__ == "RLocker.lock"

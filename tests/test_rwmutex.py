@@ -274,10 +274,35 @@ def test_rlocker() -> None:
         gosync.rwmutex.RLocker(gosync.Mutex())  # type: ignore[arg-type]
 
 
+def test_rlocker_lock_takes_rlocks_timeout() -> None:
+    rw = gosync.RWMutex()
+    rl = rw.rlocker()
+    rw.lock()
+    t0 = time.monotonic()
+    assert rl.lock(timeout=0.02) is False
+    assert time.monotonic() - t0 >= 0.02
+    assert rl.lock(0) is False
+    assert rw._debug_state() == RWMutexState(0, True, 0, True)  # nothing left behind
+    got: list[bool] = []
+    t = threading.Thread(target=lambda: got.append(rl.lock(timeout=10)))
+    t.start()
+    deadline = time.monotonic() + 10
+    while rw._debug_state().readers == 0 and time.monotonic() < deadline:
+        time.sleep(0.001)  # until the reader waits behind the writer
+    rw.unlock()
+    t.join(10)
+    assert got == [True]
+    assert rl.lock(timeout=0) is True
+    assert rw._debug_state() == RWMutexState(2, False, 0, False)
+    rl.unlock()
+    rl.unlock()
+    assert rw._debug_state() == QUIET
+
+
 @pytest.mark.parametrize("timeout", ["1", -0.5, float("nan"), float("inf")])
 def test_bad_timeouts_change_nothing(timeout: object) -> None:
     rw = gosync.RWMutex()
-    for call in (rw.lock, rw.rlock, rw.rlocker().acquire):
+    for call in (rw.lock, rw.rlock, rw.rlocker().lock, rw.rlocker().acquire):
         with pytest.raises((TypeError, ValueError, OverflowError)):
             call(timeout=timeout)  # type: ignore[operator]
     assert rw._debug_state() == QUIET

@@ -17,8 +17,7 @@ scale=${1:-1}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-sources=("$here/harness.c" "$csrc/park.c" "$csrc/sema.c" "$csrc/mutex.c" "$csrc/rwmutex.c"
-    "$csrc/waitgroup.c" "$csrc/once.c" "$csrc/cond.c" "$csrc/atomic.c")
+mapfile -t sources < <(echo "$here/harness.c"; sed -e '/^#/d' -e '/^[[:space:]]*$/d' -e "s|^|$csrc/|" "$csrc/sources.txt")
 cflags=(-std=c11 -O1 -g -Wall -Wextra -Werror -pthread -DGOSYNC_TEST_HOOKS -I"$csrc")
 
 build() { # name, extra flags...

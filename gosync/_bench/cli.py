@@ -7,7 +7,7 @@ import json
 import sys
 from typing import List, Optional, TextIO
 
-from .._race import positive_int
+from .._cli import positive_int
 from . import SCENARIOS
 from .report import missed, render
 from .run import run

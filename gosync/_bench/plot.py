@@ -4,7 +4,7 @@ scenario, then the lock scenarios' fairness and worst wait. Needs matplotlib
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Literal
 
 from .report import summarize
 from .run import Results
@@ -16,7 +16,9 @@ def _threads_axis(ax: Any, ticks: List[int]) -> None:
     ax.set_xticks(ticks, [str(t) for t in ticks])
 
 
-def _lock_panel(ax: Any, locks: List[Dict[str, Any]], metric: str, title: str, scale: float) -> None:
+def _lock_panel(
+    ax: Any, locks: List[Dict[str, Any]], metric: Literal["fairness", "max_wait_us"], title: str, scale: float
+) -> None:
     """One line per lock scenario and contender: metric against threads > 1."""
     for s in locks:
         case = s["name"].rsplit("_", 1)[1]  # contended_mutex_sleep -> sleep
@@ -67,7 +69,8 @@ def plot(results: Results, path: str) -> None:
     for ax in flat[len(contended) + (2 if locks and more else 0) :]:
         ax.set_visible(False)
     m = results["machine"]
-    fig.suptitle(f"gosync vs the alternatives, {m['python']}, {m['usable_cpus']} CPUs, {results['date'][:10]}", fontsize=10)
+    title = f"gosync vs the alternatives, {m['python']}, {m['usable_cpus']} CPUs, {results['date'][:10]}"
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=72)
     plt.close(fig)

@@ -7,13 +7,25 @@ measured or loaded back from --json.
 from __future__ import annotations
 
 import statistics
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, TypedDict
 
-from .run import Results
 from .contended import WAIT_SAMPLE_EVERY
+from .run import Results
 from .scenario import Sample, Target
 
-Summary = Dict[str, Optional[float]]
+
+class Summary(TypedDict):
+    """What summarize makes of one contender's samples. The fairness and
+    the waits are None where the samples have none (one thread, or not a
+    lock scenario)."""
+
+    ns_per_op: float
+    spread: float
+    fairness: Optional[float]
+    p99_wait_us: Optional[float]
+    max_wait_us: Optional[float]
+
+
 Row = Tuple[str, ...]
 
 SINGLE_HEADER: Row = ("operation", "contender", "ns/op", "spread", "vs stdlib")
@@ -74,10 +86,10 @@ def rows(results: Results, contended: bool) -> Iterator[Row]:
                     continue
                 m = sums[name]
                 ratio = f"{m['ns_per_op'] / base['ns_per_op']:.2f}x" if base else "-"
-                lead = (s["title"] if first else "",)
+                lead: Row = (s["title"] if first else "",)
                 if contended:
                     lead += (str(run["threads"]) if first else "",)
-                cells = lead + (name, f"{m['ns_per_op']:.1f}", f"{m['spread']:.0%}", ratio)
+                cells: Row = lead + (name, f"{m['ns_per_op']:.1f}", f"{m['spread']:.0%}", ratio)
                 if contended:
                     cells += (
                         _num(m["fairness"], ".2f"),
@@ -115,7 +127,7 @@ def missed(results: Results) -> int:
     return sum(met is False for *_, met in target_rows(results))
 
 
-def _text_table(header: Row, body: List[Row]) -> List[str]:
+def _text_table(header: Row, body: Sequence[Row]) -> List[str]:
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
     out = []
     for r in [header, *body]:
@@ -125,7 +137,7 @@ def _text_table(header: Row, body: List[Row]) -> List[str]:
     return out
 
 
-def _markdown_table(header: Row, body: List[Row]) -> List[str]:
+def _markdown_table(header: Row, body: Sequence[Row]) -> List[str]:
     out = ["| " + " | ".join(header) + " |"]
     out.append("|" + "|".join("---:" if h in RIGHT_ALIGNED else "---" for h in header) + "|")
     out += ["| " + " | ".join(r) + " |" for r in body]

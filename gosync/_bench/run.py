@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence, TextIO
 
 import gosync
 
-from .._race import cpu_counts
+from .._cli import cpu_counts
 from .scenario import Contender, Sample, Scenario
 
 Results = Dict[str, Any]

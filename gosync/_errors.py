@@ -1,0 +1,13 @@
+"""The misuse error of every primitive."""
+
+from __future__ import annotations
+
+__all__ = ["SyncError"]
+
+
+class SyncError(RuntimeError):
+    """SyncError reports misuse of a primitive, with Go's message.
+
+    Go treats these as fatal errors. In gosync the failed call changes no
+    state, so the primitive stays usable and the error can be caught.
+    """
