@@ -5,6 +5,7 @@ SyncError with Go's message and leaves the primitive usable.
 """
 
 from ._core import SyncError
+from ._dist import LeaseLost
 from .locker import Locker
 from . import atomic
 from .cond import Cond
@@ -18,6 +19,7 @@ from .pool import Pool
 __all__ = [
     "atomic",
     "Cond",
+    "LeaseLost",
     "Locker",
     "Map",
     "Mutex",
