@@ -8,6 +8,7 @@ them; gosync.etcd and gosync.redis import what they need.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from typing import Any, Callable, Iterator, Optional
@@ -360,6 +361,11 @@ class DistSemaphore(_Half):
 
 def keepalive_loop(stop: threading.Event, period: float, beat: Callable[[], None]) -> None:
     """Runs beat() every period seconds until stop is set (a daemon
-    thread's body). beat handles its own errors."""
+    thread's body). beat handles the errors it expects; any other is
+    reported by threading.excepthook and the beats go on, since a thread
+    that died would let the lease expire unnoticed."""
     while not stop.wait(period):
-        beat()
+        try:
+            beat()
+        except Exception:
+            threading.excepthook(threading.ExceptHookArgs((*sys.exc_info(), threading.current_thread())))

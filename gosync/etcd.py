@@ -290,10 +290,19 @@ class Session:
         if self._done.closed:
             raise LeaseLost("gosync: the session's lease is lost; the lock may be held by another")
         k = _b64(c.key)
-        r = self._post(None, "/v3/kv/txn", {
-            "compare": [{"key": k, "target": "CREATE", "result": "EQUAL", "create_revision": str(c.fence)}],
-            "success": [{"request_delete_range": {"key": k}}],
-        })
+        try:
+            r = self._post(None, "/v3/kv/txn", {
+                "compare": [{"key": k, "target": "CREATE", "result": "EQUAL", "create_revision": str(c.fence)}],
+                "success": [{"request_delete_range": {"key": k}}],
+            })
+        except builtins.ConnectionError:
+            raise  # still held: unlock may be called again
+        except BaseException:
+            # Interrupted: the key may still be there, kept alive by the
+            # lease; the keep-alive thread deletes it.
+            with self._orphans_mu:
+                self._orphans.append(c.key)
+            raise
         if not r.get("succeeded"):
             self._lost()
             raise LeaseLost("gosync: the lock's key is gone (lease expired); it may be held by another")

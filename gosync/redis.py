@@ -314,8 +314,8 @@ class Session:
     ttl/3 seconds. An unreachable server raises RedisConnectionError (a
     ConnectionError) within connect_timeout seconds.
 
-    close() releases nothing it still holds explicitly: it deletes the
-    lease and its claims, which frees the locks at once. `with session:`
+    close() deletes the lease and every claim the session still holds,
+    which frees those locks at once. `with session:`
     closes it at the end. A Session and its locks may be used from any
     number of threads.
     """
@@ -328,7 +328,7 @@ class Session:
         self._ttl = float(ttl)
         self._ttl_ms = int(ttl * 1000)
         kwargs = parse_url(url)
-        kwargs.pop("connection_class", None)
+        self._conn_class: Any = kwargs.pop("connection_class", Connection)  # rediss:// and unix://
         self._conn_kwargs: dict[str, Any] = kwargs
         self._idle: list[Any] = []
         self._idle_mu = threading.Lock()
@@ -479,9 +479,16 @@ class Session:
         if self._done.closed:
             raise LeaseLost("gosync: the session's lease is lost; the lock may be held by another")
         keys = self._keys_of(c)
-        r = self._script(None, "give", [c.key, keys.waiters, keys.wake], c.kind, c.token)
+        # Renewals stop first: if this call is interrupted before the
+        # script runs, the claim expires within ttl.
         with self._claims_mu:
             self._claims.pop(id(c), None)
+        try:
+            r = self._script(None, "give", [c.key, keys.waiters, keys.wake], c.kind, c.token)
+        except builtins.ConnectionError:
+            with self._claims_mu:
+                self._claims[id(c)] = c  # still held: unlock may be called again
+            raise
         if r != 1:
             self._lost()
             raise LeaseLost("gosync: the lock's claim expired; it may be held by another")
@@ -561,7 +568,7 @@ class Session:
         with self._idle_mu:
             if self._idle:
                 return self._idle.pop(), True
-        return Connection(retry=Retry(NoBackoff(), 0), **self._conn_kwargs), False
+        return self._conn_class(retry=Retry(NoBackoff(), 0), **self._conn_kwargs), False
 
     def _call(self, end: Optional[float], *args: Any, wait: Optional[float] = None) -> Any:
         """Sends one command and reads its reply before end, or within wait
