@@ -419,59 +419,60 @@ class Session:
 
     def take(self, kind: str, name: str, n: int, end: Optional[float]) -> Optional[Claim]:
         """Take waits until end (None: forever; past: one attempt) for a
-        claim of kind on name, and returns it, or None on timeout."""
+        claim of kind on name, and returns it, or None on timeout. Whatever
+        ends it other than success (a timeout, Ctrl-C, a lost connection)
+        withdraws the attempt, so that it leaves no claim behind."""
         self._check()
         self._flush_orphans()
         keys = _Keys(name, kind)
-        token = os.urandom(16).hex()
-        waiter = token
-        wait = end is None or end > time.monotonic()
-        rq = end if wait else None  # try_lock gives its request the usual time
-        c = Claim(keys.claim, token, 0, keys.kind)
-        script = kind
+        c = Claim(keys.claim, os.urandom(16).hex(), 0, keys.kind)
         if kind == "mutex" or kind == "sem":
             skeys = [keys.claim, keys.fence, keys.waiters, self._lease]
         else:
-            rw = _Keys(name, "write"), _Keys(name, "read")
-            skeys = [rw[0].claim, rw[1].claim, rw[0].pending, keys.fence, keys.waiters, self._lease]
-        done = False
+            w, r = _Keys(name, "write"), _Keys(name, "read")
+            skeys = [w.claim, r.claim, w.pending, keys.fence, keys.waiters, self._lease]
+        wait = end is None or end > time.monotonic()
+        rq = end if wait else None  # try_lock gives its requests the usual time
+        ok = missed = False
         try:
-            while True:
-                left = remaining(end)
-                wait_ms = self._ttl_ms if left is None else int(left * 1000)
-                r = self._script(rq, script, skeys, token, self._ttl_ms, waiter, wait_ms, int(wait), n)
-                if r[0] == -2:
-                    self._lost()
-                    raise LeaseLost("gosync: the session's lease is lost")
-                if r[0] == 1:
-                    c.fence = int(r[1])
-                    with self._claims_mu:
-                        self._claims[id(c)] = c
-                    done = True
-                    return c
-                left = remaining(end)
-                if not wait or (left is not None and left <= 0):
-                    done = True  # the script registered nothing, or we withdraw below
-                    if wait:
-                        self._withdraw(c, keys.pending, None, keys)
-                    return None
-                # Block until a release pushes, the holder's claim may have
-                # expired (the hint), or the caller's time is up.
-                t = max(0.001, int(r[1]) / 1000.0)
-                if left is not None:
-                    t = min(t, left)
-                try:
-                    self._blpop(keys.wake, t, end)
-                except RedisConnectionError:
-                    if end is None or time.monotonic() < end:
-                        raise
-                    # no reply by the deadline: time out (the finally withdraws)
-                    return None
-                self._check()
+            got = self._attempts(c, keys.wake, kind, skeys, n, end, rq, wait)
+            ok = got is not None
+            missed = not ok and not wait  # try_lock's script registered nothing
+            return got
+        except RedisConnectionError:
+            if rq is not None and time.monotonic() >= rq:
+                return None  # no answer by the deadline: a timeout
+            raise
         finally:
-            if not done:  # an exception (Ctrl-C, a lost connection): leave no claim
+            if not ok and not missed:
                 late = end is not None and time.monotonic() >= end
                 self._withdraw(c, keys.pending, time.monotonic() + (0.2 if late else 0.5), keys)
+
+    def _attempts(self, c: Claim, wake: str, kind: str, skeys: list[str], n: int,
+                  end: Optional[float], rq: Optional[float], wait: bool) -> Optional[Claim]:
+        """The attempts of take: each runs the kind's script once, then
+        blocks in BLPOP on the wake list until a release pushes, the
+        holder's claim may have expired (the script's hint), or end."""
+        while True:
+            left = remaining(end)
+            wait_ms = self._ttl_ms if left is None else int(left * 1000)
+            r = self._script(rq, kind, skeys, c.token, self._ttl_ms, c.token, wait_ms, int(wait), n)
+            if r[0] == -2:
+                self._lost()
+                raise LeaseLost("gosync: the session's lease is lost")
+            if r[0] == 1:
+                c.fence = int(r[1])
+                with self._claims_mu:
+                    self._claims[id(c)] = c
+                return c
+            left = remaining(end)
+            if not wait or (left is not None and left <= 0):
+                return None
+            t = max(0.001, int(r[1]) / 1000.0)
+            if left is not None:
+                t = min(t, left)
+            self._blpop(wake, t, end)
+            self._check()
 
     def give(self, c: Claim) -> None:
         """Give releases a claim, or raises LeaseLost (changing nothing) if
