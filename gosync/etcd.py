@@ -127,6 +127,11 @@ class Session:
         self._closed = False
         self._orphans: list[str] = []
         self._orphans_mu = threading.Lock()
+        # The keys of held claims and of attempts under way. Any other key
+        # attached to the lease is an abandoned attempt: a put that etcd
+        # applied after the caller gave up on it (the server was paused).
+        self._live: set[str] = set()
+        self._sweeps = 0  # keep-alive beats that still look for such keys
         self._seq = 0
         end = time.monotonic() + connect_timeout
         r = self._post(end, "/v3/lease/grant", {"TTL": str(ttl)})
@@ -220,6 +225,8 @@ class Session:
         with self._idle_mu:
             self._seq += 1
             key = f"{pfx}{self._lease:016x}-{self._seq:x}-{os.urandom(4).hex()}"
+        with self._orphans_mu:
+            self._live.add(key)
         # try_lock (an end already past) gives its requests the usual time.
         rq = end if end is None or end > time.monotonic() else None
         ok = False
@@ -256,6 +263,9 @@ class Session:
                     if not kvs:
                         break
                     watch_key, watch_end = _unb64(kvs[0]["key"]), ""
+                    if self._abandoned(watch_key):
+                        self._withdraw(watch_key)  # our own late put: not worth a wait
+                        continue
                 left = remaining(end)
                 if left is not None and left <= 0:
                     return None  # the finally deletes the key
@@ -271,6 +281,7 @@ class Session:
             ok = True
             return Claim(key, "", rev, kind)
         except EtcdConnectionError:
+            self._sweeps = 3  # a request without an answer may yet be applied
             if rq is not None and time.monotonic() >= rq:
                 return None  # no answer by the deadline: a timeout (the finally withdraws)
             raise
@@ -281,6 +292,8 @@ class Session:
             raise
         finally:
             if not ok:  # timed out, Ctrl-C, a lost connection: leave no claim
+                with self._orphans_mu:
+                    self._live.discard(key)
                 late = end is not None and time.monotonic() >= end
                 self._withdraw(key, 0.2 if late else 0.5)
 
@@ -301,8 +314,11 @@ class Session:
             # Interrupted: the key may still be there, kept alive by the
             # lease; the keep-alive thread deletes it.
             with self._orphans_mu:
+                self._live.discard(c.key)
                 self._orphans.append(c.key)
             raise
+        with self._orphans_mu:
+            self._live.discard(c.key)
         if not r.get("succeeded"):
             self._lost()
             raise LeaseLost("gosync: the lock's key is gone (lease expired); it may be held by another")
@@ -328,6 +344,24 @@ class Session:
         except (builtins.ConnectionError, EtcdError):
             with self._orphans_mu:
                 self._orphans.append(key)
+            self._sweeps = 3
+
+    def _abandoned(self, key: str) -> bool:
+        """Whether key is this session's and neither held nor being taken."""
+        if f"/{self._lease:016x}-" not in key:
+            return False
+        with self._orphans_mu:
+            return key not in self._live
+
+    def _sweep(self) -> None:
+        """Deletes the keys attached to the lease that are neither held nor
+        being taken (the keep-alive thread, after a request went
+        unanswered)."""
+        r = self._post(time.monotonic() + self._ttl / 3, "/v3/lease/timetolive", {"ID": str(self._lease), "keys": True})
+        for k in r.get("keys", []):
+            key = _unb64(k)
+            if self._abandoned(key):
+                self._withdraw(key)
 
     def _beat(self) -> None:
         """One keep-alive of the lease (the keep-alive thread)."""
@@ -348,6 +382,12 @@ class Session:
             orphans, self._orphans = self._orphans, []
         for key in orphans:
             self._withdraw(key)
+        if self._sweeps > 0:
+            self._sweeps -= 1
+            try:
+                self._sweep()
+            except (builtins.ConnectionError, EtcdError):
+                self._sweeps = 3
 
     def _conn(self, t: float) -> tuple[http.client.HTTPConnection, bool]:
         """An idle connection (and True), or a new one (and False)."""
