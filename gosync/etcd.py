@@ -30,11 +30,12 @@ sessions hold the same lock at once, lease expiry aside.
 
 The client is etcd's JSON gateway (the /v3/... HTTP endpoints that every
 etcd v3 server serves) over the standard library's http.client, not a
-gRPC client: the etcd3 package on the package index (last released in 2020)
-fails to import with a current protobuf, the maintained alternatives are
-asyncio-only or do not expose watches with a timeout, and a plain HTTP
-socket gives what the contract needs: every call bounded by the caller's
-timeout, and Ctrl-C interrupting any wait. It adds no dependency.
+package: etcd3 0.12.0 (its last release, 2020) fails to import with a
+current protobuf (7.x: "Descriptors cannot be created directly"); aetcd is
+asyncio-only; etcd3gw speaks this same gateway through requests. Talking
+to the gateway directly adds no dependency, and gives what the contract
+needs: each socket read is bounded by what is left of the caller's timeout,
+and Ctrl-C interrupts any wait.
 """
 
 from __future__ import annotations
@@ -472,9 +473,9 @@ class Session:
                 for ev in msg.get("events", []):
                     if ev.get("type") == "DELETE":
                         return
+        except EtcdConnectionError:
+            raise
         except (OSError, http.client.HTTPException) as e:
-            if isinstance(e, builtins.ConnectionError) and isinstance(e, EtcdConnectionError):
-                raise
             raise EtcdConnectionError(f"gosync.etcd: watch failed: {e!r}") from None
         finally:
             c.close()

@@ -315,9 +315,8 @@ class Session:
     ConnectionError) within connect_timeout seconds.
 
     close() deletes the lease and every claim the session still holds,
-    which frees those locks at once. `with session:`
-    closes it at the end. A Session and its locks may be used from any
-    number of threads.
+    which frees those locks at once; `with session:` closes it at the end.
+    A Session and its locks may be used from any number of threads.
     """
 
     def __init__(self, url: str = "redis://127.0.0.1:6379/0", ttl: float = 10, *, connect_timeout: float = 5.0) -> None:

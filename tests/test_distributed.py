@@ -318,7 +318,10 @@ def test_semaphore_admits_n(engine: Engine) -> None:
     t.join(20)
     assert got == [True]
     assert sems[0].acquire(timeout=0.2) is False
-    for s in sems[1:]:
+    sems[1].release()
+    assert sems[0].acquire(timeout=None) is True  # None: wait as long as it takes
+    sems[0].release()
+    for s in sems[2:]:
         s.release()
     with sems[0]:
         assert sems[0].fencing_token > 0
