@@ -15,8 +15,10 @@ the lease, under the lock's prefix:
     its own (concurrency.Mutex).
   - RWMutex: a reader waits for the last writer key before its own, a
     writer for the last key of any kind before its own
-    (recipes/rwmutex.go). A waiting writer therefore holds back the readers
-    that come after it, as Go's RWMutex does.
+    (recipes/rwmutex.go; "before" by create revision where the recipe
+    uses the mod revision, the same for keys that are never modified). A
+    waiting writer therefore holds back the readers that come after it,
+    as Go's RWMutex does.
   - Semaphore(n): a key holds a place when fewer than n keys were created
     before it; a waiter watches the prefix for deletions.
 
