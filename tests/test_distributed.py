@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
+from conftest import run_threads
 from dist_servers import FencedStore, Server, start_etcd, start_redis, which
 
 import gosync
@@ -83,9 +84,9 @@ class Engine:
         return f"gosync.redis.Session(url={self.server.url!r}, ttl={ttl})"
 
     def session(self, ttl: float = 10) -> Any:
-        import gosync.etcd
-        import gosync.redis  # noqa: F401
+        import importlib
 
+        importlib.import_module("gosync." + self.kind)  # gosync.redis needs redis-py
         s = eval(self.session_expr(ttl), {"gosync": gosync})
         self.sessions.append(s)
         return s
@@ -162,12 +163,7 @@ def test_mutual_exclusion_and_fencing_across_sessions(engine: Engine) -> None:
                 time.sleep(0.0005)
                 inside[0] -= 1
 
-    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-        assert not t.is_alive(), "a worker is stuck"
+    run_threads(4, worker)  # re-raises a worker's failure
     assert overlaps[0] == 0
     assert len(tokens) == 4 * iters
     assert all(a < b for a, b in zip(tokens, tokens[1:])), tokens  # strictly increasing, in lock order
@@ -384,7 +380,6 @@ def test_unreachable_server_raises_connection_error(engine: Engine) -> None:
     from dist_servers import free_port
 
     import gosync.etcd
-    import gosync.redis
 
     port = free_port()  # nobody listens there
     t0 = time.monotonic()
@@ -392,6 +387,8 @@ def test_unreachable_server_raises_connection_error(engine: Engine) -> None:
         if engine.kind == "etcd":
             gosync.etcd.Session(endpoints=[f"127.0.0.1:{port}"], ttl=5, connect_timeout=1)
         else:
+            import gosync.redis
+
             gosync.redis.Session(url=f"redis://127.0.0.1:{port}/0", ttl=5, connect_timeout=1)
     assert time.monotonic() - t0 < 1.5
 

@@ -8,6 +8,7 @@ the server binaries (unless GOSYNC_REQUIRE_SERVERS=1, as in .ci/run).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -44,10 +45,14 @@ def test_readme_example_runs(code: str, tmp_path: Path, servers: dict[str, Serve
     for address, (kind, binary) in SERVERS.items():
         if address not in code:
             continue
+        reason = ""
         if which(binary) is None:
             reason = f"the example needs {binary} (Debian package {binary.replace('etcd', 'etcd-server')})"
+        elif kind == "redis" and importlib.util.find_spec("redis") is None:
+            reason = "the example needs redis-py: pip install '.[redis]'"
+        if reason:
             if os.environ.get("GOSYNC_REQUIRE_SERVERS") == "1":
-                pytest.fail(reason)
+                pytest.fail(reason + " (GOSYNC_REQUIRE_SERVERS=1 forbids skipping)")
             pytest.skip(reason)
         if kind not in servers:
             servers[kind] = start_etcd() if kind == "etcd" else start_redis()
