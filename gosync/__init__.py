@@ -5,6 +5,7 @@ SyncError with Go's message and leaves the primitive usable.
 """
 
 from . import atomic
+from ._dist import LeaseLost
 from ._errors import SyncError
 from .cond import Cond
 from .locker import Locker
@@ -18,6 +19,7 @@ from .waitgroup import WaitGroup
 __all__ = [
     "atomic",
     "Cond",
+    "LeaseLost",
     "Locker",
     "Map",
     "Mutex",

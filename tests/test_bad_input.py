@@ -756,6 +756,7 @@ def public_callables() -> set[str]:
 # Public callables with no bad-input row, and why.
 NO_ROW = {
     "SyncError": "an exception class: it takes any arguments, as every exception does",
+    "LeaseLost": "an exception class (a SyncError): it takes any arguments, as every exception does",
     "Locker.lock": "a Protocol's stub; Locker() itself has a row",
     "Locker.unlock": "a Protocol's stub; Locker() itself has a row",
 }

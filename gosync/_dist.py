@@ -1,0 +1,367 @@
+"""Pieces shared by gosync.etcd and gosync.redis: LeaseLost, the done()
+channel stand-in, deadlines, and the lock API that both engines' types
+present (the local types' API plus fencing_token).
+
+This module imports no client library, so that `import gosync` stays free of
+them; gosync.etcd and gosync.redis import what they need.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Any, Callable, Iterator, Optional
+
+from ._errors import SyncError
+from ._native import lib
+from ._timeout import NO_DEADLINE, TimedLock, deadline_ns
+
+__all__ = ["LeaseLost", "Done", "Claim", "DistLock", "DistRWMutex", "DistRLocker", "DistSemaphore"]
+
+
+class LeaseLost(SyncError):
+    """LeaseLost reports that a session's lease ended while a lock was held
+    or being taken: the server may already have given the lock to another.
+
+    The call that raises it changes nothing on the server, so a lock that a
+    new holder took is left untouched. Open a new session to go on.
+    """
+
+
+class Done:
+    """Done is a channel that is closed when a session's lease is lost.
+
+    It is a stand-in for gosync.Chan until channels land: nothing is ever
+    sent on it, so a receive blocks until it is closed and then returns
+    None at once, as a receive from a closed Go channel returns the zero
+    value.
+    """
+
+    __slots__ = ("_closed",)
+
+    def __init__(self) -> None:
+        self._closed = threading.Event()
+
+    def _close(self) -> None:
+        self._closed.set()
+
+    @property
+    def closed(self) -> bool:
+        """Closed reports whether the lease is lost."""
+        return self._closed.is_set()
+
+    def recv(self, timeout: float | None = None) -> None:
+        """Recv waits until the channel is closed and returns None.
+
+        With a timeout in seconds it raises TimeoutError if the channel is
+        still open after that long. A bad timeout raises TypeError,
+        ValueError or OverflowError.
+        """
+        self.recv_ok(timeout)
+
+    def recv_ok(self, timeout: float | None = None) -> tuple[None, bool]:
+        """RecvOk waits until the channel is closed and returns (None,
+        False), Go's `v, ok := <-done` on a closed channel.
+
+        With a timeout in seconds it raises TimeoutError if the channel is
+        still open after that long.
+        """
+        if timeout is None:
+            while not self._closed.wait(1.0):  # short waits: Ctrl-C gets through
+                pass
+        else:
+            deadline_ns(timeout)  # validates: TypeError, ValueError, OverflowError
+            end = time.monotonic() + timeout
+            while not self._closed.wait(max(0.0, min(1.0, end - time.monotonic()))):
+                if time.monotonic() >= end:
+                    raise TimeoutError("recv timed out")
+        return None, False
+
+    def __iter__(self) -> Iterator[None]:
+        """Iterating over the channel waits until it is closed and yields
+        nothing, as `for range done` in Go."""
+        self.recv()
+        return iter(())
+
+    def __repr__(self) -> str:
+        return f"<gosync Done {'closed' if self.closed else 'open'}>"
+
+
+def deadline(timeout: float | None) -> Optional[float]:
+    """deadline validates a timeout in seconds (as the local types do) and
+    returns the time.monotonic() at which it ends, or None for forever."""
+    if timeout is None:
+        return None
+    if deadline_ns(timeout) == NO_DEADLINE:
+        return None
+    return time.monotonic() + float(timeout)
+
+
+def _from_ns(d: int) -> Optional[float]:
+    """The monotonic deadline for a deadline from deadline_ns."""
+    if d == NO_DEADLINE:
+        return None
+    return time.monotonic() + float(d - lib.gosync_now_ns()) / 1e9
+
+
+def remaining(end: Optional[float]) -> Optional[float]:
+    """The seconds left until end (never negative), None for forever."""
+    return None if end is None else max(0.0, end - time.monotonic())
+
+
+class Claim:
+    """A Claim is one acquisition held on the server: what the engine needs
+    to release it, and its fencing token."""
+
+    __slots__ = ("key", "token", "fence", "kind")
+
+    def __init__(self, key: str, token: str, fence: int, kind: str) -> None:
+        self.key = key
+        self.token = token
+        self.fence = fence
+        self.kind = kind
+
+
+class _Held:
+    """The claims one lock object holds, under a local lock."""
+
+    def __init__(self) -> None:
+        self.mu = threading.Lock()
+        self.claims: list[Claim] = []
+
+    def push(self, c: Claim) -> None:
+        with self.mu:
+            self.claims.append(c)
+
+    def pop(self) -> Optional[Claim]:
+        with self.mu:
+            return self.claims.pop() if self.claims else None
+
+    def put_back(self, c: Claim) -> None:
+        with self.mu:
+            self.claims.append(c)
+
+    def fence(self, what: str) -> int:
+        with self.mu:
+            if not self.claims:
+                raise SyncError(f"gosync: fencing_token of {what} that is not held")
+            return self.claims[-1].fence
+
+
+class _Engine:
+    """What an engine's Session gives the lock types (typing only)."""
+
+    def take(self, kind: str, name: str, n: int, end: Optional[float]) -> Optional[Claim]:
+        raise NotImplementedError
+
+    def give(self, c: Claim) -> None:
+        raise NotImplementedError
+
+
+class _Half(TimedLock):
+    """The lock API over one kind of claim: lock, unlock, try_lock, the
+    threading.Lock protocol and fencing_token. The engine's take(kind, name,
+    n, end) waits for a claim until end (None: forever; a past end: one
+    attempt, no wait) and returns None on timeout; give(claim) releases it,
+    raising LeaseLost if the server no longer has it."""
+
+    _kind = "mutex"
+    _n = 1
+    _misuse = "sync: unlock of unlocked mutex"
+    _what = "a mutex"
+
+    def __init__(self, engine: Any, name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError("name must be a non-empty str")
+        self._engine = engine
+        self._name = name
+        self._held = _Held()
+
+    @property
+    def name(self) -> str:
+        """The lock's name, shared by every client that uses it."""
+        return self._name
+
+    def _take(self, end: Optional[float]) -> bool:
+        c = self._engine.take(self._kind, self._name, self._n, end)
+        if c is None:
+            return False
+        self._held.push(c)
+        return True
+
+    def lock(self, timeout: float | None = None) -> bool:
+        """Lock waits until the lock is free and takes it.
+
+        With a timeout in seconds it gives up after that long and returns
+        False, leaving no claim on the server; it returns True when the lock
+        is held. A bad timeout raises TypeError, ValueError or OverflowError
+        before anything is sent. Ctrl-C interrupts the wait, and the claim
+        is withdrawn. An unreachable server raises a ConnectionError within
+        the timeout; a lost lease raises LeaseLost.
+        """
+        return self._take(deadline(timeout))
+
+    def try_lock(self) -> bool:
+        """TryLock takes the lock if it is free now, without waiting."""
+        return self._take(time.monotonic())
+
+    def unlock(self) -> None:
+        """Unlock releases the lock; any client may then take it.
+
+        Unlocking a lock this object does not hold raises SyncError with
+        Go's message. If the lease was lost meanwhile, it raises LeaseLost
+        and changes nothing on the server (another client may hold the lock
+        now). If the server cannot be reached it raises a ConnectionError
+        and the lock stays held, so the call can be repeated.
+        """
+        c = self._held.pop()
+        if c is None:
+            raise SyncError(self._misuse)
+        try:
+            self._engine.give(c)
+        except ConnectionError:
+            self._held.put_back(c)
+            raise
+
+    def _lock_until(self, deadline_ns: int) -> bool:
+        # For TimedLock's acquire (threading.Lock.acquire's arguments).
+        return self._take(_from_ns(deadline_ns))
+
+    def release(self) -> None:
+        """Release is unlock, under threading.Lock's name."""
+        self.unlock()
+
+    def __enter__(self) -> bool:
+        return self._take(None)
+
+    def __exit__(self, *exc: object) -> None:
+        self.unlock()
+
+    @property
+    def fencing_token(self) -> int:
+        """FencingToken is the token of this object's current acquisition:
+        an int that is strictly greater than that of every earlier
+        acquisition of the same name. Hand it to a store that rejects
+        writes with a token lower than one it has seen. Reading it while
+        nothing is held raises SyncError."""
+        return self._held.fence(self._what)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{type(self).__name__} {self._name!r} held={len(self._held.claims)}>"
+
+
+class DistLock(_Half):
+    """The Mutex of an engine (see the engine's Session.Mutex)."""
+
+
+class DistRLocker(_Half):
+    """The read lock of an RWMutex as a Locker: lock and unlock are its
+    rlock and runlock."""
+
+    _kind = "read"
+    _misuse = "sync: RUnlock of unlocked RWMutex"
+    _what = "a read lock"
+
+    def __init__(self, engine: Any, name: str, held: _Held) -> None:
+        super().__init__(engine, name)
+        self._held = held
+
+
+class DistRWMutex(_Half):
+    """The RWMutex of an engine: lock/unlock/try_lock are the write lock,
+    rlock/runlock/try_rlock the read lock."""
+
+    _kind = "write"
+    _misuse = "sync: Unlock of unlocked RWMutex"
+    _what = "a write lock"
+
+    def __init__(self, engine: Any, name: str) -> None:
+        super().__init__(engine, name)
+        self._readers = DistRLocker(engine, name, _Held())
+
+    def rlock(self, timeout: float | None = None) -> bool:
+        """RLock takes the lock for reading: it waits while a writer holds
+        it or waits for it (a waiting writer holds back new readers).
+
+        Timeouts, Ctrl-C and errors are as for lock.
+        """
+        return self._readers.lock(timeout)
+
+    def try_rlock(self) -> bool:
+        """TryRLock takes the read lock if it can without waiting."""
+        return self._readers.try_lock()
+
+    def runlock(self) -> None:
+        """RUnlock releases one read lock held through this object.
+
+        With none held it raises SyncError("sync: RUnlock of unlocked
+        RWMutex"); after a lost lease, LeaseLost.
+        """
+        self._readers.unlock()
+
+    def rlocker(self) -> DistRLocker:
+        """RLocker returns a Locker whose lock and unlock are rlock and
+        runlock; it also has acquire/release, `with` and fencing_token."""
+        return self._readers
+
+    @property
+    def read_fencing_token(self) -> int:
+        """The fencing token of the latest read lock held through this
+        object (fencing_token is the write lock's)."""
+        return self._readers.fencing_token
+
+
+class DistSemaphore(_Half):
+    """The Semaphore of an engine: at most n holders at once."""
+
+    _kind = "sem"
+    _misuse = "semaphore: released more than held"
+    _what = "a semaphore"
+
+    def __init__(self, engine: Any, name: str, n: int) -> None:
+        if type(n) is not int:
+            raise TypeError(f"n must be an int, not {type(n).__name__}")
+        if n < 1:
+            raise ValueError("n must be at least 1")
+        super().__init__(engine, name)
+        self._n = n
+
+    @property
+    def n(self) -> int:
+        """The number of holders the semaphore admits at once."""
+        return self._n
+
+    def acquire(self, blocking: bool = True, timeout: float | None = -1) -> bool:
+        """Acquire takes one of the n places, waiting until one is free.
+
+        acquire(timeout=None) waits forever; with a timeout in seconds it
+        gives up after that long and returns False, leaving no claim. The
+        threading.Semaphore forms acquire(blocking=False) and timeout=-1
+        also work. Timeouts, Ctrl-C and errors are as for lock.
+        """
+        if timeout is None:
+            if not blocking:
+                raise ValueError("can't specify a timeout for a non-blocking call")
+            return self._take(None)
+        return super().acquire(blocking, timeout)
+
+    def release(self) -> None:
+        """Release gives back one place taken through this object.
+
+        With none held it raises SyncError("semaphore: released more than
+        held"); after a lost lease, LeaseLost, with nothing changed.
+        """
+        self.unlock()
+
+
+def keepalive_loop(stop: threading.Event, period: float, beat: Callable[[], None]) -> None:
+    """Runs beat() every period seconds until stop is set (a daemon
+    thread's body). beat handles the errors it expects; any other is
+    reported by threading.excepthook and the beats go on, since a thread
+    that died would let the lease expire unnoticed."""
+    while not stop.wait(period):
+        try:
+            beat()
+        except Exception:
+            threading.excepthook(threading.ExceptHookArgs((*sys.exc_info(), threading.current_thread())))
