@@ -69,26 +69,31 @@ typedef struct {
 GOSYNC_PY_INTERNAL PyObject *gosync_py_new(PyTypeObject *type, PyObject *args, PyObject *kwds,
                                            size_t state_offset);
 
-/* Each lock type, as its instances lay it out in this process. */
-typedef struct {
-    gosync_py_object head; /* head.state == &storage */
-    gosync_mutex storage;
-} gosync_py_mutex;
-
-typedef struct {
-    gosync_py_object head; /* head.state == &storage */
-    gosync_rwmutex storage;
-} gosync_py_rwmutex;
-
-typedef struct {
-    gosync_py_object head; /* head.state == &storage */
-    gosync_waitgroup storage;
-} gosync_py_waitgroup;
-
-typedef struct {
-    gosync_py_object head; /* head.state == &storage */
-    gosync_cond storage;
-} gosync_py_cond;
+/* Each lock type as its instances lay it out in this process, e.g.
+ *
+ *     typedef struct {
+ *         gosync_py_object head; // head.state == &storage
+ *         gosync_mutex storage;
+ *     } gosync_py_mutex;
+ *
+ * and gosync_py_mutex_of(op), the C state of an instance of the type (or of
+ * a subclass): the typed view of head.state, so that the conversion from
+ * void * is written once. */
+#define GOSYNC_PY_LOCK_TYPE(name, ctype)                     \
+    typedef struct {                                         \
+        gosync_py_object head;                               \
+        ctype storage;                                       \
+    } gosync_py_##name;                                      \
+                                                             \
+    static inline ctype *gosync_py_##name##_of(PyObject *op) \
+    {                                                        \
+        return ((gosync_py_object *)op)->state;              \
+    }
+GOSYNC_PY_LOCK_TYPE(mutex, gosync_mutex)
+GOSYNC_PY_LOCK_TYPE(rwmutex, gosync_rwmutex)
+GOSYNC_PY_LOCK_TYPE(waitgroup, gosync_waitgroup)
+GOSYNC_PY_LOCK_TYPE(cond, gosync_cond)
+#undef GOSYNC_PY_LOCK_TYPE
 
 /* RLockerBase holds no state of its own: it reaches its RWMutex's. */
 typedef struct {
@@ -96,32 +101,17 @@ typedef struct {
     PyObject *rw; /* a strong reference to an RWMutexBase */
 } gosync_py_rlocker;
 
-/* The C state of an instance of the lock type (or a subclass): typed views
- * of head.state, so that the conversion from void * is written once. */
-static inline gosync_mutex *gosync_py_mutex_of(PyObject *op)
-{
-    return ((gosync_py_object *)op)->state;
-}
-
-static inline gosync_rwmutex *gosync_py_rwmutex_of(PyObject *op)
-{
-    return ((gosync_py_object *)op)->state;
-}
-
-static inline gosync_waitgroup *gosync_py_waitgroup_of(PyObject *op)
-{
-    return ((gosync_py_object *)op)->state;
-}
-
-static inline gosync_cond *gosync_py_cond_of(PyObject *op)
-{
-    return ((gosync_py_object *)op)->state;
-}
-
 static inline gosync_rwmutex *gosync_py_rlocker_rwmutex_of(PyObject *op)
 {
     return gosync_py_rwmutex_of(((gosync_py_rlocker *)op)->rw);
 }
+
+/* The tp_dealloc of a garbage-collected type of the binding (RLockerBase,
+ * PoolLocal): untracks op, drops its references with `clear`, frees it,
+ * and gives back the reference to its type that every instance of a heap
+ * type holds (the subclasses' subtype_dealloc leaves that to a heap base
+ * type's own dealloc). */
+GOSYNC_PY_INTERNAL void gosync_py_gc_dealloc(PyObject *op, inquiry clear);
 
 /* ---- Errors, deadlines and blocking calls --------------------------------- */
 

@@ -19,6 +19,15 @@ PyObject *gosync_py_new(PyTypeObject *type, PyObject *args, PyObject *kwds, size
     return self;
 }
 
+void gosync_py_gc_dealloc(PyObject *op, inquiry clear)
+{
+    PyTypeObject *type = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    (void)clear(op);
+    type->tp_free(op);
+    Py_DECREF(type);
+}
+
 /* Misuse is a cold path, so the class is looked up each time, under its
  * public name (gosync.SyncError), which does not depend on which module of
  * the Python layer defines it. */

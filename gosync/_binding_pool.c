@@ -89,11 +89,7 @@ static int pool_local_clear(PyObject *op)
 
 static void pool_local_dealloc(PyObject *op)
 {
-    PyTypeObject *type = Py_TYPE(op);
-    PyObject_GC_UnTrack(op);
-    pool_local_clear(op);
-    type->tp_free(op);
-    Py_DECREF(type);
+    gosync_py_gc_dealloc(op, pool_local_clear);
 }
 
 static PyMethodDef pool_local_methods[] = {

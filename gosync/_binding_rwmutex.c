@@ -206,11 +206,7 @@ static int rlocker_clear(PyObject *op)
 
 static void rlocker_dealloc(PyObject *op)
 {
-    PyTypeObject *type = Py_TYPE(op);
-    PyObject_GC_UnTrack(op);
-    rlocker_clear(op);
-    type->tp_free(op);
-    Py_DECREF(type);
+    gosync_py_gc_dealloc(op, rlocker_clear);
 }
 
 static PyObject *rlocker_lock(PyObject *op, PyObject *unused)
