@@ -21,7 +21,7 @@ import gosync  # noqa: F401  (creates the binding's types and functions)
 from . import _gosync
 from ._gosync import ffi, lib
 
-__all__ = ["ffi", "lib", "state_address", "state_word", "gil_held"]
+__all__ = ["ffi", "gil_held", "lib", "state_address", "state_word"]
 
 
 def state_address(lock: object) -> int:
