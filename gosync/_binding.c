@@ -2,21 +2,20 @@
  * this file into gosync._gosync, after Python.h and ahead of the wrappers it
  * generates for the functions declared in _cdef.h.
  *
- * GIL policy (DESIGN section 3)
- * -----------------------------
+ * GIL policy (docs/DESIGN.md, "The GIL and thread-state policy")
+ * --------------------------------------------------------------
  * cffi wraps every call in Py_BEGIN_ALLOW_THREADS / Py_END_ALLOW_THREADS.
  * That costs about a third of a trivial call, and makes every call a point
  * where another thread can take the GIL. The functions in _cdef.h never
- * block (but for the race demo's, which releases the GIL itself), so they
- * keep the GIL: the two macros become plain braces for every wrapper cffi
- * generates after this file.
+ * block, so they keep the GIL: the two macros become plain braces for every
+ * wrapper cffi generates after this file.
  *
  * What can block releases the GIL itself, with the real calls, around the
  * core's slow path only (PyEval_SaveThread detaches the thread state on
  * free-threaded builds too). Nothing spins or sleeps while holding it: the
  * Mutex's spinning is inside its slow path.
  *
- * Lock types are Python types defined here
+ * Lock types are Python types defined in C
  * ----------------------------------------
  * The interpreter may switch threads at the entry of every Python function
  * and after every call it makes, but not inside a `with` statement's calls
@@ -27,157 +26,96 @@
  * can only block on the lock, and throughput collapses into a convoy
  * (measured: 30-70 times more context switches than threading.Lock). So the
  * lock protocol of each lock type (__enter__, __exit__, unlock, try_lock) is
- * a method of a small type defined here, which holds the primitive's C state
- * inline. The Python classes in gosync/ subclass these types and add the
- * rest: argument validation, threading compatibility, debugging.
+ * a method of a small type defined in the binding, which reaches the
+ * primitive's C state through a pointer (_binding.h): into the object
+ * itself, or, for gosync.shared, into a shared-memory mapping. The Python
+ * classes in gosync/ subclass these types and add the rest: argument
+ * validation, threading compatibility, docstrings. The debug views
+ * (_debug_fields) are C methods too, so that no Python class knows a bit
+ * layout.
  *
  * A blocking wait that a signal interrupts runs the Python signal handlers
  * (PyErr_CheckSignals) and, unless one raised, waits again until the same
  * absolute deadline. The primitive is untouched in between.
+ *
+ * The parts
+ * ---------
+ * This file is the module's text: cffi compiles it after Python.h and ahead
+ * of the wrappers it generates for _cdef.h, so the glue that must precede
+ * those wrappers is here, with the one table of types. Each other part is a
+ * source of its own, sharing _binding.h:
+ *
+ *   _binding_common.c    creation of the lock types, the misuse error, the
+ *                        blocking call and its Python result
+ *   _binding_mutex.c     MutexBase
+ *   _binding_rwmutex.c   RWMutexBase and RLockerBase
+ *   _binding_waitgroup.c WaitGroupBase
+ *   _binding_cond.c      CondBase, with the native relock of gosync's locks
+ *   _binding_atomic.c    Int32Base, Uint32Base, Int64Base, Uint64Base, BoolBase
+ *   _binding_pool.c      PoolLocal, a Pool's per-thread slots
+ *   _binding_race.c      the race demo's unsynchronised increment
+ *   _binding_testing.c   TEST ONLY: probes for gosync's tests
  */
-#include "atomic.h"
-#include "cond.h"
-#include "mutex.h"
-#include "once.h"
-#include "park.h"
-#include "rwmutex.h"
-#include "sema.h"
-#include "waitgroup.h"
+#include "_binding.h"
 
+#include <string.h>
+
+#include "once.h" /* the rest of what _cdef.h declares is in _binding.h's headers */
+
+/* The functions of _cdef.h never block (the lock types are not among them),
+ * so their wrappers keep the GIL: from here on, for the wrappers cffi
+ * generates after this text, the two macros are plain braces. */
 #undef Py_BEGIN_ALLOW_THREADS
 #undef Py_END_ALLOW_THREADS
 #define Py_BEGIN_ALLOW_THREADS {
 #define Py_END_ALLOW_THREADS }
 
-/* Runs a core slow path with the GIL released. */
-#define GOSYNC_WITHOUT_GIL(result, call)                    \
-    do {                                                    \
-        PyThreadState *gosync_saved_ = PyEval_SaveThread(); \
-        (result) = (call);                                  \
-        PyEval_RestoreThread(gosync_saved_);                \
-    } while (0)
+/* Every type of the binding, each added to this module under the name after
+ * the last dot of its spec's. `keep` is where the parts find a type that
+ * they check for, or NULL; the module holds the reference. */
+static const struct {
+    PyType_Spec *spec;
+    PyTypeObject **keep;
+} types[] = {
+    {&gosync_py_mutex_spec, &gosync_py_mutex_type},
+    {&gosync_py_rwmutex_spec, &gosync_py_rwmutex_type},
+    {&gosync_py_rlocker_spec, &gosync_py_rlocker_type},
+    {&gosync_py_waitgroup_spec, &gosync_py_waitgroup_type},
+    {&gosync_py_cond_spec, &gosync_py_cond_type},
+    {&gosync_py_int32_spec, NULL},
+    {&gosync_py_uint32_spec, NULL},
+    {&gosync_py_int64_spec, NULL},
+    {&gosync_py_uint64_spec, NULL},
+    {&gosync_py_bool_spec, NULL},
+    {&gosync_py_pool_local_spec, NULL},
+};
 
-/* Raises gosync.SyncError(message). Misuse is a cold path, so the class is
- * looked up where the Python layer defines it, each time. */
-static PyObject *gosync_py_misuse(const char *message)
-{
-    PyObject *core = PyImport_ImportModule("gosync._core");
-    if (core == NULL)
-        return NULL;
-    PyObject *cls = PyObject_GetAttrString(core, "SyncError");
-    Py_DECREF(core);
-    if (cls == NULL)
-        return NULL;
-    PyErr_SetString(cls, message);
-    Py_DECREF(cls);
-    return NULL;
-}
-
-/* Parses a deadline argument: an int, GOSYNC_NO_DEADLINE for none. The
- * Python layer has already validated the user's timeout. */
-static int gosync_py_deadline(PyObject *arg, int64_t *deadline_ns)
-{
-    long long d = PyLong_AsLongLong(arg);
-    if (d == -1 && PyErr_Occurred())
-        return -1;
-    *deadline_ns = (int64_t)d;
-    return 0;
-}
-
-/* tp_dealloc of the lock types, which hold no references. Instances of a
- * heap type own a reference to it; CPython's subtype_dealloc leaves the
- * release of that reference to a heap base type's dealloc, i.e. this one. */
-static void gosync_py_dealloc(PyObject *op)
-{
-    PyTypeObject *type = Py_TYPE(op);
-    type->tp_free(op);
-    Py_DECREF(type);
-}
-
-/* A blocking slow path of the core: GOSYNC_OK, GOSYNC_TIMEDOUT,
- * GOSYNC_INTERRUPTED, or a primitive's own error code. */
-typedef int (*gosync_blocking_call)(void *primitive, int64_t deadline_ns);
-
-/* Runs a blocking call with the GIL released. After a signal the call has
- * left its primitive untouched: the Python handlers run here and, unless one
- * raises, the call is made again until the same deadline. Returns the
- * call's final status, or -1 with the handler's exception set.
- *
- * A signal that arrived before the wait began (while this thread held the
- * GIL, say) interrupts no futex call: its handler runs first, here, so that
- * Ctrl-C pressed just before a lock() is not held until the lock comes.
- * Only the main thread runs handlers; elsewhere the check costs one load. */
-static int gosync_py_block(gosync_blocking_call call, void *primitive, int64_t deadline_ns)
-{
-    if (PyErr_CheckSignals() < 0)
-        return -1;
-    for (;;) {
-        int rc;
-        GOSYNC_WITHOUT_GIL(rc, call(primitive, deadline_ns));
-        if (rc != GOSYNC_INTERRUPTED)
-            return rc;
-        if (PyErr_CheckSignals() < 0)
-            return -1;
-    }
-}
-
-/* The Python result of a wait: True (done), False (timed out), or NULL with
- * an exception for -1 (a signal handler raised) and GOSYNC_OVERFLOW. Other
- * codes are the caller's to map first. */
-static PyObject *gosync_py_wait_result(int rc, const char *overflow_message)
-{
-    switch (rc) {
-    case GOSYNC_OK:
-        Py_RETURN_TRUE;
-    case GOSYNC_TIMEDOUT:
-        Py_RETURN_FALSE;
-    case GOSYNC_OVERFLOW:
-        PyErr_SetString(PyExc_OverflowError, overflow_message);
-        return NULL;
-    case GOSYNC_FAULT:
-        /* The kernel refused to wait; errno is what it said (taking the GIL
-         * back preserves errno). */
-        return PyErr_SetFromErrno(PyExc_OSError);
-    default:
-        if (!PyErr_Occurred())
-            PyErr_Format(PyExc_SystemError, "gosync: unexpected status %d", rc);
-        return NULL;
-    }
-}
-
-/* ---- One file per primitive ----------------------------------------------- */
-
-#include "_binding_mutex.c"
-#include "_binding_rwmutex.c"
-#include "_binding_waitgroup.c"
-#include "_binding_cond.c"
-#include "_binding_atomic.c"
-#include "_binding_race.c"
-
-/* ---- Module set-up and test probes --------------------------------------- */
-
-/* Creates the lock types and adds them to this module. _core.py calls it
- * once, at import. Returns 0, or -1 with a Python exception set (cffi
- * reports that as a SystemError carrying it). */
-static int gosync_py_add_types(void)
+/* Creates the types and module functions of the binding and adds them to
+ * gosync._gosync. _native.py calls it once, at import. Returns 0, or -1 with
+ * a Python exception set (cffi reports that as a SystemError carrying
+ * it). */
+int gosync_py_add_types(void)
 {
     PyObject *module = PyImport_ImportModule("gosync._gosync");
     if (module == NULL)
         return -1;
-    int rc = gosync_py_add_mutex(module);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < sizeof types / sizeof types[0]; i++) {
+        PyObject *type = PyType_FromSpec(types[i].spec);
+        if (type == NULL) {
+            rc = -1;
+            break;
+        }
+        const char *name = strrchr(types[i].spec->name, '.') + 1;
+        rc = PyObject_SetAttrString(module, name, type);
+        if (rc == 0 && types[i].keep != NULL)
+            *types[i].keep = (PyTypeObject *)type; /* alive as long as the module */
+        Py_DECREF(type);
+    }
     if (rc == 0)
-        rc = gosync_py_add_rwmutex(module);
+        rc = PyModule_AddFunctions(module, gosync_py_race_functions);
     if (rc == 0)
-        rc = gosync_py_add_waitgroup(module);
-    if (rc == 0)
-        rc = gosync_py_add_cond(module);
-    if (rc == 0)
-        rc = gosync_py_add_atomic(module);
+        rc = PyModule_AddFunctions(module, gosync_py_testing_functions);
     Py_DECREF(module);
     return rc;
-}
-
-static int gosync_py_gil_held(void)
-{
-    return PyGILState_Check();
 }

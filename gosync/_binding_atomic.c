@@ -1,13 +1,13 @@
-/* Binding of gosync.atomic, and of the Pool's per-thread slots. Included by
- * _binding.c.
+/* Binding of gosync.atomic.
  *
  * Int32, Uint32, Int64, Uint64 and Bool are C types here: gosync._gosync's
  * Int32Base and friends, each holding its word inline and calling the typed
  * atomics of csrc/atomic.c. A cffi call of two arguments goes through
  * METH_VARARGS and a tuple (about a third of a trivial call), and a Python
  * method around it adds a frame (60-70 ns on the project's VM); a C method
- * with METH_O or METH_FASTCALL has neither. The Python classes in gosync/atomic.py subclass these types for the
- * constructor, repr and the no-copy rule. The GIL is kept throughout: every
+ * with METH_O or METH_FASTCALL has neither. The Python classes in
+ * gosync/atomic.py subclass these types for the constructor, repr and the
+ * no-copy rule. The GIL is kept throughout: every
  * operation is one hardware atomic instruction.
  *
  * Arguments
@@ -21,16 +21,14 @@
  * Every argument is converted before the word is touched, so an error
  * changes nothing.
  *
- * PoolLocal
- * ---------
- * Two owned references, `private` and `victim`, changed only by atomic
- * exchange and by compare-and-swap from empty. Whoever takes a pointer out
- * of a slot takes over the reference it held, so no object can be handed out
- * twice or lost, with or without the GIL, and no pointer is ever read
- * without being taken (the read-then-incref race of free-threaded builds
- * cannot happen). Acquire/release orders suffice: a slot publishes the
- * object it receives (release) to the thread that takes it (acquire).
+ * The words are still held inline, not reached through a pointer as the
+ * lock types' state is (_binding.h). gosync.shared's atomics will need that
+ * too; it is left for then, to be measured against these, the cheapest
+ * calls of the package.
  */
+#include "_binding.h"
+
+#include <limits.h>
 
 /* ---- Integer arguments -------------------------------------------------- */
 
@@ -333,136 +331,12 @@ static PyType_Slot bool_slots[] = {
     {0, NULL},
 };
 
-/* ---- PoolLocal: one thread's private and victim slots of a Pool ---------- */
+/* ---- The specs --------------------------------------------------------- */
 
-typedef struct {
-    PyObject_HEAD
-    _Atomic(PyObject *) private_; /* an owned reference, or NULL */
-    _Atomic(PyObject *) victim;   /* an owned reference, or NULL */
-} gosync_py_pool_local;
-
-static PyObject *pool_local_take_from(_Atomic(PyObject *) *slot)
-{
-    PyObject *x = gosync_swap(slot, NULL, GOSYNC_ACQ_REL);
-    if (x == NULL)
-        Py_RETURN_NONE;
-    return x; /* the slot's reference is now the caller's */
-}
-
-static PyObject *pool_local_take(PyObject *op, PyObject *unused)
-{
-    (void)unused;
-    return pool_local_take_from(&((gosync_py_pool_local *)op)->private_);
-}
-
-static PyObject *pool_local_take_victim(PyObject *op, PyObject *unused)
-{
-    (void)unused;
-    return pool_local_take_from(&((gosync_py_pool_local *)op)->victim);
-}
-
-static PyObject *pool_local_put(PyObject *op, PyObject *x)
-{
-    if (x == Py_None)
-        Py_RETURN_TRUE; /* nothing to keep */
-    PyObject *empty = NULL;
-    Py_INCREF(x);
-    if (gosync_cas(&((gosync_py_pool_local *)op)->private_, &empty, x, GOSYNC_ACQ_REL,
-                   GOSYNC_RELAXED))
-        Py_RETURN_TRUE; /* the slot owns the new reference */
-    Py_DECREF(x);
-    Py_RETURN_FALSE;
-}
-
-static PyObject *pool_local_rotate(PyObject *op, PyObject *unused)
-{
-    gosync_py_pool_local *self = (gosync_py_pool_local *)op;
-    (void)unused;
-    PyObject *item = gosync_swap(&self->private_, NULL, GOSYNC_ACQ_REL);
-    PyObject *dropped = gosync_swap(&self->victim, item, GOSYNC_ACQ_REL);
-    Py_XDECREF(dropped); /* may run any code: no lock is held here */
-    Py_RETURN_NONE;
-}
-
-static int pool_local_traverse(PyObject *op, visitproc visit, void *arg)
-{
-    gosync_py_pool_local *self = (gosync_py_pool_local *)op;
-    /* The collector runs with the world stopped (or the GIL held), so these
-     * reads cannot race with an exchange. */
-    PyObject *private_ = gosync_load(&self->private_, GOSYNC_RELAXED);
-    PyObject *victim = gosync_load(&self->victim, GOSYNC_RELAXED);
-    Py_VISIT(private_);
-    Py_VISIT(victim);
-    Py_VISIT(Py_TYPE(op));
-    return 0;
-}
-
-static int pool_local_clear(PyObject *op)
-{
-    gosync_py_pool_local *self = (gosync_py_pool_local *)op;
-    PyObject *private_ = gosync_swap(&self->private_, NULL, GOSYNC_ACQ_REL);
-    PyObject *victim = gosync_swap(&self->victim, NULL, GOSYNC_ACQ_REL);
-    Py_XDECREF(private_);
-    Py_XDECREF(victim);
-    return 0;
-}
-
-static void pool_local_dealloc(PyObject *op)
-{
-    PyTypeObject *type = Py_TYPE(op);
-    PyObject_GC_UnTrack(op);
-    pool_local_clear(op);
-    type->tp_free(op);
-    Py_DECREF(type);
-}
-
-static PyMethodDef pool_local_methods[] = {
-    {"take", pool_local_take, METH_NOARGS,
-     "take() -> object | None\n\nEmpty the private slot, returning what it held."},
-    {"put", pool_local_put, METH_O,
-     "put(x) -> bool\n\nStore x in the private slot if it is empty; report whether it was."},
-    {"take_victim", pool_local_take_victim, METH_NOARGS,
-     "take_victim() -> object | None\n\nEmpty the victim slot, returning what it held."},
-    {"rotate", pool_local_rotate, METH_NOARGS,
-     "rotate() -> None\n\nMove the private item to the victim slot, dropping the old victim."},
-    {NULL, NULL, 0, NULL},
-};
-
-static PyType_Slot pool_local_slots[] = {
-    {Py_tp_doc, "One thread's private and victim slots of a gosync.Pool."},
-    {Py_tp_methods, pool_local_methods},
-    {Py_tp_traverse, pool_local_traverse},
-    {Py_tp_clear, pool_local_clear},
-    {Py_tp_dealloc, pool_local_dealloc},
-    {0, NULL},
-};
-
-/* ---- Registration -------------------------------------------------------- */
-
-#define GOSYNC_PY_SPEC(name, size, flags, slots) \
-    {"gosync._gosync." name, (int)(size), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | (flags), slots}
-
-static PyType_Spec atomic_specs[] = {
-    GOSYNC_PY_SPEC("Int32Base", sizeof(gosync_py_int32), 0, int32_slots),
-    GOSYNC_PY_SPEC("Uint32Base", sizeof(gosync_py_uint32), 0, uint32_slots),
-    GOSYNC_PY_SPEC("Int64Base", sizeof(gosync_py_int64), 0, int64_slots),
-    GOSYNC_PY_SPEC("Uint64Base", sizeof(gosync_py_uint64), 0, uint64_slots),
-    GOSYNC_PY_SPEC("BoolBase", sizeof(gosync_py_bool), 0, bool_slots),
-    GOSYNC_PY_SPEC("PoolLocal", sizeof(gosync_py_pool_local), Py_TPFLAGS_HAVE_GC,
-                   pool_local_slots),
-};
-
-/* Adds the types above to the module. Returns 0, or -1 with an exception. */
-static int gosync_py_add_atomic(PyObject *module)
-{
-    for (size_t i = 0; i < sizeof atomic_specs / sizeof atomic_specs[0]; i++) {
-        PyObject *type = PyType_FromSpec(&atomic_specs[i]);
-        /* The attribute name is the part of the spec's name after the dots. */
-        const char *attr = strrchr(atomic_specs[i].name, '.') + 1;
-        int rc = type ? PyObject_SetAttrString(module, attr, type) : -1;
-        Py_XDECREF(type);
-        if (rc < 0)
-            return -1;
-    }
-    return 0;
-}
+PyType_Spec gosync_py_int32_spec = GOSYNC_PY_SPEC("Int32Base", sizeof(gosync_py_int32), 0, int32_slots);
+PyType_Spec gosync_py_uint32_spec =
+    GOSYNC_PY_SPEC("Uint32Base", sizeof(gosync_py_uint32), 0, uint32_slots);
+PyType_Spec gosync_py_int64_spec = GOSYNC_PY_SPEC("Int64Base", sizeof(gosync_py_int64), 0, int64_slots);
+PyType_Spec gosync_py_uint64_spec =
+    GOSYNC_PY_SPEC("Uint64Base", sizeof(gosync_py_uint64), 0, uint64_slots);
+PyType_Spec gosync_py_bool_spec = GOSYNC_PY_SPEC("BoolBase", sizeof(gosync_py_bool), 0, bool_slots);

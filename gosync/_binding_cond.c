@@ -2,14 +2,17 @@
  * the notify list, unlocks L, sleeps and locks L again all in C, so that no
  * exception (KeyboardInterrupt from a signal handler, or from L) can arrive
  * between two of these steps and leave a waiter counted that will never
- * take a notification. Included by _binding.c. */
+ * take a notification. */
+#include "_binding.h"
 
-typedef struct {
-    PyObject_HEAD
-    gosync_cond c; /* zeroed by tp_alloc: nobody waits */
-} gosync_py_cond;
+PyTypeObject *gosync_py_cond_type; /* set by gosync_py_add_types */
 
-#define COND(op) (&((gosync_py_cond *)(op))->c)
+#define COND(op) gosync_py_cond_of(op)
+
+static PyObject *cond_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    return gosync_py_new(type, args, kwds, offsetof(gosync_py_cond, storage));
+}
 
 typedef struct {
     gosync_cond *c;
@@ -32,11 +35,11 @@ static native_lock native_of(PyObject *L)
 {
     if (L == Py_None)
         return NATIVE_NONE;
-    if (PyObject_TypeCheck(L, mutex_type))
+    if (PyObject_TypeCheck(L, gosync_py_mutex_type))
         return NATIVE_MUTEX;
-    if (PyObject_TypeCheck(L, rwmutex_type))
+    if (PyObject_TypeCheck(L, gosync_py_rwmutex_type))
         return NATIVE_RWMUTEX;
-    if (PyObject_TypeCheck(L, rlocker_type))
+    if (PyObject_TypeCheck(L, gosync_py_rlocker_type))
         return NATIVE_RLOCKER;
     return NATIVE_NONE;
 }
@@ -48,13 +51,13 @@ static int cond_unlock(native_lock kind, PyObject *L, PyObject *unlock)
     PyObject *r;
     switch (kind) {
     case NATIVE_MUTEX:
-        r = mutex_unlock(L, NULL);
+        r = gosync_py_mutex_unlock(gosync_py_mutex_of(L));
         break;
     case NATIVE_RWMUTEX:
-        r = rw_unlock(RW(L));
+        r = gosync_py_rwmutex_unlock(gosync_py_rwmutex_of(L));
         break;
     case NATIVE_RLOCKER:
-        r = rw_runlock(RL(L));
+        r = gosync_py_rwmutex_runlock(gosync_py_rlocker_rwmutex_of(L));
         break;
     default:
         r = PyObject_CallNoArgs(unlock);
@@ -76,13 +79,13 @@ static int cond_relock_native(native_lock kind, PyObject *L)
         PyThreadState *saved = PyEval_SaveThread();
         switch (kind) {
         case NATIVE_MUTEX:
-            rc = gosync_mutex_lock(&((gosync_py_mutex *)L)->mu, GOSYNC_NO_DEADLINE);
+            rc = gosync_mutex_lock(gosync_py_mutex_of(L), GOSYNC_NO_DEADLINE);
             break;
         case NATIVE_RWMUTEX:
-            rc = gosync_rwmutex_lock(RW(L), GOSYNC_NO_DEADLINE);
+            rc = gosync_rwmutex_lock(gosync_py_rwmutex_of(L), GOSYNC_NO_DEADLINE);
             break;
         default:
-            rc = gosync_rwmutex_rlock(RL(L), GOSYNC_NO_DEADLINE);
+            rc = gosync_rwmutex_rlock(gosync_py_rlocker_rwmutex_of(L), GOSYNC_NO_DEADLINE);
             break;
         }
         PyEval_RestoreThread(saved);
@@ -182,10 +185,13 @@ static PyObject *cond_broadcast(PyObject *op, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-static PyObject *cond_address(PyObject *op, void *unused)
+/* The fields of gosync.cond.CondState. Relaxed reads: a snapshot for tests
+ * and repr. */
+static PyObject *cond_debug_fields(PyObject *op, PyObject *unused)
 {
     (void)unused;
-    return PyLong_FromVoidPtr(COND(op));
+    return Py_BuildValue("(II)", (unsigned int)gosync_cond_waiters(COND(op)),
+                         (unsigned int)gosync_cond_pending(COND(op)));
 }
 
 static PyMethodDef cond_methods[] = {
@@ -200,34 +206,17 @@ static PyMethodDef cond_methods[] = {
     {"broadcast", cond_broadcast, METH_NOARGS,
      "broadcast() -> None\n\nBroadcast wakes all threads waiting on the Cond now; threads that\n"
      "start waiting afterwards are not woken by it. The caller may, but need\nnot, hold L."},
+    {"_debug_fields", cond_debug_fields, METH_NOARGS,
+     "_debug_fields() -> tuple\n\nThe fields of gosync.cond.CondState: waiters, pending."},
     {NULL, NULL, 0, NULL},
 };
 
-static PyGetSetDef cond_getset[] = {
-    {"_address", cond_address, NULL, "Address of the C gosync_cond, for cffi debug accessors.", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
-};
-
+/* No tp_dealloc: as MutexBase's (see _binding_mutex.c). */
 static PyType_Slot cond_slots[] = {
-    {Py_tp_dealloc, gosync_py_dealloc},
+    {Py_tp_new, cond_new},
     {Py_tp_doc, "The C notify list of gosync.Cond."},
     {Py_tp_methods, cond_methods},
-    {Py_tp_getset, cond_getset},
     {0, NULL},
 };
 
-static PyType_Spec cond_spec = {
-    "gosync._gosync.CondBase",
-    sizeof(gosync_py_cond),
-    0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
-    cond_slots,
-};
-
-static int gosync_py_add_cond(PyObject *module)
-{
-    PyObject *type = PyType_FromSpec(&cond_spec);
-    int rc = type ? PyObject_SetAttrString(module, "CondBase", type) : -1;
-    Py_XDECREF(type);
-    return rc;
-}
+PyType_Spec gosync_py_cond_spec = GOSYNC_PY_SPEC("CondBase", sizeof(gosync_py_cond), 0, cond_slots);

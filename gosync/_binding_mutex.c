@@ -1,54 +1,60 @@
-/* Binding of the Mutex: the C type gosync._gosync.MutexBase. Included by
- * _binding.c, which provides GOSYNC_WITHOUT_GIL, gosync_py_misuse and
- * gosync_py_deadline. */
+/* Binding of the Mutex: the C type gosync._gosync.MutexBase. */
+#include "_binding.h"
 
-typedef struct {
-    PyObject_HEAD
-    gosync_mutex mu; /* zeroed by tp_alloc: an unlocked mutex */
-} gosync_py_mutex;
+PyTypeObject *gosync_py_mutex_type; /* set by gosync_py_add_types */
 
 static const char unlock_of_unlocked_mutex[] = "sync: unlock of unlocked mutex";
 static const char too_many_mutex_waiters[] = "gosync: Mutex has too many waiters (65535)";
 
-static PyTypeObject *mutex_type; /* set by gosync_py_add_mutex */
+#define MU(op) gosync_py_mutex_of(op)
+
+static PyObject *mutex_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    return gosync_py_new(type, args, kwds, offsetof(gosync_py_mutex, storage));
+}
 
 static int mutex_lock_slow_call(void *m, int64_t deadline_ns)
 {
     return gosync_mutex_lock_slow(m, deadline_ns);
 }
 
-static PyObject *mutex_lock_slow(gosync_py_mutex *self, int64_t deadline_ns)
+static PyObject *mutex_lock_slow(gosync_mutex *m, int64_t deadline_ns)
 {
-    return gosync_py_wait_result(gosync_py_block(mutex_lock_slow_call, &self->mu, deadline_ns),
+    return gosync_py_wait_result(gosync_py_block(mutex_lock_slow_call, m, deadline_ns),
                                  too_many_mutex_waiters);
 }
 
 static PyObject *mutex_enter(PyObject *op, PyObject *unused)
 {
-    gosync_py_mutex *self = (gosync_py_mutex *)op;
+    gosync_mutex *m = MU(op);
     (void)unused;
-    if (gosync_mutex_lock_fast(&self->mu))
+    if (gosync_mutex_lock_fast(m))
         Py_RETURN_TRUE;
-    return mutex_lock_slow(self, GOSYNC_NO_DEADLINE);
+    return mutex_lock_slow(m, GOSYNC_NO_DEADLINE);
 }
 
 static PyObject *mutex_lock_until(PyObject *op, PyObject *arg)
 {
-    gosync_py_mutex *self = (gosync_py_mutex *)op;
+    gosync_mutex *m = MU(op);
     int64_t deadline_ns;
     if (gosync_py_deadline(arg, &deadline_ns) < 0)
         return NULL;
-    if (gosync_mutex_lock_fast(&self->mu))
+    if (gosync_mutex_lock_fast(m))
         Py_RETURN_TRUE;
-    return mutex_lock_slow(self, deadline_ns);
+    return mutex_lock_slow(m, deadline_ns);
+}
+
+PyObject *gosync_py_mutex_unlock(gosync_mutex *m)
+{
+    if (gosync_mutex_unlock(m) != GOSYNC_OK)
+        return gosync_py_misuse(unlock_of_unlocked_mutex);
+    Py_RETURN_NONE;
 }
 
 static PyObject *mutex_unlock(PyObject *op, PyObject *unused)
 {
     (void)unused;
-    if (gosync_mutex_unlock(&((gosync_py_mutex *)op)->mu) != GOSYNC_OK)
-        return gosync_py_misuse(unlock_of_unlocked_mutex);
-    Py_RETURN_NONE;
+    return gosync_py_mutex_unlock(MU(op));
 }
 
 static PyObject *mutex_exit(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
@@ -61,20 +67,29 @@ static PyObject *mutex_exit(PyObject *op, PyObject *const *args, Py_ssize_t narg
 static PyObject *mutex_try_lock(PyObject *op, PyObject *unused)
 {
     (void)unused;
-    return PyBool_FromLong(gosync_mutex_try_lock(&((gosync_py_mutex *)op)->mu));
+    return PyBool_FromLong(gosync_mutex_try_lock(MU(op)));
 }
 
 static PyObject *mutex_locked(PyObject *op, PyObject *unused)
 {
     (void)unused;
-    int32_t state = gosync_mutex_state(&((gosync_py_mutex *)op)->mu);
+    int32_t state = gosync_mutex_state(MU(op));
     return PyBool_FromLong(state & (GOSYNC_MUTEX_LOCKED | GOSYNC_MUTEX_STARVING));
 }
 
-static PyObject *mutex_address(PyObject *op, void *unused)
+/* The fields of gosync.mutex.MutexState, decoded from the state word and
+ * the semaphore. Relaxed reads: a snapshot for tests and repr. */
+static PyObject *mutex_debug_fields(PyObject *op, PyObject *unused)
 {
+    gosync_mutex *m = MU(op);
     (void)unused;
-    return PyLong_FromVoidPtr(&((gosync_py_mutex *)op)->mu);
+    int32_t word = gosync_mutex_state(m);
+    return Py_BuildValue("(OOOiII)", word & GOSYNC_MUTEX_LOCKED ? Py_True : Py_False,
+                         word & GOSYNC_MUTEX_WOKEN ? Py_True : Py_False,
+                         word & GOSYNC_MUTEX_STARVING ? Py_True : Py_False,
+                         (int)(word >> GOSYNC_MUTEX_WAITER_SHIFT),
+                         (unsigned int)gosync_sema_tokens(&m->sema),
+                         (unsigned int)gosync_sema_waiters(&m->sema));
 }
 
 static PyMethodDef mutex_methods[] = {
@@ -97,35 +112,20 @@ static PyMethodDef mutex_methods[] = {
     {"locked", mutex_locked, METH_NOARGS,
      "locked() -> bool\n\nLocked reports whether the mutex is held, or being handed to a waiter\n"
      "(so that try_lock would fail)."},
+    {"_debug_fields", mutex_debug_fields, METH_NOARGS,
+     "_debug_fields() -> tuple\n\nThe fields of gosync.mutex.MutexState: locked, woken, starving,\n"
+     "waiters, sema_tokens, sema_waiters."},
     {NULL, NULL, 0, NULL},
 };
 
-static PyGetSetDef mutex_getset[] = {
-    {"_address", mutex_address, NULL, "Address of the C gosync_mutex, for cffi debug accessors.", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
-};
-
+/* No tp_dealloc: the object holds no references, and the one its type gets
+ * from each instance is given back by CPython's default for heap types
+ * (subtype_dealloc); tests/test_package.py checks it. */
 static PyType_Slot mutex_slots[] = {
-    {Py_tp_dealloc, gosync_py_dealloc},
+    {Py_tp_new, mutex_new},
     {Py_tp_doc, "The C state and lock protocol of gosync.Mutex."},
     {Py_tp_methods, mutex_methods},
-    {Py_tp_getset, mutex_getset},
     {0, NULL},
 };
 
-static PyType_Spec mutex_spec = {
-    "gosync._gosync.MutexBase",
-    sizeof(gosync_py_mutex),
-    0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
-    mutex_slots,
-};
-
-static int gosync_py_add_mutex(PyObject *module)
-{
-    PyObject *type = PyType_FromSpec(&mutex_spec);
-    mutex_type = (PyTypeObject *)type; /* the module keeps it alive */
-    int rc = type ? PyObject_SetAttrString(module, "MutexBase", type) : -1;
-    Py_XDECREF(type);
-    return rc;
-}
+PyType_Spec gosync_py_mutex_spec = GOSYNC_PY_SPEC("MutexBase", sizeof(gosync_py_mutex), 0, mutex_slots);

@@ -1,6 +1,6 @@
 /* The lost-update demo of `python -m gosync race` (gosync/_race.py): a
- * deliberately unsynchronised increment of a plain C int. Included by
- * _binding.c.
+ * deliberately unsynchronised increment of a plain C int, as the module
+ * function gosync._gosync._race_add_unsafe.
  *
  * It exists to be wrong. It is the control group of the demo: what many
  * threads lose when they increment one int with no atomic instruction and
@@ -13,6 +13,7 @@
  * gate opens nothing serialises them: each thread re-takes the GIL only
  * after its last increment.
  */
+#include "_binding.h"
 
 typedef struct {
     volatile int *counter;
@@ -45,15 +46,55 @@ static int race_after_gate(void *args, int64_t deadline_ns)
     return rc;
 }
 
-/* Waits with the GIL released until the gate's counter is zero, then adds
- * one to *counter `iterations` times, non-atomically. Returns GOSYNC_OK, or
- * GOSYNC_TIMEDOUT if the deadline passed first, with nothing added. Other
- * wait statuses come back unchanged; -1 (a signal handler raised) cannot
- * happen in the demo's threads, which run no signal handlers. The caller
- * keeps the counter alive and guards it from the overflow of its int. */
-static int gosync_race_add_unsafe(int *counter, int64_t iterations, gosync_waitgroup *gate,
-                                  int64_t deadline_ns)
+/* _race_add_unsafe(counter_address, iterations, gate, deadline_ns) -> int
+ *
+ * Waits with the GIL released until the gate's counter is zero (gate: a
+ * gosync.WaitGroup), then adds one to the C int at counter_address
+ * `iterations` times, non-atomically. Returns GOSYNC_OK, or GOSYNC_TIMEDOUT
+ * if the deadline passed first, with nothing added; other wait statuses
+ * come back unchanged, and a signal handler's exception is raised. The
+ * caller keeps the counter alive (a cffi "int *") and guards it from the
+ * overflow of its int. */
+static PyObject *race_add_unsafe(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    race_args args = {counter, iterations, gate};
-    return gosync_py_block(race_after_gate, &args, deadline_ns);
+    (void)module;
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError,
+                        "_race_add_unsafe() takes counter_address, iterations, gate and deadline_ns");
+        return NULL;
+    }
+    if (!PyObject_TypeCheck(args[2], gosync_py_waitgroup_type)) {
+        PyErr_Format(PyExc_TypeError, "_race_add_unsafe() needs a gosync.WaitGroup gate, not %.100s",
+                     Py_TYPE(args[2])->tp_name);
+        return NULL;
+    }
+    race_args a;
+    a.counter = PyLong_AsVoidPtr(args[0]);
+    if (a.counter == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "_race_add_unsafe() needs a counter address");
+        return NULL;
+    }
+    long long iterations = PyLong_AsLongLong(args[1]);
+    if (iterations == -1 && PyErr_Occurred())
+        return NULL;
+    a.iterations = iterations;
+    a.gate = gosync_py_waitgroup_of(args[2]);
+    int64_t deadline_ns;
+    if (gosync_py_deadline(args[3], &deadline_ns) < 0)
+        return NULL;
+    /* The gate is kept alive by the caller's reference to it (args). */
+    int rc = gosync_py_block(race_after_gate, &a, deadline_ns);
+    if (rc < 0)
+        return NULL;
+    return PyLong_FromLong(rc);
 }
+
+PyMethodDef gosync_py_race_functions[] = {
+    {"_race_add_unsafe", (PyCFunction)(void (*)(void))race_add_unsafe, METH_FASTCALL,
+     "_race_add_unsafe(counter_address, iterations, gate, deadline_ns) -> int\n\n"
+     "The race demo's unsynchronised increment (gosync/_race.py): wait for the\n"
+     "gate (a WaitGroup) with the GIL released, then add one to the C int at\n"
+     "counter_address `iterations` times, non-atomically. Returns a status code."},
+    {NULL, NULL, 0, NULL},
+};

@@ -1,11 +1,10 @@
 /* Binding of the RWMutex: the C types gosync._gosync.RWMutexBase (the write
  * lock's protocol, and the read lock's calls) and RLockerBase (the read
- * lock as a Locker, with its own `with`). Included by _binding.c. */
+ * lock as a Locker, with its own `with`). */
+#include "_binding.h"
 
-typedef struct {
-    PyObject_HEAD
-    gosync_rwmutex rw; /* zeroed by tp_alloc: unlocked */
-} gosync_py_rwmutex;
+PyTypeObject *gosync_py_rwmutex_type; /* set by gosync_py_add_types */
+PyTypeObject *gosync_py_rlocker_type; /* set by gosync_py_add_types */
 
 static const char runlock_of_unlocked[] = "sync: RUnlock of unlocked RWMutex";
 static const char unlock_of_unlocked_rw[] = "sync: Unlock of unlocked RWMutex";
@@ -37,21 +36,26 @@ static PyObject *rw_rlock(gosync_rwmutex *rw, int64_t deadline_ns)
                                  too_many_readers);
 }
 
-static PyObject *rw_unlock(gosync_rwmutex *rw)
+PyObject *gosync_py_rwmutex_unlock(gosync_rwmutex *rw)
 {
     if (gosync_rwmutex_unlock(rw) != GOSYNC_OK)
         return gosync_py_misuse(unlock_of_unlocked_rw);
     Py_RETURN_NONE;
 }
 
-static PyObject *rw_runlock(gosync_rwmutex *rw)
+PyObject *gosync_py_rwmutex_runlock(gosync_rwmutex *rw)
 {
     if (gosync_rwmutex_runlock(rw) != GOSYNC_OK)
         return gosync_py_misuse(runlock_of_unlocked);
     Py_RETURN_NONE;
 }
 
-#define RW(op) (&((gosync_py_rwmutex *)(op))->rw)
+#define RW(op) gosync_py_rwmutex_of(op)
+
+static PyObject *rwmutex_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    return gosync_py_new(type, args, kwds, offsetof(gosync_py_rwmutex, storage));
+}
 
 static PyObject *rwmutex_enter(PyObject *op, PyObject *unused)
 {
@@ -74,14 +78,14 @@ static PyObject *rwmutex_lock_until(PyObject *op, PyObject *arg)
 static PyObject *rwmutex_unlock(PyObject *op, PyObject *unused)
 {
     (void)unused;
-    return rw_unlock(RW(op));
+    return gosync_py_rwmutex_unlock(RW(op));
 }
 
 static PyObject *rwmutex_exit(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)args;
     (void)nargs;
-    return rw_unlock(RW(op));
+    return gosync_py_rwmutex_unlock(RW(op));
 }
 
 static PyObject *rwmutex_try_lock(PyObject *op, PyObject *unused)
@@ -101,7 +105,7 @@ static PyObject *rwmutex_rlock_until(PyObject *op, PyObject *arg)
 static PyObject *rwmutex_runlock(PyObject *op, PyObject *unused)
 {
     (void)unused;
-    return rw_runlock(RW(op));
+    return gosync_py_rwmutex_runlock(RW(op));
 }
 
 static PyObject *rwmutex_try_rlock(PyObject *op, PyObject *unused)
@@ -110,10 +114,17 @@ static PyObject *rwmutex_try_rlock(PyObject *op, PyObject *unused)
     return PyBool_FromLong(gosync_rwmutex_try_rlock(RW(op)));
 }
 
-static PyObject *rwmutex_address(PyObject *op, void *unused)
+/* The fields of gosync.rwmutex.RWMutexState: the readers, the writer's
+ * claim and its wait, and the writers' mutex. Relaxed reads: a snapshot
+ * for tests and repr. */
+static PyObject *rwmutex_debug_fields(PyObject *op, PyObject *unused)
 {
+    gosync_rwmutex *rw = RW(op);
     (void)unused;
-    return PyLong_FromVoidPtr(RW(op));
+    return Py_BuildValue("(IOIO)", (unsigned int)gosync_rwmutex_readers(rw),
+                         gosync_rwmutex_writer(rw) ? Py_True : Py_False,
+                         (unsigned int)gosync_rwmutex_reader_wait(rw),
+                         gosync_mutex_state(&rw->w) & GOSYNC_MUTEX_LOCKED ? Py_True : Py_False);
 }
 
 static PyMethodDef rwmutex_methods[] = {
@@ -137,41 +148,26 @@ static PyMethodDef rwmutex_methods[] = {
     {"try_rlock", rwmutex_try_rlock, METH_NOARGS,
      "try_rlock() -> bool\n\nTryRLock tries to lock the RWMutex for reading without waiting, and\n"
      "reports whether it succeeded. It fails while a writer holds or waits\nfor the lock."},
+    {"_debug_fields", rwmutex_debug_fields, METH_NOARGS,
+     "_debug_fields() -> tuple\n\nThe fields of gosync.rwmutex.RWMutexState: readers, writer,\n"
+     "reader_wait, w_locked."},
     {NULL, NULL, 0, NULL},
 };
 
-static PyGetSetDef rwmutex_getset[] = {
-    {"_address", rwmutex_address, NULL, "Address of the C gosync_rwmutex, for cffi debug accessors.", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
-};
-
+/* No tp_dealloc: as MutexBase's (see _binding_mutex.c). */
 static PyType_Slot rwmutex_slots[] = {
-    {Py_tp_dealloc, gosync_py_dealloc},
+    {Py_tp_new, rwmutex_new},
     {Py_tp_doc, "The C state and lock protocol of gosync.RWMutex."},
     {Py_tp_methods, rwmutex_methods},
-    {Py_tp_getset, rwmutex_getset},
     {0, NULL},
 };
 
-static PyType_Spec rwmutex_spec = {
-    "gosync._gosync.RWMutexBase",
-    sizeof(gosync_py_rwmutex),
-    0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
-    rwmutex_slots,
-};
+PyType_Spec gosync_py_rwmutex_spec =
+    GOSYNC_PY_SPEC("RWMutexBase", sizeof(gosync_py_rwmutex), 0, rwmutex_slots);
 
 /* ---- RLockerBase: the read lock of one RWMutex, as a Locker ---------------- */
 
-static PyTypeObject *rwmutex_type; /* set by gosync_py_add_rwmutex */
-static PyTypeObject *rlocker_type; /* set by gosync_py_add_rwmutex */
-
-typedef struct {
-    PyObject_HEAD
-    PyObject *rw; /* a strong reference to an RWMutexBase */
-} gosync_py_rlocker;
-
-#define RL(op) RW(((gosync_py_rlocker *)(op))->rw)
+#define RL(op) gosync_py_rlocker_rwmutex_of(op)
 
 static PyObject *rlocker_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
@@ -182,7 +178,7 @@ static PyObject *rlocker_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
     }
     if (!PyArg_UnpackTuple(args, "RLocker", 1, 1, &rw))
         return NULL;
-    if (!PyObject_TypeCheck(rw, rwmutex_type)) {
+    if (!PyObject_TypeCheck(rw, gosync_py_rwmutex_type)) {
         PyErr_Format(PyExc_TypeError, "RLocker() needs a gosync.RWMutex, not %.100s",
                      Py_TYPE(rw)->tp_name);
         return NULL;
@@ -210,11 +206,7 @@ static int rlocker_clear(PyObject *op)
 
 static void rlocker_dealloc(PyObject *op)
 {
-    PyTypeObject *type = Py_TYPE(op);
-    PyObject_GC_UnTrack(op);
-    rlocker_clear(op);
-    type->tp_free(op);
-    Py_DECREF(type);
+    gosync_py_gc_dealloc(op, rlocker_clear);
 }
 
 static PyObject *rlocker_lock(PyObject *op, PyObject *unused)
@@ -234,14 +226,14 @@ static PyObject *rlocker_lock_until(PyObject *op, PyObject *arg)
 static PyObject *rlocker_unlock(PyObject *op, PyObject *unused)
 {
     (void)unused;
-    return rw_runlock(RL(op));
+    return gosync_py_rwmutex_runlock(RL(op));
 }
 
 static PyObject *rlocker_exit(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)args;
     (void)nargs;
-    return rw_runlock(RL(op));
+    return gosync_py_rwmutex_runlock(RL(op));
 }
 
 static PyObject *rlocker_try_lock(PyObject *op, PyObject *unused)
@@ -287,27 +279,5 @@ static PyType_Slot rlocker_slots[] = {
     {0, NULL},
 };
 
-static PyType_Spec rlocker_spec = {
-    "gosync._gosync.RLockerBase",
-    sizeof(gosync_py_rlocker),
-    0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
-    rlocker_slots,
-};
-
-static int gosync_py_add_rwmutex(PyObject *module)
-{
-    PyObject *type = PyType_FromSpec(&rwmutex_spec);
-    if (type == NULL)
-        return -1;
-    rwmutex_type = (PyTypeObject *)type; /* the module keeps it alive */
-    int rc = PyObject_SetAttrString(module, "RWMutexBase", type);
-    Py_DECREF(type);
-    if (rc < 0)
-        return -1;
-    type = PyType_FromSpec(&rlocker_spec);
-    rlocker_type = (PyTypeObject *)type; /* the module keeps it alive */
-    rc = type ? PyObject_SetAttrString(module, "RLockerBase", type) : -1;
-    Py_XDECREF(type);
-    return rc;
-}
+PyType_Spec gosync_py_rlocker_spec =
+    GOSYNC_PY_SPEC("RLockerBase", sizeof(gosync_py_rlocker), Py_TPFLAGS_HAVE_GC, rlocker_slots);

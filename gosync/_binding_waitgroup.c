@@ -1,13 +1,15 @@
 /* Binding of the WaitGroup: the C type gosync._gosync.WaitGroupBase. add and
- * done never block and keep the GIL; a wait releases it. Included by
- * _binding.c. */
+ * done never block and keep the GIL; a wait releases it. */
+#include "_binding.h"
 
-typedef struct {
-    PyObject_HEAD
-    gosync_waitgroup wg; /* zeroed by tp_alloc: counter 0 */
-} gosync_py_waitgroup;
+PyTypeObject *gosync_py_waitgroup_type; /* set by gosync_py_add_types */
 
-#define WG(op) (&((gosync_py_waitgroup *)(op))->wg)
+#define WG(op) gosync_py_waitgroup_of(op)
+
+static PyObject *waitgroup_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    return gosync_py_new(type, args, kwds, offsetof(gosync_py_waitgroup, storage));
+}
 
 static PyObject *wg_error(int rc)
 {
@@ -79,10 +81,13 @@ static PyObject *waitgroup_wait_until(PyObject *op, PyObject *arg)
     return rc == GOSYNC_WG_REUSED ? wg_error(rc) : gosync_py_wait_result(rc, "gosync: WaitGroup has too many waiters (65535)");
 }
 
-static PyObject *waitgroup_address(PyObject *op, void *unused)
+/* The fields of gosync.waitgroup.WaitGroupState. A relaxed read: a snapshot
+ * for tests and repr. */
+static PyObject *waitgroup_debug_fields(PyObject *op, PyObject *unused)
 {
     (void)unused;
-    return PyLong_FromVoidPtr(WG(op));
+    return Py_BuildValue("(iI)", (int)gosync_waitgroup_counter(WG(op)),
+                         (unsigned int)gosync_waitgroup_waiters(WG(op)));
 }
 
 static PyMethodDef waitgroup_methods[] = {
@@ -97,34 +102,18 @@ static PyMethodDef waitgroup_methods[] = {
      "done() -> None\n\nDone decrements the WaitGroup counter by one."},
     {"_wait_until", waitgroup_wait_until, METH_O,
      "_wait_until(deadline_ns) -> bool\n\nWait until the counter is zero or an absolute deadline (-1: never)."},
+    {"_debug_fields", waitgroup_debug_fields, METH_NOARGS,
+     "_debug_fields() -> tuple\n\nThe fields of gosync.waitgroup.WaitGroupState: counter, waiters."},
     {NULL, NULL, 0, NULL},
 };
 
-static PyGetSetDef waitgroup_getset[] = {
-    {"_address", waitgroup_address, NULL, "Address of the C gosync_waitgroup, for cffi debug accessors.", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
-};
-
+/* No tp_dealloc: as MutexBase's (see _binding_mutex.c). */
 static PyType_Slot waitgroup_slots[] = {
-    {Py_tp_dealloc, gosync_py_dealloc},
+    {Py_tp_new, waitgroup_new},
     {Py_tp_doc, "The C state of gosync.WaitGroup."},
     {Py_tp_methods, waitgroup_methods},
-    {Py_tp_getset, waitgroup_getset},
     {0, NULL},
 };
 
-static PyType_Spec waitgroup_spec = {
-    "gosync._gosync.WaitGroupBase",
-    sizeof(gosync_py_waitgroup),
-    0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
-    waitgroup_slots,
-};
-
-static int gosync_py_add_waitgroup(PyObject *module)
-{
-    PyObject *type = PyType_FromSpec(&waitgroup_spec);
-    int rc = type ? PyObject_SetAttrString(module, "WaitGroupBase", type) : -1;
-    Py_XDECREF(type);
-    return rc;
-}
+PyType_Spec gosync_py_waitgroup_spec =
+    GOSYNC_PY_SPEC("WaitGroupBase", sizeof(gosync_py_waitgroup), 0, waitgroup_slots);

@@ -32,10 +32,12 @@ ffibuilder.cdef((HERE / "_cdef.h").read_text())
 ffibuilder.set_source(
     "gosync._gosync",
     (HERE / "_binding.c").read_text(),
-    sources=[_rel(CSRC / name) for name in CORE_SOURCES],
-    # _binding.c includes the per-primitive _binding_*.c files beside it.
+    # _binding.c is the module's text; the other parts of the binding
+    # (_binding_*.c, sharing _binding.h) are sources of their own.
+    sources=[_rel(CSRC / name) for name in CORE_SOURCES]
+    + [_rel(p) for p in sorted(HERE.glob("_binding_*.c"))],
     include_dirs=[_rel(CSRC), _rel(HERE)],
-    depends=[_rel(p) for p in sorted(CSRC.glob("*.[ch]")) + sorted(HERE.glob("_binding*.c")) + [SOURCES_TXT]],
+    depends=[_rel(p) for p in sorted(CSRC.glob("*.[ch]")) + sorted(HERE.glob("_binding*.[ch]")) + [SOURCES_TXT]],
     extra_compile_args=["-std=c11", "-O2", "-Wall"],
     # The lock types in _binding.c use the full C API (METH_FASTCALL and
     # friends, for Python 3.9 too), so the module is built per CPython

@@ -1,10 +1,11 @@
-/* The cffi cdef: what Python sees of the C core and of _binding.c.
+/* The cffi cdef: what Python sees of the C core and of the binding.
  *
  * Structs are opaque here ("...;"): their layout is the C compiler's. The
- * lock types themselves are Python types defined in _binding.c (see there
- * why); what is declared here is called with the GIL held: constants, the
- * clock, debug accessors and test probes, which never block, and the race
- * demo, which releases the GIL itself. */
+ * lock types themselves are Python types defined in the binding (see
+ * _binding.c why); what is declared here is called with the GIL held and
+ * never blocks: constants, the clock, the core's accessors (for tests and
+ * tools; the Python classes use the types' own methods), Once's flag, and
+ * one test probe. */
 
 #define GOSYNC_OK ...
 #define GOSYNC_TIMEDOUT ...
@@ -45,16 +46,11 @@ typedef struct { ...; } gosync_once;
 bool gosync_once_done(const gosync_once *o);
 void gosync_once_set_done(gosync_once *o);
 
-/* Adds the lock types (MutexBase, RWMutexBase, RLockerBase, WaitGroupBase,
- * CondBase, ...) to this module; called once by _native.py. */
+/* Adds the binding's types (MutexBase, RWMutexBase, RLockerBase,
+ * WaitGroupBase, CondBase, ...) and module functions to this module; called
+ * once by _native.py. */
 int gosync_py_add_types(void);
 
-/* For tests of the GIL policy: whether the calling thread holds the GIL
- * while a non-blocking entry point runs. */
+/* TEST ONLY (_binding_testing.c, reached through gosync/_testing.py): whether
+ * the calling thread holds the GIL while a cffi wrapper runs. */
 int gosync_py_gil_held(void);
-
-/* The race demo (python -m gosync race): a deliberately non-atomic increment
- * of a plain int, made with the GIL released once the gate's counter is zero
- * (_binding_race.c). */
-int gosync_race_add_unsafe(int *counter, int64_t iterations, gosync_waitgroup *gate,
-                           int64_t deadline_ns);

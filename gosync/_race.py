@@ -26,6 +26,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+from . import _gosync
 from ._cli import cpu_counts, positive_int
 from ._native import ffi, lib
 from ._timeout import deadline_ns
@@ -106,14 +107,14 @@ def _c_int(iterations: int) -> Tuple[Work, Read]:
     counter = ffi.new("int *")
 
     def work(gate: WaitGroup, deadline: int) -> None:
-        # The gate is passed in C, so no thread needs the GIL between the
-        # gate's opening and its last increment.
-        c_gate = ffi.cast("gosync_waitgroup *", gate._address)
-        rc = lib.gosync_race_add_unsafe(counter, iterations, c_gate, deadline)
+        # The gate is waited for in C, so no thread needs the GIL between
+        # the gate's opening and its last increment.
+        address = int(ffi.cast("uintptr_t", counter))
+        rc = _gosync._race_add_unsafe(address, iterations, gate, deadline)
         if rc == lib.GOSYNC_TIMEDOUT:
             raise _gate_timeout()
         if rc != lib.GOSYNC_OK:
-            raise RuntimeError(f"gosync_race_add_unsafe: status {rc}")
+            raise RuntimeError(f"_race_add_unsafe: status {rc}")
 
     return work, lambda: int(counter[0])
 

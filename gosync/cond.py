@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
-from ._native import CondBase, ffi, lib
+from ._native import CondBase
 from ._nocopy import NoCopy
 from ._timeout import NO_DEADLINE, deadline_ns
 from .mutex import Mutex
@@ -97,8 +97,8 @@ class Cond(CondBase, NoCopy):
 
     def _debug_state(self) -> CondState:
         """A snapshot of the notify list, for tests."""
-        c = ffi.cast("gosync_cond *", self._address)
-        return CondState(lib.gosync_cond_waiters(c), lib.gosync_cond_pending(c))
+        # Decoded in C (_debug_fields); only the names are given here.
+        return CondState(*self._debug_fields())
 
     def __repr__(self) -> str:
         s = self._debug_state()

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ._native import MutexBase, ffi, lib
+from ._native import MutexBase
 from ._nocopy import NoCopy
 from ._timeout import TimedLock
 
 __all__ = ["Mutex", "MutexState"]
-
-_LOCKED = lib.GOSYNC_MUTEX_LOCKED
-_WOKEN = lib.GOSYNC_MUTEX_WOKEN
-_STARVING = lib.GOSYNC_MUTEX_STARVING
-_WAITER_SHIFT = lib.GOSYNC_MUTEX_WAITER_SHIFT
-
 
 class MutexState(NamedTuple):
     """A snapshot of a Mutex's state word and semaphore, for tests and
@@ -62,17 +56,8 @@ class Mutex(TimedLock, MutexBase, NoCopy):
 
     def _debug_state(self) -> MutexState:
         """A snapshot of the state word and the semaphore, for tests."""
-        m = ffi.cast("gosync_mutex *", self._address)
-        word = lib.gosync_mutex_state(m)
-        sema = ffi.addressof(m, "sema")
-        return MutexState(
-            locked=bool(word & _LOCKED),
-            woken=bool(word & _WOKEN),
-            starving=bool(word & _STARVING),
-            waiters=word >> _WAITER_SHIFT,
-            sema_tokens=lib.gosync_sema_tokens(sema),
-            sema_waiters=lib.gosync_sema_waiters(sema),
-        )
+        # Decoded in C (_debug_fields); only the names are given here.
+        return MutexState(*self._debug_fields())
 
     def __repr__(self) -> str:
         s = self._debug_state()

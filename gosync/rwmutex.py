@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ._native import RLockerBase, RWMutexBase, ffi, lib
+from ._native import RLockerBase, RWMutexBase
 from ._nocopy import NoCopy
 from ._timeout import NO_DEADLINE, TimedLock, deadline_ns
 
@@ -80,14 +80,8 @@ class RWMutex(TimedLock, RWMutexBase, NoCopy):
 
     def _debug_state(self) -> RWMutexState:
         """A snapshot of the state word and the writers' mutex, for tests."""
-        rw = ffi.cast("gosync_rwmutex *", self._address)
-        w = lib.gosync_mutex_state(ffi.addressof(rw, "w"))
-        return RWMutexState(
-            readers=lib.gosync_rwmutex_readers(rw),
-            writer=bool(lib.gosync_rwmutex_writer(rw)),
-            reader_wait=lib.gosync_rwmutex_reader_wait(rw),
-            w_locked=bool(w & lib.GOSYNC_MUTEX_LOCKED),
-        )
+        # Decoded in C (_debug_fields); only the names are given here.
+        return RWMutexState(*self._debug_fields())
 
     def __repr__(self) -> str:
         s = self._debug_state()

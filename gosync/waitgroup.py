@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable, NamedTuple
 
-from ._native import WaitGroupBase, ffi, lib
+from ._native import WaitGroupBase
 from ._nocopy import NoCopy
 from ._timeout import NO_DEADLINE, deadline_ns
 
@@ -75,8 +75,8 @@ class WaitGroup(WaitGroupBase, NoCopy):
 
     def _debug_state(self) -> WaitGroupState:
         """A snapshot of the counter and the waiters, for tests."""
-        wg = ffi.cast("gosync_waitgroup *", self._address)
-        return WaitGroupState(lib.gosync_waitgroup_counter(wg), lib.gosync_waitgroup_waiters(wg))
+        # Decoded in C (_debug_fields); only the names are given here.
+        return WaitGroupState(*self._debug_fields())
 
     def __repr__(self) -> str:
         s = self._debug_state()

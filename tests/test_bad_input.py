@@ -29,7 +29,7 @@ import pytest
 
 import gosync
 from gosync import SyncError
-from gosync._native import ffi, lib
+from gosync._testing import lib
 from gosync.atomic import Bool, Int32, Int64, Uint32, Uint64, Value
 from gosync.cond import CondState
 from gosync.mutex import MutexState

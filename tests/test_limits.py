@@ -1,22 +1,16 @@
 """The packed counts' limits: past each one a call fails with a clear
 OverflowError and changes nothing, and the primitive stays usable.
 
-The states at the limit are set white-box, through the C structs' addresses
-(tens of thousands of real waiters would take as many threads)."""
+The states at the limit are set white-box, through the test-only probes of
+gosync._testing (tens of thousands of real waiters would take as many
+threads)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import pytest
 
 import gosync
-from gosync._native import ffi
-
-
-def state_word(obj: Any) -> Any:
-    """The 64-bit state word at the start of obj's C struct."""
-    return ffi.cast("uint64_t *", obj._address)
+from gosync._testing import ffi, state_word
 
 
 def test_rwmutex_readers_limit() -> None:
@@ -54,7 +48,7 @@ def test_mutex_waiters_limit() -> None:
     # queue. Its lock() fails, and the mutex counts it out again.
     m = gosync.Mutex()
     assert m.try_lock()
-    sema = ffi.cast("uint64_t *", m._address + ffi.offsetof("gosync_mutex", "sema"))
+    sema = state_word(m, ffi.offsetof("gosync_mutex", "sema"))
     sema[0] = 0xFFFF << 32
     with pytest.raises(OverflowError, match=r"too many waiters \(65535\)"):
         m.lock(timeout=5)

@@ -1,0 +1,196 @@
+/* What the parts of the binding share (gosync/_binding*.c).
+ *
+ * Each part is its own translation unit: it includes this header and
+ * compiles alone. What one part defines for another is declared here with
+ * GOSYNC_PY_INTERNAL, i.e. hidden: nothing of the binding is exported from
+ * the shared object but the module's init function, and a call between
+ * parts is a direct call, which the compiler may inline within a part
+ * (under -fPIC a default-visibility function could be interposed, so it
+ * would not). The rest of a part is static.
+ *
+ * The policy that this code follows (when the GIL is released, why the
+ * lock protocols are C methods, where each state lives) is in _binding.c's
+ * header comment and in docs/DESIGN.md.
+ */
+#ifndef GOSYNC_BINDING_H
+#define GOSYNC_BINDING_H
+
+/* Python.h comes first, as the C API requires (cffi's module text has
+ * already included it; the include guard makes this a no-op there). */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "atomic.h"
+#include "cond.h"
+#include "mutex.h"
+#include "park.h" /* GOSYNC_NO_DEADLINE */
+#include "rwmutex.h"
+#include "status.h"
+#include "waitgroup.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define GOSYNC_PY_INTERNAL __attribute__((visibility("hidden")))
+#else
+#define GOSYNC_PY_INTERNAL
+#endif
+
+/* ---- The GIL ------------------------------------------------------------- */
+
+/* Runs a core slow path with the GIL released (PyEval_SaveThread detaches
+ * the thread state on free-threaded builds too). */
+#define GOSYNC_WITHOUT_GIL(result, call)                    \
+    do {                                                    \
+        PyThreadState *gosync_saved_ = PyEval_SaveThread(); \
+        (result) = (call);                                  \
+        PyEval_RestoreThread(gosync_saved_);                \
+    } while (0)
+
+/* ---- Objects whose C state is reached through a pointer ------------------ */
+
+/* The head of every lock type's object. `state` points to the primitive's C
+ * state (a gosync_mutex, gosync_rwmutex, ...). An object made in this
+ * process holds that state itself, right after the head, and points into
+ * itself; a shared object (gosync.shared, docs/DESIGN.md) will point into a
+ * shared-memory mapping instead, keeping a reference to it. Every method
+ * goes through the pointer, so the same code serves both. */
+typedef struct {
+    PyObject_HEAD
+    void *state;
+} gosync_py_object;
+
+/* The tp_new of the lock types: allocates an instance of `type` (zeroed:
+ * every primitive's initial state is all zeros) and points its state at
+ * `state_offset` bytes into the object itself. Arguments are refused as
+ * object() refuses them, unless a subclass's __init__ takes them (Cond(L)).
+ * Returns a new reference, or NULL with an exception set. */
+GOSYNC_PY_INTERNAL PyObject *gosync_py_new(PyTypeObject *type, PyObject *args, PyObject *kwds,
+                                           size_t state_offset);
+
+/* Each lock type as its instances lay it out in this process, e.g.
+ *
+ *     typedef struct {
+ *         gosync_py_object head; // head.state == &storage
+ *         gosync_mutex storage;
+ *     } gosync_py_mutex;
+ *
+ * and gosync_py_mutex_of(op), the C state of an instance of the type (or of
+ * a subclass): the typed view of head.state, so that the conversion from
+ * void * is written once. */
+#define GOSYNC_PY_LOCK_TYPE(name, ctype)                     \
+    typedef struct {                                         \
+        gosync_py_object head;                               \
+        ctype storage;                                       \
+    } gosync_py_##name;                                      \
+                                                             \
+    static inline ctype *gosync_py_##name##_of(PyObject *op) \
+    {                                                        \
+        return ((gosync_py_object *)op)->state;              \
+    }
+GOSYNC_PY_LOCK_TYPE(mutex, gosync_mutex)
+GOSYNC_PY_LOCK_TYPE(rwmutex, gosync_rwmutex)
+GOSYNC_PY_LOCK_TYPE(waitgroup, gosync_waitgroup)
+GOSYNC_PY_LOCK_TYPE(cond, gosync_cond)
+#undef GOSYNC_PY_LOCK_TYPE
+
+/* RLockerBase holds no state of its own: it reaches its RWMutex's. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *rw; /* a strong reference to an RWMutexBase */
+} gosync_py_rlocker;
+
+static inline gosync_rwmutex *gosync_py_rlocker_rwmutex_of(PyObject *op)
+{
+    return gosync_py_rwmutex_of(((gosync_py_rlocker *)op)->rw);
+}
+
+/* The tp_dealloc of a garbage-collected type of the binding (RLockerBase,
+ * PoolLocal): untracks op, drops its references with `clear`, frees it,
+ * and gives back the reference to its type that every instance of a heap
+ * type holds (the subclasses' subtype_dealloc leaves that to a heap base
+ * type's own dealloc). */
+GOSYNC_PY_INTERNAL void gosync_py_gc_dealloc(PyObject *op, inquiry clear);
+
+/* ---- Errors, deadlines and blocking calls --------------------------------- */
+
+/* Raises gosync.SyncError(message) and returns NULL. */
+GOSYNC_PY_INTERNAL PyObject *gosync_py_misuse(const char *message);
+
+/* Parses a deadline argument: an int, GOSYNC_NO_DEADLINE for none. The
+ * Python layer has already validated the user's timeout. Returns 0, or -1
+ * with an exception set. */
+static inline int gosync_py_deadline(PyObject *arg, int64_t *deadline_ns)
+{
+    long long d = PyLong_AsLongLong(arg);
+    if (d == -1 && PyErr_Occurred())
+        return -1;
+    *deadline_ns = (int64_t)d;
+    return 0;
+}
+
+/* A blocking slow path of the core: GOSYNC_OK, GOSYNC_TIMEDOUT,
+ * GOSYNC_INTERRUPTED, or a primitive's own error code. */
+typedef int (*gosync_blocking_call)(void *primitive, int64_t deadline_ns);
+
+/* Runs a blocking call with the GIL released, riding out signals: returns
+ * the call's final status, or -1 with a signal handler's exception set (see
+ * _binding_common.c). */
+GOSYNC_PY_INTERNAL int gosync_py_block(gosync_blocking_call call, void *primitive,
+                                       int64_t deadline_ns);
+
+/* The Python result of a wait: True (GOSYNC_OK), False (GOSYNC_TIMEDOUT), or
+ * NULL with an exception for -1 (already set), GOSYNC_OVERFLOW (an
+ * OverflowError with overflow_message) and GOSYNC_FAULT (OSError from
+ * errno). Other codes are the caller's to map first. */
+GOSYNC_PY_INTERNAL PyObject *gosync_py_wait_result(int rc, const char *overflow_message);
+
+/* ---- What Cond needs of the other lock types ------------------------------ */
+
+/* Unlock and RUnlock: None, or NULL with SyncError (Go's message) if the
+ * lock was not held, which leaves it unchanged. */
+GOSYNC_PY_INTERNAL PyObject *gosync_py_mutex_unlock(gosync_mutex *m);
+GOSYNC_PY_INTERNAL PyObject *gosync_py_rwmutex_unlock(gosync_rwmutex *rw);
+GOSYNC_PY_INTERNAL PyObject *gosync_py_rwmutex_runlock(gosync_rwmutex *rw);
+
+/* ---- The types ------------------------------------------------------------ */
+
+/* A spec of one of the binding's types: named gosync._gosync.<name>, and
+ * subclassable (the Python classes in gosync/ subclass every one). */
+#define GOSYNC_PY_SPEC(name, size, flags, slots) \
+    {"gosync._gosync." name, (int)(size), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | (flags), slots}
+
+/* Each part's specs, registered from the one table in _binding.c. */
+GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_mutex_spec;
+GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_rwmutex_spec;
+GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_rlocker_spec;
+GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_waitgroup_spec;
+GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_cond_spec;
+GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_int32_spec;
+GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_uint32_spec;
+GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_int64_spec;
+GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_uint64_spec;
+GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_bool_spec;
+GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_pool_local_spec;
+
+/* The types that parts check for (Cond's native relock, RLocker's argument,
+ * the race demo's gate, the test probe). Set once by gosync_py_add_types;
+ * the module holds the references. */
+GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_mutex_type;
+GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_rwmutex_type;
+GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_rlocker_type;
+GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_waitgroup_type;
+GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_cond_type;
+
+/* Module-level functions: the race demo's (_binding_race.c) and the test
+ * probes (_binding_testing.c). */
+GOSYNC_PY_INTERNAL extern PyMethodDef gosync_py_race_functions[];
+GOSYNC_PY_INTERNAL extern PyMethodDef gosync_py_testing_functions[];
+
+/* ---- Entry points declared in _cdef.h ------------------------------------- */
+
+GOSYNC_PY_INTERNAL int gosync_py_add_types(void);
+GOSYNC_PY_INTERNAL int gosync_py_gil_held(void);
+
+#endif /* GOSYNC_BINDING_H */

@@ -1,0 +1,89 @@
+/* What every lock type of the binding uses: creation, the misuse error, and
+ * the blocking call with its result. Declared in _binding.h. */
+#include "_binding.h"
+
+PyObject *gosync_py_new(PyTypeObject *type, PyObject *args, PyObject *kwds, size_t state_offset)
+{
+    /* object() refuses arguments unless a subclass's __init__ takes them
+     * (Cond(L)); Mutex(1) must still be the TypeError it always was. */
+    if ((PyTuple_GET_SIZE(args) != 0 || (kwds != NULL && PyDict_GET_SIZE(kwds) != 0)) &&
+        type->tp_init == PyBaseObject_Type.tp_init) {
+        PyErr_Format(PyExc_TypeError, "%.200s() takes no arguments", type->tp_name);
+        return NULL;
+    }
+    /* tp_alloc zeroes the object, which is each primitive's initial state. */
+    PyObject *self = type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    ((gosync_py_object *)self)->state = (char *)self + state_offset;
+    return self;
+}
+
+void gosync_py_gc_dealloc(PyObject *op, inquiry clear)
+{
+    PyTypeObject *type = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    (void)clear(op);
+    type->tp_free(op);
+    Py_DECREF(type);
+}
+
+/* Misuse is a cold path, so the class is looked up each time, under its
+ * public name (gosync.SyncError), which does not depend on which module of
+ * the Python layer defines it. */
+PyObject *gosync_py_misuse(const char *message)
+{
+    PyObject *gosync = PyImport_ImportModule("gosync");
+    if (gosync == NULL)
+        return NULL;
+    PyObject *cls = PyObject_GetAttrString(gosync, "SyncError");
+    Py_DECREF(gosync);
+    if (cls == NULL)
+        return NULL;
+    PyErr_SetString(cls, message);
+    Py_DECREF(cls);
+    return NULL;
+}
+
+/* After a signal the call has left its primitive untouched: the Python
+ * handlers run here and, unless one raises, the call is made again until
+ * the same deadline.
+ *
+ * A signal that arrived before the wait began (while this thread held the
+ * GIL, say) interrupts no futex call: its handler runs first, here, so that
+ * Ctrl-C pressed just before a lock() is not held until the lock comes.
+ * Only the main thread runs handlers; elsewhere the check costs one load. */
+int gosync_py_block(gosync_blocking_call call, void *primitive, int64_t deadline_ns)
+{
+    if (PyErr_CheckSignals() < 0)
+        return -1;
+    for (;;) {
+        int rc;
+        GOSYNC_WITHOUT_GIL(rc, call(primitive, deadline_ns));
+        if (rc != GOSYNC_INTERRUPTED)
+            return rc;
+        if (PyErr_CheckSignals() < 0)
+            return -1;
+    }
+}
+
+PyObject *gosync_py_wait_result(int rc, const char *overflow_message)
+{
+    switch (rc) {
+    case GOSYNC_OK:
+        Py_RETURN_TRUE;
+    case GOSYNC_TIMEDOUT:
+        Py_RETURN_FALSE;
+    case GOSYNC_OVERFLOW:
+        PyErr_SetString(PyExc_OverflowError, overflow_message);
+        return NULL;
+    case GOSYNC_FAULT:
+        /* The kernel refused to wait; errno is what it said (taking the GIL
+         * back preserves errno). */
+        return PyErr_SetFromErrno(PyExc_OSError);
+    default:
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_SystemError, "gosync: unexpected status %d", rc);
+        return NULL;
+    }
+}
