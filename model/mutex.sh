@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Checks the SPIN model of gosync's Mutex protocol (model/mutex.pml).
 #
-#   bash model/run.sh                   check every property (about 1-2 min on
-#                                       2 cores); exit 0 only if all hold
-#   bash model/run.sh --mutant NAME     check the real model, then a copy of it
+#   bash model/mutex.sh                 check every property (about 3 min on
+#                                       2 idle cores); exit 0 only if all hold
+#   bash model/mutex.sh --mutant NAME   check the real model, then a copy of it
 #                                       with one rule flipped; exit 1 when the
 #                                       checker catches the mutant (a property
 #                                       that holds on the real model fails)
-#   bash model/run.sh --mutant all      every mutant in turn; exit 0 only if
+#   bash model/mutex.sh --mutant all    every mutant in turn; exit 0 only if
 #                                       each one was caught
-#   bash model/run.sh --list-mutants
-#   bash model/run.sh --list-properties
+#   bash model/mutex.sh --list-mutants
+#   bash model/mutex.sh --list-properties
 #
 # Other options:
 #   --only P1,P2   check only these properties (names as printed)
@@ -19,7 +19,9 @@
 #   --keep         keep the work directory (it is always kept on a failure)
 #   -DNAME=VALUE   passed to spin: -DROUNDS0=3 -DROUNDS1=2 -DROUNDS2=2 (rounds
 #                  per thread), -DSPIN=1, -DDLS=0 -DSIGS=0 (timeout and signal
-#                  budgets), -DNOTRYLOCK, -DSPURIOUS (see the top of mutex.pml)
+#                  budgets), -DNOTRYLOCK, -DSPURIOUS, -DSOMEDL (see the top
+#                  of mutex.pml); -DOLD_GIVEUP models give_up before f632f89
+#                  (no_wait_past_deadline then fails)
 #
 # Exit status: 0 all checked properties hold, 1 one fails (or, with --mutant,
 # see above), 2 usage or tool error. Needs spin and a C compiler (gcc, $CC).
@@ -29,7 +31,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 model="$here/mutex.pml"
 CC=${CC:-gcc}
 
-ALL_PROPS="mutual_exclusion no_deadlock no_lost_wakeup quiescence state_table no_touch_after_free"
+ALL_PROPS="mutual_exclusion no_deadlock no_lost_wakeup quiescence state_table no_touch_after_free no_wait_past_deadline"
 
 # name | spin defines | pan options | what it checks
 prop_defs() {
@@ -40,16 +42,17 @@ prop_defs() {
     quiescence) echo "-DCHECK_QUIESCE|-E|state word, semaphore word and futex queue are 0 at the end" ;;
     state_table) echo "-DCHECK_TABLE|-E|never WOKEN+STARVING; an awoken thread finds WOKEN set" ;;
     no_touch_after_free) echo "-DCHECK_UAF|-E|Unlock touches the semaphore only while a waiter is still in Lock" ;;
+    no_wait_past_deadline) echo "-DDEADLINES -DLIVE_DL|-a -f -E -N no_wait_past_deadline|LTL under weak fairness, with deadlines that pass and a holder that may never unlock: a waiter past its deadline returns from Lock" ;;
     *) return 1 ;;
     esac
 }
 
 # Mutants: one rule of the protocol flipped, each on the one line of
 # mutex.pml that carries its MUTANT:<name> marker, by a sed substitution.
-MUTANTS="giveup_zero unlock_wake takeover giveup_starving convert drain locked_check park_compare take_handed last_chance"
+MUTANTS="giveup_zero unlock_wake takeover giveup_starving convert drain locked_check park_compare take_handed last_chance owe_recheck take_wakes_owed take_clears_owed disown release_wakes_owed handoff_wakes_owed pending"
 declare -A MUT_SED MUT_DESC
-MUT_SED[giveup_zero]='s/WAITERS(old) == 0 ||/false ||/'
-MUT_DESC[giveup_zero]='give_up leaves (waiters-1) even when waiters == 0, instead of waiting for the token it is owed'
+MUT_SED[giveup_zero]='s/(WAITERS(x) == 0 ||/(false ||/'
+MUT_DESC[giveup_zero]='owed() ignores waiters == 0: give_up leaves (waiters-1) instead of waiting for the token it is owed'
 MUT_SED[unlock_wake]='s/wake = (WAITERS(new) != 0 \&\& !(new \& WOKEN));/wake = false;/'
 MUT_DESC[unlock_wake]='normal-mode Unlock never wakes a waiter'
 MUT_SED[takeover]='s/tkclr = (!starving || WAITERS(old) == 1);/tkclr = !starving;/'
@@ -58,7 +61,7 @@ MUT_SED[giveup_starving]='s/new = new \& ~STARVING/skip/'
 MUT_DESC[giveup_starving]='the last waiter giving up does not clear STARVING'
 MUT_SED[convert]='s/conv = (!rwoke \&\& (sold \& HANDED_MASK));/conv = false;/'
 MUT_DESC[convert]='sema_release does not turn an unreceived handed token into a free one'
-MUT_SED[drain]='s/:: (sstate \& RELEASING_MASK) ->/:: false ->/'
+MUT_SED[drain]='s/:: rel ->/:: false ->/'
 MUT_DESC[drain]='a thread that takes a token returns while a handoff release is still in flight'
 MUT_SED[locked_check]='s/!(old \& (LOCKED | STARVING)) -> lock_return/!(old \& LOCKED) -> lock_return/'
 MUT_DESC[locked_check]='lock_slow believes it took the mutex when its CAS found LOCKED clear, even with STARVING set'
@@ -68,8 +71,22 @@ MUT_SED[take_handed]='s/wk \&\& (sold \& HANDED_MASK)/(sold \& HANDED_MASK)/'
 MUT_DESC[take_handed]='any semaphore waiter, woken or not, may take a handed token'
 MUT_SED[last_chance]='s/tt_decide() }/if :: tt == 2 -> pc = SA_DEREG :: else -> tt_decide() fi }/'
 MUT_DESC[last_chance]='a waiter that times out skips the last-chance take of a free token'
+MUT_SED[owe_recheck]='s/:: OWED_STATE(old) -> old = 0; pc = OW_PARK/:: true -> old = 0; pc = OW_PARK/'
+MUT_DESC[owe_recheck]='give_up sleeps after marking OWED without looking at the state word again'
+MUT_SED[take_wakes_owed]='s/:: (sold \& OWED) -> pc = SA_WOWED/:: false -> pc = SA_WOWED/'
+MUT_DESC[take_wakes_owed]='a take that clears OWED does not wake CLASS_OWED'
+MUT_SED[take_clears_owed]='s/sstate = (sold - tok - me) \& ~OWED;/sstate = sold - tok - me;/'
+MUT_DESC[take_clears_owed]='a take leaves OWED set (it still wakes CLASS_OWED)'
+MUT_SED[disown]='s/:: marked -> pc = DS_LOAD/:: false -> pc = DS_LOAD/'
+MUT_DESC[disown]='give_up leaves after marking OWED without gosync_sema_disown'
+MUT_SED[release_wakes_owed]='s/:: (sold \& OWED) -> pc = R_WOWED/:: false -> pc = R_WOWED/'
+MUT_DESC[release_wakes_owed]='a plain release does not wake CLASS_OWED after its add'
+MUT_SED[handoff_wakes_owed]='s/:: conv \&\& (sold \& OWED) -> pc = R_WOWED/:: false -> pc = R_WOWED/'
+MUT_DESC[handoff_wakes_owed]='the end of a handoff that made a free token appear does not wake CLASS_OWED'
+MUT_SED[pending]='s/pend = why; pdl = true/skip/'
+MUT_DESC[pending]='after an owed token, lock_slow queues again with its own deadline and forgets why it gave up'
 
-die() { echo "run.sh: $*" >&2; exit 2; }
+die() { echo "mutex.sh: $*" >&2; exit 2; }
 
 mutant=""
 only=""
@@ -82,7 +99,7 @@ while [ $# -gt 0 ]; do
     --mutant) [ $# -ge 2 ] || die "--mutant needs a name (or all)"; mutant=$2; shift ;;
     --mutant=*) mutant=${1#--mutant=} ;;
     --list-mutants)
-        for m in $MUTANTS; do printf '  %-16s %s\n' "$m" "${MUT_DESC[$m]}"; done
+        for m in $MUTANTS; do printf '  %-19s %s\n' "$m" "${MUT_DESC[$m]}"; done
         exit 0 ;;
     --only) [ $# -ge 2 ] || die "--only needs a list"; only=$2; shift ;;
     --skip) [ $# -ge 2 ] || die "--skip needs a list"; skip=$2; shift ;;
@@ -119,7 +136,7 @@ done
 condense() {
     awk '
     BEGIN {
-        split("T_START TL_CAS LS_LOAD LS_SPINCAS LS_SPINLOAD LS_CAS LS_LOAD2 LS_TAKEOVER GU_LOAD GU_CAS SA_LOAD SA_TAKE SA_REG SA_PARK SA_SLEEP SA_RELOAD SA_DEREG U_CAS0 U_CAS R_ADD R_WAKE_LIFO R_WAKE_ANY R_FLOAD R_FCAS SA_DLOAD SA_DCAS SA_DPARK SA_DSLEEP R_DWAKE", n, " ")
+        split("T_START TL_CAS LS_LOAD LS_SPINCAS LS_SPINLOAD LS_CAS LS_LOAD2 LS_TAKEOVER GU_LOAD GU_CAS SA_LOAD SA_TAKE SA_REG SA_PARK SA_SLEEP SA_RELOAD SA_DEREG U_CAS0 U_CAS R_ADD R_WAKE_LIFO R_WAKE_ANY R_FLOAD R_FCAS SA_DLOAD SA_DCAS SA_DPARK SA_DSLEEP R_DWAKE SA_WOWED OW_LOAD OW_CAS GU_RELOAD OW_PARK OW_SLEEP DS_LOAD DS_CAS DS_WAKE R_WOWED HOLD", n, " ")
         for (i = 1; i in n; i++) name[i - 1] = n[i]
         what["T_START"] = "round starts"
         what["TL_CAS"] = "try_lock CAS"
@@ -128,7 +145,7 @@ condense() {
         what["LS_SPINLOAD"] = "spin: reload state"
         what["LS_CAS"] = "lock_slow: CAS new state"
         what["LS_LOAD2"] = "after sema: reload state"
-        what["LS_TAKEOVER"] = "starvation takeover add"
+        what["LS_TAKEOVER"] = "starvation takeover CAS"
         what["GU_LOAD"] = "give_up: load state"
         what["GU_CAS"] = "give_up: CAS waiters-1"
         what["SA_LOAD"] = "sema_acquire: load"
@@ -150,6 +167,17 @@ condense() {
         what["SA_DPARK"] = "futex_wait(DRAIN)"
         what["SA_DSLEEP"] = "wakes up from futex(DRAIN)"
         what["R_DWAKE"] = "futex_wake(DRAIN, all)"
+        what["SA_WOWED"] = "try_take: futex_wake(OWED, all)"
+        what["OW_LOAD"] = "sema_owe: load"
+        what["OW_CAS"] = "sema_owe: CAS in OWED"
+        what["GU_RELOAD"] = "give_up: marked; reload state"
+        what["OW_PARK"] = "await_owed: futex_wait(OWED)"
+        what["OW_SLEEP"] = "wakes up from futex(OWED)"
+        what["DS_LOAD"] = "disown: load"
+        what["DS_CAS"] = "disown: CAS out OWED"
+        what["DS_WAKE"] = "disown: futex_wake(OWED, all)"
+        what["R_WOWED"] = "sema_release: futex_wake(OWED, all)"
+        what["HOLD"] = "keeps the mutex for ever"
         cur = ""; step = 0
     }
     function dm(x,   s) {
@@ -161,7 +189,7 @@ condense() {
         return sprintf("%s+%dw", s, int(x / 8))
     }
     function ds(x) {
-        return sprintf("free=%d handed=%d fifo=%d lifo=%d rel=%d drain=%d", x % 16, int(x / 16) % 16, int(x / 256) % 16, int(x / 4096) % 16, int(x / 65536) % 4, int(x / 262144) % 2)
+        return sprintf("free=%d handed=%d fifo=%d lifo=%d rel=%d drain=%d owed=%d", x % 16, int(x / 16) % 16, int(x / 256) % 16, int(x / 4096) % 16, int(x / 65536) % 4, int(x / 262144) % 2, int(x / 524288) % 2)
     }
     function flush(   w) {
         if (cur != "") {
@@ -182,9 +210,16 @@ condense() {
     /^[ \t]*mstate = / { ms = $3; next }
     /^[ \t]*sstate = / { ss = $3; next }
     /assertion violated|Error:|text of failed/ { flush(); sub(/^[ \t]+/, ""); print "      " $0; next }
-    /proc +[0-9]+ \(Clock/ && /noclock = 1/ { flush(); printf "%4d  --  timeouts and signals stop for good\n", ++step; next }
+    /proc +[0-9]+ \(Clock/ && /\[dlbudget = 0\]/ { flush(); printf "%4d  --  timeouts and signals stop for good\n", ++step; next }
+    /proc +[0-9]+ \(Clock/ && /\[sigbudget = 0\]/ { flush(); printf "%4d  --  signals stop for good\n", ++step; next }
+    /proc +[0-9]+ \(Clock/ && /\[dl\[[0-9]\] = 1\]/ { flush(); match($0, /dl\[[0-9]\]/); printf "%4d  --  T%s: the deadline passes\n", ++step, substr($0, RSTART + 3, 1); next }
     /proc +[0-9]+ \(Thread/ && cur != "" && !/\(\(*pc==[0-9]+/ {
-        if (cur ~ /CAS|SA_TAKE|SA_DEREG/ && ($0 ~ /\[old = mstate\]/ || $0 ~ /\[sold = sstate\]/)) note = "CAS fails"
+        if ($0 ~ /\[pc = 39\]/) note = (note == "" ? "" : note ", ") "then keeps the mutex for ever"
+        else if (cur ~ /CAS|SA_TAKE|SA_DEREG/ && ($0 ~ /\[old = mstate\]/ || $0 ~ /\[sold = sstate\]/)) note = "CAS fails"
+        else if (cur == "OW_PARK" && $0 ~ /\[pc = 8\]/) note = "futex_wait: word changed, AGAIN"
+        else if (cur == "GU_RELOAD" && $0 ~ /\[pc = 33\]/) note = "still owed"
+        else if (cur == "GU_RELOAD" && $0 ~ /\[pc = 9\]/) note = "no longer owed"
+        else if (cur ~ /GU_LOAD|GU_CAS/ && $0 ~ /\[pc = (10|30)\]/) note = (note == "" ? "" : note ", ") "owed a token"
         else if (cur == "SA_PARK" && $0 ~ /\[pr = 1\]/) note = "futex_wait: word changed, AGAIN"
         else if (cur == "SA_PARK" && $0 ~ /\[pr = 2\]/) note = "futex_wait: deadline passed, TIMEDOUT"
         else if (cur ~ /^R_WAKE/ && $0 ~ /\[nw = 1\]/) note = "woke"
@@ -202,6 +237,11 @@ condense() {
             cur = name[s + 0]
             match($0, /proc +[0-9]+/); p = substr($0, RSTART, RLENGTH); gsub(/[^0-9]/, "", p)
             who = "T" p
+            if (cur == "OW_SLEEP") {
+                if ($0 ~ /fwoken/ && $0 !~ /!\(fwoken/) what[cur] = "woken by futex_wake(OWED)"
+                else if ($0 ~ /sigbudget/) what[cur] = "interrupted by a signal (OWED)"
+                else what[cur] = "spurious return (OWED)"
+            }
             if (cur == "SA_SLEEP") {
                 if ($0 ~ /fwoken/ && $0 !~ /!\(fwoken/) what[cur] = "woken by futex_wake"
                 else if ($0 ~ /sigbudget/) what[cur] = "interrupted by a signal"
@@ -230,7 +270,7 @@ check() {
         # shellcheck disable=SC2086
         spin ${defines[@]+"${defines[@]}"} $spindefs -a mutex.pml >spin.log 2>&1 || exit 3
         local ccdefs="-DCOLLAPSE"
-        [ "$prop" != no_lost_wakeup ] && ccdefs="$ccdefs -DSAFETY"
+        case " $panopts " in *" -a "*) ;; *) ccdefs="$ccdefs -DSAFETY" ;; esac
         # shellcheck disable=SC2086
         $CC -O2 -w $ccdefs -o pan pan.c >cc.log 2>&1 || exit 4
         # shellcheck disable=SC2086
@@ -294,10 +334,12 @@ run_all() {
     return $failed
 }
 
-# Moves the liveness check (the longest) to the front so it starts first.
-case " $props " in
-*" no_lost_wakeup "*) props="no_lost_wakeup ${props/no_lost_wakeup/}" ;;
-esac
+# Moves the liveness checks (the longest) to the front so they start first.
+for p in no_lost_wakeup no_wait_past_deadline; do
+    case " $props " in
+    *" $p "*) props="$p $(echo " $props " | sed "s/ $p / /")" ;;
+    esac
+done
 
 echo "spin: $(spin -V 2>&1 | head -1)"
 echo "model: $model ${defines[*]+${defines[*]}}"
