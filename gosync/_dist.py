@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional, TypeVar
 
 from ._errors import SyncError
 from ._native import lib
@@ -365,3 +365,41 @@ def keepalive_loop(stop: threading.Event, period: float, beat: Callable[[], None
             beat()
         except Exception:
             threading.excepthook(threading.ExceptHookArgs((*sys.exc_info(), threading.current_thread())))
+
+
+_S = TypeVar("_S", bound="Session")
+
+
+class Session(_Engine):
+    """What gosync.etcd.Session and gosync.redis.Session share: the
+    factory of the lock types, done(), and the with statement. Each engine
+    gives take, give, close and its lease's _done."""
+
+    _done: Done
+
+    def Mutex(self, name: str) -> DistLock:  # noqa: N802 (Go's names)
+        """Mutex returns the mutex called name."""
+        return DistLock(self, name)
+
+    def RWMutex(self, name: str) -> DistRWMutex:  # noqa: N802
+        """RWMutex returns the reader/writer lock called name."""
+        return DistRWMutex(self, name)
+
+    def Semaphore(self, name: str, n: int) -> DistSemaphore:  # noqa: N802
+        """Semaphore returns the semaphore called name, which admits n
+        holders at once. Every client must use the same n."""
+        return DistSemaphore(self, name, n)
+
+    def done(self) -> Done:
+        """Done returns a channel that is closed when the lease is lost (or
+        the session closed)."""
+        return self._done
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _S) -> _S:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

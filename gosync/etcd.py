@@ -62,6 +62,7 @@ from ._dist import (
     keepalive_loop,
     remaining,
 )
+from ._dist import Session as SessionBase
 
 __all__ = ["Session", "Mutex", "RWMutex", "Semaphore", "EtcdConnectionError", "LeaseLost"]
 
@@ -97,7 +98,7 @@ def _prefix_end(p: str) -> str:
     return base64.b64encode(bytes(b)).decode()
 
 
-class Session:
+class Session(SessionBase):
     """A Session is one client's lease on etcd, and the factory of its
     locks.
 
@@ -162,23 +163,6 @@ class Session:
         """The lease's ID."""
         return self._lease
 
-    def Mutex(self, name: str) -> DistLock:  # noqa: N802 (Go's names)
-        """Mutex returns the mutex called name (the prefix gosync/name/m/)."""
-        return DistLock(self, name)
-
-    def RWMutex(self, name: str) -> DistRWMutex:  # noqa: N802
-        """RWMutex returns the reader/writer lock called name."""
-        return DistRWMutex(self, name)
-
-    def Semaphore(self, name: str, n: int) -> DistSemaphore:  # noqa: N802
-        """Semaphore returns the semaphore called name, which admits n
-        holders at once. Every client must use the same n."""
-        return DistSemaphore(self, name, n)
-
-    def done(self) -> Done:
-        """Done returns a channel that is closed when the lease is lost (or
-        the session closed)."""
-        return self._done
 
     def close(self) -> None:
         """Close stops the keep-alive and revokes the lease, which deletes
@@ -201,11 +185,6 @@ class Session:
                 c.close()
             self._idle.clear()
 
-    def __enter__(self) -> Session:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "lost" if self._done.closed else "live"

@@ -65,6 +65,7 @@ from ._dist import (
     keepalive_loop,
     remaining,
 )
+from ._dist import Session as SessionBase
 
 __all__ = ["Session", "Mutex", "RWMutex", "Semaphore", "RedisConnectionError", "LeaseLost"]
 
@@ -304,7 +305,7 @@ class _Keys:
             self.waiters, self.wake = base + ":sw", base + ":sq"
 
 
-class Session:
+class Session(SessionBase):
     """A Session is one client's lease on a Redis server, and the factory
     of its locks.
 
@@ -358,23 +359,6 @@ class Session:
         """The lease's time to live in seconds."""
         return self._ttl
 
-    def Mutex(self, name: str) -> DistLock:  # noqa: N802 (Go's names)
-        """Mutex returns the mutex called name on this server."""
-        return DistLock(self, name)
-
-    def RWMutex(self, name: str) -> DistRWMutex:  # noqa: N802
-        """RWMutex returns the reader/writer lock called name."""
-        return DistRWMutex(self, name)
-
-    def Semaphore(self, name: str, n: int) -> DistSemaphore:  # noqa: N802
-        """Semaphore returns the semaphore called name, which admits n
-        holders at once. Every client must use the same n."""
-        return DistSemaphore(self, name, n)
-
-    def done(self) -> Done:
-        """Done returns a channel that is closed when the lease is lost (or
-        the session closed)."""
-        return self._done
 
     def close(self) -> None:
         """Close stops the renewals and deletes the lease and every claim
@@ -404,11 +388,6 @@ class Session:
                 conn.disconnect()
             self._idle.clear()
 
-    def __enter__(self) -> Session:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "lost" if self._done.closed else "live"
