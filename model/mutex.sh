@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Checks the SPIN model of gosync's Mutex protocol (model/mutex.pml).
 #
-#   bash model/mutex.sh                 check every property (about 3 min on
-#                                       2 idle cores); exit 0 only if all hold
+#   bash model/mutex.sh                 check every property (about 3 min of
+#                                       CPU, two checks at a time); exit 0
+#                                       only if all hold
 #   bash model/mutex.sh --mutant NAME   check the real model, then a copy of it
 #                                       with one rule flipped; exit 1 when the
 #                                       checker catches the mutant (a property
