@@ -376,6 +376,29 @@ class Session(_Engine):
     gives take, give, close and its lease's _done."""
 
     _done: Done
+    _ttl: float
+    _closed: bool
+
+    def _beat(self) -> None:
+        raise NotImplementedError
+
+    def _start_keepalive(self, name: str) -> None:
+        """Starts the daemon thread that renews the lease every ttl/3 s."""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=keepalive_loop, args=(self._stop, self._ttl / 3, self._beat), name=name, daemon=True
+        )
+        self._thread.start()
+
+    def _stop_keepalive(self) -> bool:
+        """Stops the keep-alive thread, once: False if the session was
+        already closed."""
+        if self._closed:
+            return False
+        self._closed = True
+        self._stop.set()
+        self._thread.join(self._ttl)
+        return True
 
     def Mutex(self, name: str) -> DistLock:  # noqa: N802 (Go's names)
         """Mutex returns the mutex called name."""

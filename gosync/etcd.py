@@ -59,7 +59,6 @@ from ._dist import (
     DistSemaphore,
     Done,
     LeaseLost,
-    keepalive_loop,
     remaining,
 )
 from ._dist import Session as SessionBase
@@ -142,37 +141,26 @@ class Session(SessionBase):
         self._lease = int(r["ID"])
         self._ttl = int(r.get("TTL", ttl))
         self._last_ok = time.monotonic()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=keepalive_loop,
-            args=(self._stop, self._ttl / 3, self._beat),
-            name=f"gosync.etcd keepalive {self._lease:x}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._start_keepalive(f"gosync.etcd keepalive {self._lease:x}")
 
     # --- the API ----------------------------------------------------------
 
     @property
     def ttl(self) -> int:
         """The lease's time to live in seconds, as granted."""
-        return self._ttl
+        return int(self._ttl)
 
     @property
     def lease(self) -> int:
         """The lease's ID."""
         return self._lease
 
-
     def close(self) -> None:
         """Close stops the keep-alive and revokes the lease, which deletes
         every key the session holds. Errors reaching etcd are ignored: the
         lease then expires within ttl. Calling it again does nothing."""
-        if self._closed:
+        if not self._stop_keepalive():
             return
-        self._closed = True
-        self._stop.set()
-        self._thread.join(self._ttl)
         lost = self._done.closed
         self._done._close()
         if not lost:
@@ -184,7 +172,6 @@ class Session(SessionBase):
             for c in self._idle:
                 c.close()
             self._idle.clear()
-
 
     def __repr__(self) -> str:
         state = "lost" if self._done.closed else "live"

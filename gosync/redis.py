@@ -62,7 +62,6 @@ from ._dist import (
     DistSemaphore,
     Done,
     LeaseLost,
-    keepalive_loop,
     remaining,
 )
 from ._dist import Session as SessionBase
@@ -343,14 +342,7 @@ class Session(SessionBase):
         self._last_ok = time.monotonic()
         end = time.monotonic() + connect_timeout
         self._call(end, "SET", self._lease, "1", "PX", self._ttl_ms)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=keepalive_loop,
-            args=(self._stop, self._ttl / 3, self._beat),
-            name=f"gosync.redis keepalive {self._id[:8]}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._start_keepalive(f"gosync.redis keepalive {self._id[:8]}")
 
     # --- the API ----------------------------------------------------------
 
@@ -359,17 +351,13 @@ class Session(SessionBase):
         """The lease's time to live in seconds."""
         return self._ttl
 
-
     def close(self) -> None:
         """Close stops the renewals and deletes the lease and every claim
         the session holds, so that others can take them at once. Errors
         reaching the server are ignored: the claims then expire within ttl.
         Calling it again does nothing."""
-        if self._closed:
+        if not self._stop_keepalive():
             return
-        self._closed = True
-        self._stop.set()
-        self._thread.join(self._ttl)
         with self._claims_mu:
             claims = list(self._claims.values())
             self._claims.clear()
@@ -387,7 +375,6 @@ class Session(SessionBase):
             for conn in self._idle:
                 conn.disconnect()
             self._idle.clear()
-
 
     def __repr__(self) -> str:
         state = "lost" if self._done.closed else "live"
