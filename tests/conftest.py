@@ -8,7 +8,7 @@ import threading
 import time
 from functools import partial
 from operator import itemgetter, methodcaller
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -119,3 +119,16 @@ def switches_during(calls: list[Callable[[], object]]) -> int:
         stop.set()
         t.join(5)
     return results[-1] - results[0]  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[dict[str, Any]]:
+    """A test module's etcd and Redis servers (dist_servers.Server), by
+    engine name: the tests start each on first use and put it here; all are
+    stopped, by pid, when the module ends, also on failure."""
+    started: dict[str, Any] = {}
+    try:
+        yield started
+    finally:
+        for s in started.values():
+            s.stop()

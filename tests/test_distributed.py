@@ -58,17 +58,6 @@ def _start(kind: str) -> Server:
     return start_etcd() if kind == "etcd" else start_redis()
 
 
-@pytest.fixture(scope="module")
-def servers() -> Iterator[dict[str, Server]]:
-    """The module's servers, started on first use and stopped at the end."""
-    started: dict[str, Server] = {}
-    try:
-        yield started
-    finally:
-        for s in started.values():
-            s.stop()
-
-
 class Engine:
     """One engine under test: its server, and sessions closed at teardown."""
 

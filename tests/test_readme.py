@@ -14,7 +14,6 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from dist_servers import Server, start_etcd, start_redis, which
@@ -24,16 +23,6 @@ EXAMPLES = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
 
 # The default address in the examples -> (engine, server binary).
 SERVERS = {"127.0.0.1:2379": ("etcd", "etcd"), "redis://127.0.0.1:6379/0": ("redis", "redis-server")}
-
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[dict[str, Server]]:
-    started: dict[str, Server] = {}
-    try:
-        yield started
-    finally:
-        for s in started.values():
-            s.stop()
 
 
 def test_readme_has_examples() -> None:
