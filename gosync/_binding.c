@@ -60,8 +60,6 @@
 
 #include <string.h>
 
-#include "once.h" /* the rest of what _cdef.h declares is in _binding.h's headers */
-
 /* The functions of _cdef.h never block (the lock types are not among them),
  * so their wrappers keep the GIL: from here on, for the wrappers cffi
  * generates after this text, the two macros are plain braces. */

@@ -41,11 +41,6 @@ typedef struct { ...; } gosync_cond;
 uint32_t gosync_cond_waiters(const gosync_cond *c);
 uint32_t gosync_cond_pending(const gosync_cond *c);
 
-/* Once: the done flag (acquire load, release store). */
-typedef struct { ...; } gosync_once;
-bool gosync_once_done(const gosync_once *o);
-void gosync_once_set_done(gosync_once *o);
-
 /* Adds the binding's types (MutexBase, RWMutexBase, RLockerBase,
  * WaitGroupBase, CondBase, ...) and module functions to this module; called
  * once by _native.py. */

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, TypeVar
 
-from ._native import ffi, lib
 from ._nocopy import NoCopy
+from .atomic import Uint32
 from .mutex import Mutex
 
 __all__ = ["Once", "once_func", "once_value", "once_values"]
@@ -33,13 +33,16 @@ class Once(NoCopy):
     __slots__ = ("_done", "_flag", "_m", "__weakref__")
 
     def __init__(self) -> None:
-        # The flag in C is the source of truth, stored with release order
-        # under _m; _done caches it for the fast path. An attribute store is
-        # atomic for the interpreter (with or without the GIL), and it is
-        # made only after the release store, so a thread that sees it True
-        # also sees everything fn did.
+        # The flag, an atomic word in C memory, is the source of truth,
+        # stored (sequentially consistent) under _m after fn returns; _done
+        # caches it for the fast path. An attribute store is atomic for the
+        # interpreter (with or without the GIL), and it is made only after
+        # the flag's store, so a thread that sees it True also sees
+        # everything fn did. (Go's Once is the same: a done word and a
+        # Mutex. gosync had a C layer of its own for the word, once.c,
+        # which added nothing to an atomic Uint32.)
         self._done = False
-        self._flag = ffi.new("gosync_once *")
+        self._flag = Uint32()
         self._m = Mutex()
 
     def do(self, fn: Callable[[], object]) -> None:
@@ -53,13 +56,13 @@ class Once(NoCopy):
         if not callable(fn):
             raise TypeError(f"Once.do() needs a callable, not {type(fn).__name__}")
         with self._m:
-            if lib.gosync_once_done(self._flag):
+            if self._flag.load():
                 self._done = True
                 return
             try:
                 fn()
             finally:
-                lib.gosync_once_set_done(self._flag)
+                self._flag.store(1)
                 self._done = True
 
 
