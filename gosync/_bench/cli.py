@@ -72,7 +72,7 @@ def main(argv: Optional[List[str]] = None, prog: str = "python -m gosync bench",
         try:
             import matplotlib  # noqa: F401  (checked before minutes of measuring)
         except ImportError:
-            ap.error("--plot needs matplotlib: pip install 'gosync[bench]'")
+            ap.error("--plot needs matplotlib: pip install 'go-sync[bench]'")
     chosen = [s for s in SCENARIOS if not args.only or args.only in s.name]
     if not chosen:
         ap.error(f"no scenario name contains {args.only!r}")
