@@ -2,6 +2,7 @@
 
     python -m gosync race [--threads N] [--iterations K] [--json FILE]
     python -m gosync bench [--quick] [--json FILE] [--plot FILE] [--threads 1,2,4,8]
+    python -m gosync --version
 
 Each subcommand lives in its own module and is imported only when asked for,
 so that one's optional dependencies never slow down or break the other; the
@@ -22,7 +23,8 @@ def _usage() -> str:
     for name, (_, summary) in _COMMANDS.items():
         lines.append(f"  {name:8} {summary}")
     lines.append("")
-    lines.append("python -m gosync COMMAND --help describes a command's options.")
+    lines.append("python -m gosync COMMAND --help describes a command's options;")
+    lines.append("python -m gosync --version prints gosync's version.")
     return "\n".join(lines)
 
 
@@ -32,6 +34,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not args or args[0] in ("-h", "--help"):
         print(_usage())
         return 0 if args else 2
+    if args[0] in ("-V", "--version"):
+        from . import __version__
+
+        print(f"gosync {__version__} (distribution go-sync), Python {sys.version.split()[0]}")
+        return 0
     entry = _COMMANDS.get(args[0])
     if entry is None:
         print(f"python -m gosync: unknown command {args[0]!r}\n\n{_usage()}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from typing import Any, Callable, TypeVar
 
 from ._nocopy import NoCopy
@@ -97,7 +98,9 @@ def once_value(fn: Callable[[], T]) -> Callable[[], T]:
     value it returned. The returned function may be called concurrently.
 
     If fn raises, the returned function raises the same exception object on
-    every call. fn is dropped after its call, so it can be freed.
+    every call. fn is dropped after its call, so it can be freed, whether it
+    returned or raised: the exception's traceback stops at the call of fn,
+    and from Python 3.11 a note on it lists the frames of fn it dropped.
     """
     _check(fn, "once_value")
     return _once(fn, None)
@@ -119,6 +122,30 @@ def once_func(fn: Callable[[], object]) -> Callable[[], None]:
     return func
 
 
+def _drop_fn_frames(e: BaseException) -> None:
+    """_drop_fn_frames cuts e's traceback after the frame that called fn (the
+    first entry: e was just caught there), so that storing e does not keep
+    fn alive. From CPython 3.11 a frame holds its function, and the frames
+    of fn and of what it called would hold fn until the next call replaced
+    the traceback. The entries dropped are kept as text: a note on the
+    exception (3.11+), which tracebacks print, so the first caller still
+    learns where fn raised. Before 3.11 frames do not hold their function;
+    the entries stay, with their frames' locals cleared."""
+    tb = e.__traceback__
+    if tb is None or tb.tb_next is None:
+        return
+    dropped = tb.tb_next
+    add_note = getattr(e, "add_note", None)
+    if add_note is None:
+        traceback.clear_frames(dropped)
+        return
+    tb.tb_next = None
+    add_note(
+        "gosync: the once function's frames, dropped so that it can be freed:\n"
+        + "".join(traceback.format_tb(dropped)).rstrip("\n")
+    )
+
+
 def _once(fn: Callable[[], Any], convert: Callable[[Any], Any] | None) -> Callable[[], Any]:
     """The shared body of once_func, once_value and once_values: Go's
     OnceValue, with fn released after its call."""
@@ -133,6 +160,7 @@ def _once(fn: Callable[[], Any], convert: Callable[[Any], Any] | None) -> Callab
             if convert is not None:
                 value = convert(value)
         except BaseException as e:
+            _drop_fn_frames(e)
             box.append(e)
             raise
         finally:

@@ -8,9 +8,38 @@ import threading
 import time
 from functools import partial
 from operator import itemgetter, methodcaller
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
+
+
+def _unshadow_the_installed_gosync() -> None:
+    """`python -m pytest` puts the current directory first on sys.path. Run
+    from the checkout's root after a normal (non-editable) install, that
+    makes the tests import the source tree's gosync/, whose compiled module
+    is not built, instead of the installed package. When the tree is
+    unbuilt and a built gosync sits elsewhere on sys.path, the root leaves
+    sys.path, so the tests run against what was installed, as they do under
+    the `pytest` script. A tree built in place (`pip install -e .`) stays."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    root = Path(__file__).resolve().parent.parent
+
+    def built(folder: Path) -> bool:
+        return any((folder / ("_gosync" + suffix)).is_file() for suffix in EXTENSION_SUFFIXES)
+
+    def where(entry: str) -> Path:
+        return Path(entry or os.curdir).resolve()
+
+    if built(root / "gosync") or root not in map(where, sys.path):
+        return
+    others = [entry for entry in sys.path if where(entry) != root]
+    if any(built(where(entry) / "gosync") for entry in others):
+        sys.path[:] = others
+
+
+_unshadow_the_installed_gosync()
 
 # GOSYNC_STRESS multiplies the size of race tests: 1 in a plain `pytest` run,
 # larger in .ci/run.

@@ -7,9 +7,12 @@ is: the ratios themselves are checked by benchmarks/ratios.py.
 from __future__ import annotations
 
 import copy
+import io
 import json
+import os
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -18,7 +21,7 @@ import pytest
 from gosync._bench import SCENARIOS, contended
 from gosync._bench.contended import CONTENDED
 from gosync._bench.report import missed, render, summarize, target_rows
-from gosync._bench.run import run
+from gosync._bench.run import Progress, run
 from gosync._bench.scenario import Contender, Sample, Scenario, Target, single
 
 RATIOS = Path(__file__).resolve().parents[1] / "benchmarks" / "ratios.py"
@@ -190,7 +193,7 @@ def test_cli_prints_the_table_json_and_progress(quick_run: tuple) -> None:
     out = proc.stdout
     assert "Single thread, uncontended:" in out and "Contended:" in out
     assert "gosync.Mutex" in out and "threading.Lock" in out
-    assert "fairness" in out and "p99 wait us" in out
+    assert "fairness" in out and "p99 us" in out
     assert "contended_mutex_counter: gosync.Mutex vs threading.Lock, 2 threads" not in out
     assert "not run: no 4-thread run" in out  # its target is at 4 threads
     raw = json.loads((tmp / "run.json").read_text())
@@ -203,9 +206,8 @@ def test_cli_prints_the_table_json_and_progress(quick_run: tuple) -> None:
         for r in s["runs"]:
             for samples in r["samples"].values():
                 assert len(samples) == 2  # every round, raw
-    units = sum(2 * (2 if s["contended"] else 1) for s in raw["scenarios"])
-    assert f"] {units}/{units} " in proc.stderr
-    assert "bench [" not in out
+    # stderr is a pipe here, not a terminal: no progress bar.
+    assert proc.stderr == ""
 
 
 def test_from_renders_a_saved_run_exactly(quick_run: tuple) -> None:
@@ -281,3 +283,103 @@ def test_bad_arguments_are_usage_errors(tmp_path: Path, args: tuple, message: st
     assert proc.returncode == 2
     assert message in proc.stderr
     assert proc.stdout == ""
+
+
+def _wide_results() -> Dict[str, Any]:
+    """Results for every scenario at 1 to 8 threads, with figures wider than
+    any run has printed, and a long command and CPU model."""
+
+    def sample(seconds: float, threads: int) -> Dict[str, Any]:
+        shares = tuple(range(1, threads + 1)) if threads > 1 else ()
+        return asdict(Sample(ops=1000, seconds=seconds, shares=shares, waits_ns=[123_456_789, 1_000]))
+
+    scenarios = []
+    for s in SCENARIOS:
+        runs = []
+        for t in (1, 2, 4, 8) if s.contended else (1,):
+            samples = {c.name: [sample(1.2345, t), sample(6.789, t)] for c in s.contenders}
+            runs.append({"threads": t, "samples": samples})
+        scenarios.append(
+            {
+                "name": s.name, "title": s.title, "baseline": s.baseline, "contended": s.contended,
+                "contenders": [c.name for c in s.contenders], "missing": {"fasteners": "fasteners"},
+                "targets": [asdict(t) for t in s.targets], "runs": runs,
+            }
+        )
+    machine = {
+        "cpus": 128, "usable_cpus": 128, "cpu_model": "AMD EPYC 7B13 64-Core Processor with a long name",
+        "python": "CPython 3.13.0", "gil": True, "gosync": "0.1.0",
+    }
+    command = "python -m gosync bench --threads 1,2,4,8 --json /some/long/path/to/a/run.json --plot chart.png"
+    return {
+        "command": command, "date": "2026-12-02 08:00 UTC", "machine": machine, "rounds": 9, "scale": 1,
+        "threads": [1, 2, 4, 8], "scenarios": scenarios,
+    }
+
+
+def test_the_text_report_fits_80_columns() -> None:
+    text = render(_wide_results())
+    too_wide = [line for line in text.splitlines() if len(line) > 79]
+    assert not too_wide, "\n".join(too_wide)
+    assert "4011750.0" in text and "123457" in text  # the wide figures are there
+    assert "PASS" in text and "wanted <= 1.5x the time; measured 1.00x" in text
+    # Markdown keeps one row per contender, however wide.
+    assert "| `with m: pass` | 8 | gosync.Mutex | 4011750.0 |" in render(_wide_results(), markdown=True)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_draws_in_place_on_a_terminal_only() -> None:
+    for stream, drawn in ((io.StringIO(), False), (_Terminal(), True)):
+        bar = Progress(3, stream)
+        for label in ("mutex_with", "contended_mutex_counter x8", "a label much longer than the bar has room for"):
+            bar.step(label)
+        bar.close()
+        out = stream.getvalue()
+        if not drawn:
+            assert out == ""
+            continue
+        frames = out.split("\r")[1:]
+        assert len(frames) == 3 and frames[-1].startswith("bench [") and " 3/3 " in frames[-1], out
+        assert all(len(f.rstrip("\n")) <= 79 for f in frames), frames
+        assert out.endswith("\n")
+
+
+def test_the_progress_bar_reaches_a_real_terminal(tmp_path: Path) -> None:
+    import pty
+
+    primary, secondary = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "gosync", "bench", "--quick", "--rounds", "1", "--only", "mutex_with"],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=secondary, text=True, timeout=120,
+        )
+        os.close(secondary)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:  # EIO: the terminal's other end is closed and drained
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(primary)
+    assert proc.returncode == 0
+    assert b"\rbench [" in drawn and b"] 1/1 mutex_with" in drawn, drawn
+
+
+def test_list_names_the_scenarios_for_only(tmp_path: Path) -> None:
+    proc = bench(tmp_path, "--list")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    lines = proc.stdout.splitlines()
+    assert all(len(line) <= 79 for line in lines), lines
+    named = [line.split()[0] for line in lines if not line.startswith(" ")]
+    assert named == [s.name for s in SCENARIOS]
+    only = bench(tmp_path, "--list", "--only", "contended_rw")
+    assert [line.split()[0] for line in only.stdout.splitlines()] == ["contended_rw_90_10", "contended_rw_50_50"]

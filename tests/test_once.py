@@ -8,6 +8,7 @@ import gc
 import pickle
 import threading
 import time
+import traceback
 import weakref
 
 import pytest
@@ -114,6 +115,42 @@ def test_fn_is_released_after_its_call(make, raises: bool) -> None:  # type: ign
             pass
     gc.collect()
     assert ref() is None
+
+
+@pytest.mark.parametrize("make", [gosync.once_func, gosync.once_value, gosync.once_values])
+def test_fn_is_released_after_one_raising_call(make) -> None:  # type: ignore[no-untyped-def]
+    # Go 1.21's TestOnceXGC, its panic subtests: after the one call, which
+    # raised, fn can be freed, though every call raises the stored exception.
+    # A plain function: from CPython 3.11 its frame in the exception's
+    # traceback holds it.
+    def fn() -> tuple[int]:
+        raise RuntimeError("x")
+
+    ref = weakref.ref(fn)
+    f = make(fn)
+    del fn
+    with pytest.raises(RuntimeError) as first:
+        f()
+    del first
+    gc.collect()
+    assert ref() is None
+    with pytest.raises(RuntimeError) as again:
+        f()
+    assert str(again.value) == "x"
+
+
+def test_the_first_caller_learns_where_fn_raised() -> None:
+    def deep() -> None:
+        raise ValueError("deep down")
+
+    def fn() -> None:
+        deep()
+
+    f = gosync.once_value(fn)
+    with pytest.raises(ValueError) as info:
+        f()
+    shown = "".join(traceback.format_exception(info.type, info.value, info.tb))
+    assert "deep()" in shown and 'raise ValueError("deep down")' in shown, shown
 
 
 def test_concurrent_callers_of_once_value_see_one_call(fast_switching: None) -> None:

@@ -104,3 +104,16 @@ def test_errors_name_the_public_class() -> None:
         if sys.version_info >= (3, 10):
             assert message.startswith(f"{name}()"), message
     assert RLocker.lock.__qualname__ == "RLocker.lock"
+
+
+def test_version_is_the_distribution_s(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    from importlib import metadata
+
+    assert metadata.version("go-sync") == gosync.__version__
+    proc = subprocess.run(
+        [sys.executable, "-m", "gosync", "--version"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"gosync {gosync.__version__} (distribution go-sync), Python 3."), proc.stdout

@@ -46,7 +46,7 @@ def test_counts_are_exact_for_synchronised_variants(tmp_path: Path) -> None:
 
 
 def test_json_to_stdout_keeps_stdout_parseable(tmp_path: Path) -> None:
-    proc = race(tmp_path, "--threads", "3", "--json", "-")
+    proc = race(tmp_path, "--threads", "3", "--iterations", "1", "--json", "-")
     assert proc.returncode == 0, proc.stderr
     raw = json.loads(proc.stdout)
     assert [r["observed"] for r in raw["results"] if r["synchronised"]] == [3, 3]
@@ -144,3 +144,23 @@ def test_report_says_when_unsafe_variants_lost_nothing() -> None:
     assert "Python x += 1 lost nothing this run" in text
     lost = _race.report(exact({"C int, no GIL": 10, "Python x += 1": 10}), 2, 2)
     assert "lost nothing" not in lost
+
+
+def test_the_defaults_are_the_seeds_threads_with_1000_increments_each() -> None:
+    args = _race._parser().parse_args([])
+    assert (args.threads, args.iterations) == (1000, 1000)
+
+
+def test_the_c_threads_are_spread_over_the_usable_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Left to the scheduler, the threads the gate releases all ran on the
+    # opener's CPU, one after another, and lost nothing in most runs.
+    pinned: list[set[int]] = []
+    monkeypatch.setattr(_race.os, "sched_getaffinity", lambda pid: {3, 5, 8})
+    monkeypatch.setattr(_race.os, "sched_setaffinity", lambda pid, cpus: pinned.append(set(cpus)))
+    result = _race.run_variant(_race.VARIANTS[0], threads=6, iterations=10)
+    assert result.problem() is None
+    assert sorted(map(min, pinned)) == [3, 3, 5, 5, 8, 8] and all(len(c) == 1 for c in pinned)
+    monkeypatch.setattr(_race.os, "sched_getaffinity", lambda pid: {0})
+    pinned.clear()
+    _race.run_variant(_race.VARIANTS[0], threads=2, iterations=10)
+    assert pinned == []  # one CPU: nothing to spread over

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from typing import List, Optional, TextIO
 
 from .._cli import positive_int
 from . import SCENARIOS
 from .report import missed, render
 from .run import run
+from .scenario import Scenario
 
 DEFAULT_ROUNDS = 9
 QUICK_ROUNDS = 5
@@ -35,6 +37,19 @@ def _open_for_writing(ap: argparse.ArgumentParser, path: str) -> TextIO:
         ap.error(f"--json {path}: {e.strerror}")
 
 
+def _listing(scenarios: List[Scenario]) -> str:
+    """One scenario a line: its name, which --only matches, and its title,
+    wrapped within 80 columns."""
+    width = max(len(s.name) for s in scenarios) + 2
+    lines = []
+    for s in scenarios:
+        title = s.title + (" (contended)" if s.contended else "")
+        lines += textwrap.wrap(
+            title, 79, initial_indent=s.name.ljust(width), subsequent_indent=" " * width, break_on_hyphens=False
+        )
+    return "\n".join(lines) + "\n"
+
+
 def parser(prog: str = "python -m gosync bench") -> argparse.ArgumentParser:
     """The argument parser, shared with benchmarks/ratios.py."""
     ap = argparse.ArgumentParser(
@@ -52,12 +67,15 @@ def parser(prog: str = "python -m gosync bench") -> argparse.ArgumentParser:
         help=f"thread counts for the contended scenarios (default {DEFAULT_THREADS})",
     )
     ap.add_argument("--only", metavar="SUBSTRING", help="run only the scenarios whose name contains this")
+    ap.add_argument("--list", action="store_true", help="list the scenarios' names (for --only) and what they measure")
     ap.add_argument("--json", metavar="FILE", help="write every raw sample and the machine to FILE")
     ap.add_argument("--plot", metavar="FILE", help="write a PNG chart of throughput against threads (needs matplotlib)")
     ap.add_argument("--markdown", action="store_true", help="print the tables as markdown")
     ap.add_argument("--from", dest="load", metavar="FILE", help="render a --json file instead of measuring")
     ap.add_argument("--check", action="store_true", help="exit 1 if a target ratio is missed")
-    ap.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    ap.add_argument(
+        "--no-progress", action="store_true", help="no progress bar on stderr (drawn only when stderr is a terminal)"
+    )
     return ap
 
 
@@ -72,10 +90,13 @@ def main(argv: Optional[List[str]] = None, prog: str = "python -m gosync bench",
         try:
             import matplotlib  # noqa: F401  (checked before minutes of measuring)
         except ImportError:
-            ap.error("--plot needs matplotlib: pip install 'gosync[bench]'")
+            ap.error("--plot needs matplotlib: pip install 'go-sync[bench]'")
     chosen = [s for s in SCENARIOS if not args.only or args.only in s.name]
     if not chosen:
         ap.error(f"no scenario name contains {args.only!r}")
+    if args.list:
+        print(_listing(chosen), end="")
+        return 0
     if args.load and args.json:
         ap.error("--json writes a new run; with --from there is none")
     if args.load:

@@ -7,6 +7,7 @@ measured or loaded back from --json.
 from __future__ import annotations
 
 import statistics
+import textwrap
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, TypedDict
 
 from .contended import WAIT_SAMPLE_EVERY
@@ -40,15 +41,22 @@ CONTENDED_HEADER: Row = (
     "p99 wait us",
     "max wait us",
 )
+# The text layout, for a terminal: the operation (and threads) heads a block
+# of rows, so that the tables fit WIDTH columns.
+TEXT_SINGLE_HEADER: Row = ("contender", "ns/op", "spread", "vs stdlib")
+TEXT_CONTENDED_HEADER: Row = ("contender", "ns/op", "spread", "vs stdlib", "fairness", "p99 us", "max us")
+WIDTH = 79  # within an 80-column terminal, which would wrap a full line early
 # Numeric columns.
-RIGHT_ALIGNED = {"threads", "ns/op", "spread", "vs stdlib", "fairness", "p99 wait us", "max wait us"}
+RIGHT_ALIGNED = {
+    "threads", "ns/op", "spread", "vs stdlib", "fairness", "p99 wait us", "max wait us", "p99 us", "max us"
+}
 LEGEND = (
     "ns/op: median over the rounds of wall time per operation (under contention,\n"
     "inverse throughput); spread: (max - min) / median over the rounds;\n"
     "vs stdlib: ns/op over the standard library's (lower is better);\n"
     "fairness: least-served thread's share of the acquisitions / most-served\n"
-    "one's (1 is fair, 0 is a thread shut out); waits: one acquisition in "
-    f"{WAIT_SAMPLE_EVERY}, from\nall rounds."
+    "one's (1 is fair, 0 is a thread shut out); p99 and max wait, in us: one\n"
+    f"acquisition in {WAIT_SAMPLE_EVERY}, from all rounds."
 )
 
 
@@ -127,13 +135,44 @@ def missed(results: Results) -> int:
     return sum(met is False for *_, met in target_rows(results))
 
 
-def _text_table(header: Row, body: Sequence[Row]) -> List[str]:
-    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+def _wrap(line: str, indent: str = "  ") -> List[str]:
+    """line, wrapped to WIDTH columns at spaces; later lines are indented."""
+    if len(line) <= WIDTH:
+        return [line]
+    return textwrap.wrap(line, WIDTH, subsequent_indent=indent, break_on_hyphens=False)
+
+
+def _text_blocks(header: Row, body: Sequence[Row], lead: int) -> List[str]:
+    """The narrow layout of rows() for a terminal: the first `lead` cells of
+    a row (the operation, and the threads) head a block, once; the other
+    cells are columns under one header."""
+    blocks: List[Tuple[str, List[Row]]] = []
+    for r in body:
+        if r[0]:
+            title = r[0] if lead == 1 else f"{r[0]}, {r[1]} thread{'s' if r[1] != '1' else ''}"
+            blocks.append((title, []))
+        blocks[-1][1].append(r[lead:])
+    cells = [header, *(r for _, rs in blocks for r in rs)]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+
+    def line(r: Row) -> str:
+        return "  " + "  ".join(c.rjust(w) if h in RIGHT_ALIGNED else c.ljust(w) for c, w, h in zip(r, widths, header))
+
+    out = [line(header).rstrip(), "  " + "-" * (len(line(header).rstrip()) - 2)]
+    for title, rs in blocks:
+        out += _wrap(title, "    ")
+        out += [line(r).rstrip() for r in rs]
+    return out
+
+
+def _text_targets(targets: Sequence[Tuple[str, str, str, str]]) -> List[str]:
+    """The targets for a terminal: the result and what, then the wanted and
+    the measured ratio, indented below."""
     out = []
-    for r in [header, *body]:
-        cells = [c.rjust(w) if h in RIGHT_ALIGNED else c.ljust(w) for c, w, h in zip(r, widths, header)]
-        out.append("  ".join(cells).rstrip())
-    out.insert(1, "-" * len(out[0]))
+    for what, wanted, measured, result in targets:
+        out += _wrap(f"{result:<4}  {what}", "      ")
+        found = measured if measured.startswith("not run") else f"measured {measured}"
+        out += _wrap(f"      wanted {wanted}; {found}", "      ")
     return out
 
 
@@ -164,23 +203,33 @@ def _notes(results: Results) -> List[str]:
 
 def render(results: Results, markdown: bool = False) -> str:
     """The whole report: heading, both tables, legend, notes and targets."""
-    table = _markdown_table if markdown else _text_table
     out = _heading(results)
     if markdown:
         out = [f"`{out[0][2:]}`", "", out[1]]
     single = list(rows(results, contended=False))
     contended = list(rows(results, contended=True))
     if single:
-        out += ["", "Single thread, uncontended:", "", *table(SINGLE_HEADER, single)]
+        table = _markdown_table(SINGLE_HEADER, single) if markdown else _text_blocks(TEXT_SINGLE_HEADER, single, 1)
+        out += ["", "Single thread, uncontended:", "", *table]
     if contended:
-        out += ["", "Contended:", "", *table(CONTENDED_HEADER, contended)]
+        if markdown:
+            table = _markdown_table(CONTENDED_HEADER, contended)
+        else:
+            table = _text_blocks(TEXT_CONTENDED_HEADER, contended, 2)
+        out += ["", "Contended:", "", *table]
     out += ["", LEGEND]
     notes = _notes(results)
     if notes:
         out += ["", *notes]
     targets = [(w, t, m, "-" if ok is None else "PASS" if ok else "MISS") for w, t, m, ok in target_rows(results)]
     if targets:
-        out += ["", "Targets:", "", *table(("target", "wanted", "measured", "result"), targets)]
+        if markdown:
+            table = _markdown_table(("target", "wanted", "measured", "result"), targets)
+        else:
+            table = _text_targets(targets)
+        out += ["", "Targets:", "", *table]
         n = sum(row[3] == "MISS" for row in targets)
         out += ["", f"{n} target(s) missed" if n else "all targets checked were met"]
+    if not markdown:
+        out = [wrapped for line in out for wrapped in (_wrap(line) if "\n" not in line else line.split("\n"))]
     return "\n".join(out) + "\n"

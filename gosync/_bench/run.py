@@ -23,14 +23,17 @@ Results = Dict[str, Any]
 
 
 class Progress:
-    """A one-line progress bar, redrawn in place on a stream (stderr)."""
+    """A one-line progress bar, redrawn in place on a stream (stderr). It
+    draws only on a terminal: redrawn in a file or a pipe, it would be a
+    long line of carriage returns; there it is silent."""
 
     WIDTH = 30
 
     def __init__(self, total: int, stream: Optional[TextIO]) -> None:
         self.total = max(1, total)
         self.done = 0
-        self.stream = stream
+        isatty = getattr(stream, "isatty", None)
+        self.stream = stream if isatty is not None and isatty() else None
 
     def step(self, label: str) -> None:
         """Counts one unit of work done and redraws the bar with label."""
@@ -39,7 +42,8 @@ class Progress:
             return
         filled = self.WIDTH * self.done // self.total
         bar = "#" * filled + "." * (self.WIDTH - filled)
-        self.stream.write(f"\rbench [{bar}] {self.done}/{self.total} {label:<40.40}")
+        # Within 79 columns, so that a terminal of 80 never wraps it.
+        self.stream.write(f"\rbench [{bar}] {self.done}/{self.total} {label:<30.30}")
         self.stream.flush()
 
     def close(self) -> None:
