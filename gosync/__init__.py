@@ -7,6 +7,7 @@ SyncError with Go's message and leaves the primitive usable.
 from . import atomic
 from ._dist import LeaseLost
 from ._errors import SyncError
+from .chan import Chan
 from .cond import Cond
 from .locker import Locker
 from .map import Map
@@ -14,10 +15,12 @@ from .mutex import Mutex
 from .once import Once, once_func, once_value, once_values
 from .pool import Pool
 from .rwmutex import RWMutex
+from .select import select
 from .waitgroup import WaitGroup
 
 __all__ = [
     "atomic",
+    "Chan",
     "Cond",
     "LeaseLost",
     "Locker",
@@ -29,6 +32,7 @@ __all__ = [
     "once_values",
     "Pool",
     "RWMutex",
+    "select",
     "SyncError",
     "WaitGroup",
 ]

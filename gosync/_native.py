@@ -76,6 +76,8 @@ __all__ = [
     "Uint64Base",
     "BoolBase",
     "PoolLocal",
+    "ChanBase",
+    "chan_select",
 ]
 
 # The lock types live in the binding: docs/DESIGN.md, "The GIL policy", says why.
@@ -92,3 +94,5 @@ Int64Base = _gosync.Int64Base
 Uint64Base = _gosync.Uint64Base
 BoolBase = _gosync.BoolBase
 PoolLocal = _gosync.PoolLocal
+ChanBase = _gosync.ChanBase
+chan_select = _gosync._select
