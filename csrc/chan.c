@@ -272,6 +272,16 @@ static bool chan_empty(gosync_chan *c)
     return gosync_load(&c->count, GOSYNC_ACQUIRE) == 0;
 }
 
+/* Whether a case looks ready, read without the lock: it may not be by the
+ * time the lock is taken. */
+static bool looks_ready(gosync_chan_case *cs)
+{
+    gosync_chan *c = cs->c;
+    if (gosync_load(&c->closed, GOSYNC_ACQUIRE))
+        return true; /* a receive drains or reports closed; a send fails */
+    return cs->dir == GOSYNC_CHAN_SEND ? !chan_full(c) : !chan_empty(c);
+}
+
 /* Returns GOSYNC_CHAN_NOTREADY or GOSYNC_OK (closed and drained, seen
  * without the lock) when the fast path decides, else -1. */
 static int fast_fail(gosync_chan_case *cs)
@@ -401,6 +411,31 @@ int gosync_chan_select(gosync_chan_case *cases, uint32_t n, uint32_t *scratch, u
             *chosen = pollorder[0];
             return rc;
         }
+    }
+
+    /* Pass 0: the first case in poll order that looks ready without its
+     * lock is tried under its own lock alone. Most selects that find a case
+     * ready end here, locking one channel instead of all of them; the choice
+     * is still the first ready case in a random order. A case that is not
+     * ready after all, or whose lock is held, is left to pass 1. */
+    for (uint32_t i = 0; i < m; i++) {
+        gosync_chan_case *cs = &cases[pollorder[i]];
+        if (!looks_ready(cs))
+            continue;
+        if (flags & GOSYNC_CHAN_TRYLOCK) {
+            if (!chan_trylock(cs->c))
+                continue;
+        } else {
+            chan_lock(cs->c);
+        }
+        _Atomic uint32_t *to_wake;
+        int r = try_case(cs, &to_wake);
+        chan_unlock(cs->c);
+        if (r == CASE_NOT_READY)
+            continue;
+        wake(to_wake, cs->c->park_flags);
+        *chosen = pollorder[i];
+        return r == CASE_DONE ? GOSYNC_OK : GOSYNC_CHAN_CLOSED;
     }
 
     /* Lock order: by channel address (insertion sort: selects are small). */

@@ -378,6 +378,25 @@ static void release_sends(gosync_chan_case *cases, Py_ssize_t n, Py_ssize_t keep
 
 #define SELECT_STACK 8
 
+/* (index, value, ok): a new tuple (Py_BuildValue parses its format at every
+ * call, which is a third of a select's cost). value is borrowed. */
+static PyObject *select_result(Py_ssize_t index, PyObject *value, bool ok)
+{
+    PyObject *i = PyLong_FromSsize_t(index);
+    if (i == NULL)
+        return NULL;
+    PyObject *r = PyTuple_New(3);
+    if (r == NULL) {
+        Py_DECREF(i);
+        return NULL;
+    }
+    Py_INCREF(value);
+    PyTuple_SET_ITEM(r, 0, i);
+    PyTuple_SET_ITEM(r, 1, value);
+    PyTuple_SET_ITEM(r, 2, PyBool_FromLong(ok));
+    return r;
+}
+
 /* select(*cases, block=True, timeout=None) -> (index, value, ok) */
 static PyObject *chan_select(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
                              PyObject *kwnames)
@@ -430,17 +449,19 @@ static PyObject *chan_select(PyObject *module, PyObject *const *args, Py_ssize_t
     select_call sc = {cases, (uint32_t)nargs, scratch, 0, 0};
     int rc = run_select(&sc, block != 0, deadline_ns);
     if (rc == GOSYNC_CHAN_NOTREADY || rc == GOSYNC_TIMEDOUT) {
-        result = Py_BuildValue("(nOO)", (Py_ssize_t)-1, Py_None, Py_False);
+        result = select_result(-1, Py_None, false);
     } else if (rc == GOSYNC_OK) {
         gosync_chan_case *won = &cases[sc.chosen];
         if (won->dir == GOSYNC_CHAN_SEND) {
             release_sends(cases, nargs, sc.chosen);
             parsed = 0; /* released */
-            result = Py_BuildValue("(nOO)", (Py_ssize_t)sc.chosen, Py_None, Py_True);
+            result = select_result(sc.chosen, Py_None, true);
         } else if (won->ok) {
-            result = Py_BuildValue("(nNO)", (Py_ssize_t)sc.chosen, object_of(won->elem), Py_True);
+            PyObject *v = object_of(won->elem);
+            result = select_result(sc.chosen, v, true);
+            Py_DECREF(v); /* the tuple holds it now */
         } else {
-            result = Py_BuildValue("(nOO)", (Py_ssize_t)sc.chosen, Py_None, Py_False);
+            result = select_result(sc.chosen, Py_None, false);
         }
     } else if (rc >= 0) {
         chan_error(rc);
@@ -455,8 +476,19 @@ out:
 }
 
 PyMethodDef gosync_py_chan_functions[] = {
-    {"_select", (PyCFunction)(void (*)(void))chan_select, METH_FASTCALL | METH_KEYWORDS,
-     "_select(*cases, block=True, timeout=None) -> (index, value, ok)\n\nThe C select behind gosync.select."},
+    {"select", (PyCFunction)(void (*)(void))chan_select, METH_FASTCALL | METH_KEYWORDS,
+     "select(*cases, block=True, timeout=None) -> (index, value, ok)\n\n"
+     "Select performs one of the channel operations given as cases and returns\n"
+     "(index, value, ok).\n\n"
+     "A case is ch.recv (receive from ch), (ch.send, v) (send v on ch), or None (a\n"
+     "nil channel: never ready). If several cases are ready, one is chosen uniformly\n"
+     "at random. A receive returns (index, value, True), or (index, None, False) when\n"
+     "its channel is closed and drained; a send returns (index, None, True), and\n"
+     "raises SyncError(\"send on closed channel\") when chosen on a closed channel.\n\n"
+     "With block=False (Go's default case), or when the timeout in seconds passes, it\n"
+     "returns (-1, None, False) having done nothing. With no case and no timeout it\n"
+     "waits for ever, as Go's select {} does; Ctrl-C interrupts it. Anything else as\n"
+     "a case raises TypeError before anything is done."},
     {NULL, NULL, 0, NULL},
 };
 

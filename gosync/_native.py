@@ -95,4 +95,4 @@ Uint64Base = _gosync.Uint64Base
 BoolBase = _gosync.BoolBase
 PoolLocal = _gosync.PoolLocal
 ChanBase = _gosync.ChanBase
-chan_select = _gosync._select
+chan_select = _gosync.select
