@@ -106,6 +106,22 @@ static int deadline_of(PyObject *timeout, int64_t *deadline_ns)
         *deadline_ns = GOSYNC_NO_DEADLINE;
         return 0;
     }
+    /* The common timeouts are converted here, as deadline_ns would: a call
+     * of Python code would be a point where the GIL can change hands. */
+    double seconds = -1;
+    if (PyFloat_CheckExact(timeout)) {
+        seconds = PyFloat_AS_DOUBLE(timeout);
+    } else if (PyLong_CheckExact(timeout)) {
+        int overflow;
+        long long t = PyLong_AsLongLongAndOverflow(timeout, &overflow);
+        if (!overflow && t >= 0 && t <= 1000000000LL)
+            seconds = (double)t;
+    }
+    if (seconds >= 0 && seconds <= 1e9) { /* not NaN, and far below TIMEOUT_MAX */
+        *deadline_ns = gosync_now_ns() + (int64_t)(seconds * 1e9);
+        return 0;
+    }
+    /* Anything else (errors included) as every primitive does it. */
     PyObject *mod = PyImport_ImportModule("gosync._timeout");
     if (mod == NULL)
         return -1;
@@ -169,6 +185,10 @@ static int run_select(select_call *sc, bool block, int64_t deadline_ns)
     int rc = select_call_fn(sc, deadline_ns);
     if (rc != GOSYNC_CHAN_BUSY && (rc != GOSYNC_CHAN_NOTREADY || !block))
         return rc;
+    /* Nothing ready and the deadline already passed (timeout=0): that is
+     * the answer, without giving the GIL away. */
+    if (rc == GOSYNC_CHAN_NOTREADY && deadline_ns != GOSYNC_NO_DEADLINE && gosync_now_ns() >= deadline_ns)
+        return GOSYNC_TIMEDOUT;
     sc->flags = block ? GOSYNC_CHAN_BLOCK : 0;
     return gosync_py_block(select_call_fn, sc, deadline_ns);
 }
