@@ -254,7 +254,6 @@ static PyMethodDef rlocker_methods[] = {
     {"__enter__", rlocker_lock, METH_NOARGS, "__enter__() -> True\n\nLock for reading."},
     {"__exit__", (PyCFunction)(void (*)(void))rlocker_exit, METH_FASTCALL,
      "__exit__(*exc_info) -> None\n\nUnlock for reading."},
-    {"lock", rlocker_lock, METH_NOARGS, "lock() -> True\n\nLock is the RWMutex's rlock."},
     {"_lock_until", rlocker_lock_until, METH_O,
      "_lock_until(deadline_ns) -> bool\n\nrlock, giving up at an absolute deadline (-1: never)."},
     {"unlock", rlocker_unlock, METH_NOARGS, "unlock() -> None\n\nUnlock is the RWMutex's runlock."},

@@ -5,7 +5,12 @@ from __future__ import annotations
 import sys
 from typing import NoReturn
 
-__all__ = ["NoCopy", "public_name"]
+__all__ = ["NoCopy", "WEAKREF_SLOT", "public_name"]
+
+# The slot that lets a class with __slots__ be weakly referenced, for the
+# classes users keep in weak containers (a WeakValueDictionary of locks).
+# PyPy gives every object a weakref slot already and refuses a second one.
+WEAKREF_SLOT: tuple[str, ...] = () if sys.implementation.name == "pypy" else ("__weakref__",)
 
 
 class NoCopy:

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from ._mixin import name_after
 from ._native import BoolBase, Int32Base, Int64Base, Uint32Base, Uint64Base
-from ._nocopy import NoCopy
+from ._nocopy import WEAKREF_SLOT, NoCopy
 from .mutex import Mutex
 
 __all__ = ["Bool", "Int32", "Int64", "Uint32", "Uint64", "Value"]
@@ -40,8 +40,9 @@ class _Word(Protocol):
 
 class _Atomic(NoCopy):
     """The constructor, repr and no-copy rule of the atomic types whose word
-    is in C. It comes before the C type among a class's bases; the C type
-    has the operations.
+    is in C. It comes after the C type among a class's bases (PyPy lays
+    out an instance wrongly when a Python class precedes the C base); the C
+    type has the operations and no __init__ or __repr__ of its own.
     """
 
     __slots__ = ()
@@ -62,7 +63,7 @@ class _Atomic(NoCopy):
         return f"<{type(self)._repr_name} {self.load()}>"
 
 
-class Int32(_Atomic, Int32Base):
+class Int32(Int32Base, _Atomic):
     """An Int32 is an atomic int32: -2**31 to 2**31 - 1.
 
     Int32(value=0) creates one holding value. Its methods are load, store,
@@ -74,10 +75,10 @@ class Int32(_Atomic, Int32Base):
     as unsigned bit patterns too. See each method's docstring.
     """
 
-    __slots__ = ("__weakref__",)
+    __slots__ = WEAKREF_SLOT
 
 
-class Uint32(_Atomic, Uint32Base):
+class Uint32(Uint32Base, _Atomic):
     """A Uint32 is an atomic uint32: 0 to 2**32 - 1.
 
     Uint32(value=0) creates one holding value; the methods are Int32's. As
@@ -86,10 +87,10 @@ class Uint32(_Atomic, Uint32Base):
     a flag.
     """
 
-    __slots__ = ("__weakref__",)
+    __slots__ = WEAKREF_SLOT
 
 
-class Int64(_Atomic, Int64Base):
+class Int64(Int64Base, _Atomic):
     """An Int64 is an atomic int64: -2**63 to 2**63 - 1.
 
     Int64(value=0) creates one holding value; the methods are Int32's, on 64
@@ -97,10 +98,10 @@ class Int64(_Atomic, Int64Base):
     store.
     """
 
-    __slots__ = ("__weakref__",)
+    __slots__ = WEAKREF_SLOT
 
 
-class Uint64(_Atomic, Uint64Base):
+class Uint64(Uint64Base, _Atomic):
     """A Uint64 is an atomic uint64: 0 to 2**64 - 1.
 
     Uint64(value=0) creates one holding value; the methods are Int32's, on 64
@@ -108,10 +109,10 @@ class Uint64(_Atomic, Uint64Base):
     (it is taken modulo 2**64).
     """
 
-    __slots__ = ("__weakref__",)
+    __slots__ = WEAKREF_SLOT
 
 
-class Bool(_Atomic, BoolBase):
+class Bool(BoolBase, _Atomic):
     """A Bool is an atomic boolean.
 
     Bool(value=False) creates one holding value. Its methods are load, store,
@@ -119,7 +120,7 @@ class Bool(_Atomic, BoolBase):
     else raises TypeError without storing.
     """
 
-    __slots__ = ("__weakref__",)
+    __slots__ = WEAKREF_SLOT
 
     def __init__(self, value: bool = False) -> None:
         self.store(value)
@@ -148,7 +149,7 @@ class Value(NoCopy, Generic[T]):
     GIL too.
     """
 
-    __slots__ = ("_mu", "_v", "__weakref__")
+    __slots__ = ("_mu", "_v") + WEAKREF_SLOT
 
     def __init__(self) -> None:
         self._mu = Mutex()

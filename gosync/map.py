@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Generic, Hashable, TypeVar
 
-from ._nocopy import NoCopy
+from ._nocopy import WEAKREF_SLOT, NoCopy
 from .mutex import Mutex
 
 __all__ = ["Map"]
@@ -87,7 +87,7 @@ class Map(NoCopy, Generic[K, V]):
     are compared with ==. A Map must not be copied or pickled.
     """
 
-    __slots__ = ("_read", "_mu", "_emu", "_dirty", "_misses", "__weakref__")
+    __slots__ = ("_read", "_mu", "_emu", "_dirty", "_misses") + WEAKREF_SLOT
 
     def __init__(self) -> None:
         self._read: tuple[dict[Any, _Entry], bool] = _EMPTY_READ

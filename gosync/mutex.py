@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ._native import MutexBase
-from ._nocopy import NoCopy
+from ._nocopy import WEAKREF_SLOT, NoCopy
 from ._timeout import TimedLock
 
 __all__ = ["Mutex", "MutexState"]
@@ -23,7 +23,7 @@ class MutexState(NamedTuple):
     sema_waiters: int
 
 
-class Mutex(TimedLock, MutexBase, NoCopy):
+class Mutex(MutexBase, TimedLock, NoCopy):
     """A Mutex is a mutual exclusion lock, with Go's semantics.
 
     A Mutex is created unlocked. It is not tied to a thread: one thread may
@@ -52,7 +52,7 @@ class Mutex(TimedLock, MutexBase, NoCopy):
     (gosync._gosync.MutexBase). See their docstrings.
     """
 
-    __slots__ = ("__weakref__",)
+    __slots__ = WEAKREF_SLOT
 
     def _debug_state(self) -> MutexState:
         """A snapshot of the state word and the semaphore, for tests."""

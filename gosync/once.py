@@ -5,7 +5,7 @@ from __future__ import annotations
 import traceback
 from typing import Any, Callable, TypeVar
 
-from ._nocopy import NoCopy
+from ._nocopy import WEAKREF_SLOT, NoCopy
 from .atomic import Uint32
 from .mutex import Mutex
 
@@ -31,7 +31,7 @@ class Once(NoCopy):
     It must not be copied or pickled.
     """
 
-    __slots__ = ("_done", "_flag", "_m", "__weakref__")
+    __slots__ = ("_done", "_flag", "_m") + WEAKREF_SLOT
 
     def __init__(self) -> None:
         # The flag, an atomic word in C memory, is the source of truth,

@@ -33,7 +33,7 @@ import weakref
 from typing import Any, Callable, Generic, TypeVar
 
 from ._native import PoolLocal
-from ._nocopy import NoCopy
+from ._nocopy import WEAKREF_SLOT, NoCopy
 from .atomic import Int64
 from .mutex import Mutex
 
@@ -46,7 +46,7 @@ class _Local(PoolLocal):
     """One thread's slots; weakly referenced by the pool so that a thread's
     slots (and what they hold) die with the thread."""
 
-    __slots__ = ("__weakref__",)
+    __slots__ = WEAKREF_SLOT
 
 
 class Pool(NoCopy, Generic[T]):
@@ -68,7 +68,7 @@ class Pool(NoCopy, Generic[T]):
     with get, used by one thread, and given back with put.
     """
 
-    __slots__ = ("_new", "_tls", "_locals", "_locals_mu", "_mu", "_shared", "_victim", "_pending", "__weakref__")
+    __slots__ = ("_new", "_tls", "_locals", "_locals_mu", "_mu", "_shared", "_victim", "_pending") + WEAKREF_SLOT
 
     def __init__(self, new: Callable[[], T] | None = None) -> None:
         self.new = new
@@ -216,4 +216,23 @@ def _on_gc(phase: str, info: dict[str, int]) -> None:
             _pools_mu.unlock()
 
 
-gc.callbacks.append(_on_gc)
+def _install_gc_hook() -> None:
+    if hasattr(gc, "callbacks"):
+        gc.callbacks.append(_on_gc)
+        return
+    # PyPy has no gc.callbacks; its gc.hooks has one slot per event. The
+    # pools empty at each major collection, as Go's do at each GC (PyPy's
+    # minor collections run far too often for that). A hook already there
+    # is kept and called first.
+    hooks: Any = getattr(gc, "hooks")
+    previous = hooks.on_gc_collect
+
+    def on_gc_collect(stats: object) -> None:
+        if previous is not None:
+            previous(stats)
+        _on_gc("start", {})
+
+    hooks.on_gc_collect = on_gc_collect
+
+
+_install_gc_hook()
