@@ -130,6 +130,11 @@ static inline int gosync_py_deadline(PyObject *arg, int64_t *deadline_ns)
     return 0;
 }
 
+/* PyErr_CheckSignals, also on PyPy (whose cpyext makes it a no-op; see
+ * _binding_common.c): runs pending signal handlers in the main thread.
+ * Returns 0, or -1 with a handler's exception set. */
+GOSYNC_PY_INTERNAL int gosync_py_check_signals(void);
+
 /* A blocking slow path of the core: GOSYNC_OK, GOSYNC_TIMEDOUT,
  * GOSYNC_INTERRUPTED, or a primitive's own error code. */
 typedef int (*gosync_blocking_call)(void *primitive, int64_t deadline_ns);

@@ -153,7 +153,7 @@ static PyObject *cond_wait(PyObject *op, PyObject *const *args, Py_ssize_t nargs
             return NULL;
         }
         /* L is held: now the handlers of signals that came meanwhile. */
-        if (PyErr_CheckSignals() < 0)
+        if (gosync_py_check_signals() < 0)
             return NULL;
         return gosync_py_wait_result(rc, "");
     }
