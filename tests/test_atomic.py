@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 import pytest
-from conftest import STRESS, Guarded, run_threads, switches_during
+from conftest import PYPY_GC, PYPY_GIL, STRESS, Guarded, pypy_cannot, run_threads, switches_during
 
 from gosync.atomic import Bool, Int32, Int64, Uint32, Uint64, Value
 
@@ -300,6 +300,7 @@ def test_value_cas_compares_again_when_the_value_changes_meanwhile() -> None:
     assert v.load().n == 99
 
 
+@pypy_cannot(PYPY_GC)
 def test_value_finalizer_of_replaced_value_may_use_the_value() -> None:
     # The replaced object is released after the internal lock is: its
     # finaliser can call the Value without deadlocking.
@@ -361,6 +362,7 @@ def test_repr_shows_the_current_value() -> None:
 # ---- the GIL policy: every atomic operation keeps it ----------------------------------
 
 
+@pypy_cannot(PYPY_GIL)
 def test_atomic_operations_keep_the_gil(fast_switching: None) -> None:
     # The probe of test_gil.py around 60000 atomic operations.
     ints = [cls() for cls, _, _ in INT_TYPES for _ in range(2000)]

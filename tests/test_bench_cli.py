@@ -10,6 +10,7 @@ import copy
 import io
 import json
 import os
+import platform
 import subprocess
 import sys
 from dataclasses import asdict
@@ -198,7 +199,7 @@ def test_cli_prints_the_table_json_and_progress(quick_run: tuple) -> None:
     assert "not run: no 4-thread run" in out  # its target is at 4 threads
     raw = json.loads((tmp / "run.json").read_text())
     assert raw["rounds"] == 2 and raw["threads"] == [1, 2]
-    assert raw["machine"]["cpus"] >= 1 and raw["machine"]["python"].startswith("CPython")
+    assert raw["machine"]["cpus"] >= 1 and raw["machine"]["python"].startswith(platform.python_implementation())
     names = [s["name"] for s in raw["scenarios"]]
     assert names == [s.name for s in SCENARIOS if "mutex_" in s.name]
     for s in raw["scenarios"]:

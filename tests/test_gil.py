@@ -12,7 +12,9 @@ import pytest
 
 import gosync
 from gosync._testing import gil_held
-from conftest import switches_during
+from conftest import PYPY_GIL, pypy_cannot, switches_during
+
+pytestmark = pypy_cannot(PYPY_GIL)
 
 
 def test_non_blocking_entry_points_keep_the_gil() -> None:
