@@ -25,9 +25,16 @@ class Once(NoCopy):
     Because no call to do returns until the one call to fn returns, if fn
     causes do to be called on the same Once, it deadlocks, as in Go.
 
+    do(fn, timeout=seconds) bounds the wait behind another thread's call of
+    fn: if fn is still running after that long, do returns False without
+    calling fn, and the Once is as before. Otherwise do returns True: fn has
+    been called, by this call or an earlier one. The timeout does not bound
+    fn itself, which runs to its end once this call has started it.
+
     After fn has run, do is as cheap as reading an attribute: it does not
-    look at fn at all, so do(anything) is then a no-op. Until then, a
-    non-callable fn raises TypeError and leaves the Once untouched.
+    look at fn or timeout at all, so do(anything) is then a no-op. Until
+    then, a non-callable fn raises TypeError, and a bad timeout TypeError or
+    ValueError (as for Mutex.lock), leaving the Once untouched.
     It must not be copied or pickled.
     """
 
@@ -46,25 +53,37 @@ class Once(NoCopy):
         self._flag = Uint32()
         self._m = Mutex()
 
-    def do(self, fn: Callable[[], object]) -> None:
-        """Do calls fn if and only if this is the first call of do; see the
-        class documentation."""
+    def do(self, fn: Callable[[], object], *, timeout: float | None = None) -> bool:
+        """Do calls fn if and only if this is the first call of do, and
+        returns True once fn has been called. With a timeout in seconds, it
+        returns False if another thread's call of fn has not ended by then.
+        See the class documentation."""
         if self._done:
-            return
-        self._do_slow(fn)
+            return True
+        return self._do_slow(fn, timeout)
 
-    def _do_slow(self, fn: Callable[[], object]) -> None:
+    def _do_slow(self, fn: Callable[[], object], timeout: float | None) -> bool:
         if not callable(fn):
             raise TypeError(f"Once.do() needs a callable, not {type(fn).__name__}")
-        with self._m:
+        m = self._m
+        # The Mutex is held for as long as fn runs, so waiting for it is
+        # waiting for fn; lock(timeout) validates the timeout first.
+        if timeout is None:
+            m.lock()
+        elif not m.lock(timeout):
+            return False
+        try:
             if self._flag.load():
                 self._done = True
-                return
+                return True
             try:
                 fn()
             finally:
                 self._flag.store(1)
                 self._done = True
+            return True
+        finally:
+            m.unlock()
 
 
 def _check(fn: object, name: str) -> None:

@@ -60,6 +60,72 @@ def test_non_callable_raises_before_anything_changes() -> None:
     assert ran == [1]
 
 
+def test_do_returns_true_once_fn_has_been_called() -> None:
+    once = gosync.Once()
+    assert once.do(lambda: None) is True
+    assert once.do(lambda: None) is True  # done: the fast path
+    assert once.do(lambda: None, timeout=0) is True
+
+
+@pytest.mark.timeout(30)
+def test_do_timeout_bounds_the_wait_behind_a_running_fn() -> None:
+    # Item 6 of the issue: a thread waiting in do behind the first caller
+    # had no timeout. Now it gives up after its timeout and returns False,
+    # without calling its fn, while the first call goes on undisturbed.
+    once = gosync.Once()
+    started, release = threading.Event(), threading.Event()
+    first_calls: list[int] = []
+
+    def slow() -> None:
+        first_calls.append(1)
+        started.set()
+        assert release.wait(20)
+
+    t = threading.Thread(target=once.do, args=(slow,), daemon=True)
+    t.start()
+    assert started.wait(10)
+    late_calls: list[int] = []
+    for timeout in (0, 0.2):
+        t0 = time.monotonic()
+        assert once.do(lambda: late_calls.append(1), timeout=timeout) is False
+        waited = time.monotonic() - t0
+        assert timeout <= waited < timeout + 2, waited
+    assert late_calls == [] and first_calls == [1] and t.is_alive()
+    # A waiter with a longer timeout returns True when fn ends, not calling its fn.
+    result: list[bool] = []
+    w = threading.Thread(target=lambda: result.append(once.do(lambda: late_calls.append(2), timeout=10)), daemon=True)
+    w.start()
+    time.sleep(0.1)
+    release.set()
+    t.join(10)
+    w.join(10)
+    assert result == [True] and late_calls == [] and first_calls == [1]
+    assert once.do(lambda: late_calls.append(3), timeout=0) is True and late_calls == []
+
+
+def test_do_timeout_does_not_bound_fn_itself() -> None:
+    once = gosync.Once()
+    calls: list[int] = []
+    # The first caller runs fn to its end, however long it takes.
+    assert once.do(lambda: (time.sleep(0.2), calls.append(1)), timeout=0.01) is True
+    assert calls == [1]
+
+
+@pytest.mark.parametrize("bad, error", [(-1, ValueError), ("1", TypeError), (float("nan"), ValueError)])
+def test_do_bad_timeout_raises_before_anything_changes(bad: object, error: type) -> None:
+    once = gosync.Once()
+    calls: list[int] = []
+    with pytest.raises(error):
+        once.do(lambda: calls.append(1), timeout=bad)  # type: ignore[arg-type]
+    assert calls == [] and not once._m.locked()
+    assert once.do(lambda: calls.append(2), timeout=1) is True and calls == [2]
+
+
+def test_do_timeout_is_keyword_only() -> None:
+    with pytest.raises(TypeError):
+        gosync.Once().do(lambda: None, 1)  # type: ignore[misc]
+
+
 def test_once_value_and_values() -> None:
     calls = [0]
 
