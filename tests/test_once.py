@@ -126,6 +126,73 @@ def test_do_timeout_is_keyword_only() -> None:
         gosync.Once().do(lambda: None, 1)  # type: ignore[misc]
 
 
+@pytest.mark.parametrize("make", [gosync.once_func, gosync.once_value, gosync.once_values])
+def test_once_helpers_on_a_method_run_once_per_instance(make) -> None:  # type: ignore[no-untyped-def]
+    calls: list[object] = []
+
+    class Config:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        @make
+        def load(self) -> tuple[str, int]:
+            calls.append(self)
+            return (self.name, len(calls))
+
+    a, b = Config("a"), Config("b")
+    first = a.load()
+    assert a.load() == first and b.load() == b.load()
+    assert calls == [a, b]  # once per instance, with the instance as self
+    if make is gosync.once_value or make is gosync.once_values:
+        assert first == ("a", 1) and b.load() == ("b", 2)
+    assert Config.load.__name__ == "load"
+
+
+def test_once_value_on_a_method_is_once_per_instance_across_threads(fast_switching: None) -> None:
+    calls: list[int] = []
+
+    class Lazy:
+        @gosync.once_value
+        def value(self) -> int:
+            calls.append(1)
+            time.sleep(0.01)
+            return 42
+
+    objs = [Lazy() for _ in range(5)]
+    results: list[int] = []
+    run_threads(10, lambda i: results.extend(o.value() for o in objs))
+    assert calls == [1] * 5 and results == [42] * 50
+
+
+def test_once_value_on_a_method_of_a_slots_class_refuses_clearly() -> None:
+    class Slotted:
+        __slots__ = ()
+
+        @gosync.once_value
+        def value(self) -> int:
+            return 1
+
+    with pytest.raises(TypeError, match=r"once_value\(\) on .*Slotted.value needs instances with a __dict__"):
+        Slotted().value()
+
+
+def test_once_value_as_a_plain_function_is_not_tied_to_any_instance() -> None:
+    f = gosync.once_value(lambda: 5)
+    assert f() == 5 and f() == 5
+    with pytest.raises(TypeError):
+        f(1)  # type: ignore[call-arg]
+
+
+def test_once_values_returns_a_tuple_as_it_is() -> None:
+    import collections
+
+    Pair = collections.namedtuple("Pair", "a b")
+    p = Pair(1, 2)
+    f = gosync.once_values(lambda: p)
+    assert f() is p
+    assert gosync.once_values(lambda: [1, 2])() == (1, 2)
+
+
 def test_once_value_and_values() -> None:
     calls = [0]
 
