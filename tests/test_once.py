@@ -122,6 +122,10 @@ def test_do_bad_timeout_raises_before_anything_changes(bad: object, error: type)
 
 
 def test_do_timeout_is_keyword_only() -> None:
+    # do(fn, 5) would read as "5 what?": the timeout is named.
+    import inspect
+
+    assert inspect.signature(gosync.Once.do).parameters["timeout"].kind is inspect.Parameter.KEYWORD_ONLY
     with pytest.raises(TypeError):
         gosync.Once().do(lambda: None, 1)  # type: ignore[misc]
 
