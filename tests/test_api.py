@@ -62,6 +62,9 @@ def test_c_method_signatures_say_what_they_take() -> None:
     assert str(inspect.signature(gosync.Mutex.__exit__)) == "(self, /, *exc_info)"
     assert str(inspect.signature(gosync.RWMutex().rlocker().try_lock)) == "()"
     assert list(inspect.signature(gosync.Once.do).parameters) == ["self", "fn", "timeout"]
+    # The mixins' methods, copied into each class, show no private annotation.
+    assert str(inspect.signature(gosync.Mutex.lock)) == "(self, timeout: 'float | None' = None) -> 'bool'"
+    assert "_Word" not in str(inspect.signature(gosync.atomic.Int64.__init__))
 
 
 def test_sync_error_shows_as_gosync_sync_error() -> None:
