@@ -59,7 +59,10 @@ class Once(NoCopy):
         self._flag = Uint32()
         self._m = Mutex()
 
-    def do(self, fn: Callable[[], object], *, timeout: float | None = None) -> bool:
+    # timeout is not keyword-only: CPython (3.11) specialises calls that fill
+    # positional defaults, not keyword-only ones, and the fast path must stay
+    # about an attribute read. It is positional in Mutex.lock(timeout) too.
+    def do(self, fn: Callable[[], object], timeout: float | None = None) -> bool:
         """Do calls fn if and only if this is the first call of do, and
         returns True once fn has been called. With a timeout in seconds, it
         returns False if another thread's call of fn has not ended by then.

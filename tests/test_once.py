@@ -121,15 +121,6 @@ def test_do_bad_timeout_raises_before_anything_changes(bad: object, error: type)
     assert once.do(lambda: calls.append(2), timeout=1) is True and calls == [2]
 
 
-def test_do_timeout_is_keyword_only() -> None:
-    # do(fn, 5) would read as "5 what?": the timeout is named.
-    import inspect
-
-    assert inspect.signature(gosync.Once.do).parameters["timeout"].kind is inspect.Parameter.KEYWORD_ONLY
-    with pytest.raises(TypeError):
-        gosync.Once().do(lambda: None, 1)  # type: ignore[misc]
-
-
 @pytest.mark.parametrize("make", [gosync.once_func, gosync.once_value, gosync.once_values])
 def test_once_helpers_on_a_method_run_once_per_instance(make) -> None:  # type: ignore[no-untyped-def]
     calls: list[object] = []
