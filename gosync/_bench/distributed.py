@@ -426,7 +426,8 @@ def render_lines(dist: Dict[str, Any]) -> List[str]:
     out = ["Across machines (gosync.redis, gosync.etcd):"]
     for e in dist["engines"]:
         kind, names = e["engine"], e["contenders"]
-        out += ["", f"{kind}: server {e['server']}; medians of {dist['runs']} runs"]
+        medians = f"; medians of {dist['runs']} runs" if "lock_unlock_s" in e or "handoff_s" in e else ""
+        out += ["", f"{kind}: server {e['server']}{medians}"]
         if "lock_unlock_s" in e:
             base = statistics.median(e["lock_unlock_s"][e["baseline"]])
             out.append(f"  uncontended lock + unlock    us/pair  vs {e['baseline']}")
