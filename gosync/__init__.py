@@ -13,7 +13,7 @@ from .map import Map
 from .mutex import Mutex
 from .once import Once, once_func, once_value, once_values
 from .pool import Pool
-from .rwmutex import RWMutex
+from .rwmutex import RLocker, RWMutex
 from .waitgroup import WaitGroup
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "once_value",
     "once_values",
     "Pool",
+    "RLocker",
     "RWMutex",
     "SyncError",
     "WaitGroup",

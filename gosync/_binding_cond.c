@@ -196,18 +196,18 @@ static PyObject *cond_debug_fields(PyObject *op, PyObject *unused)
 
 static PyMethodDef cond_methods[] = {
     {"_wait", (PyCFunction)(void (*)(void))cond_wait, METH_FASTCALL,
-     "_wait(native, unlock, lock, deadline_ns) -> bool\n\nJoin the notify list, unlock L, sleep until notified or the\n"
+     "_wait($self, native, unlock, lock, deadline_ns, /)\n--\n\nJoin the notify list, unlock L, sleep until notified or the\n"
      "absolute deadline (-1: never), then lock L again. native is L for gosync's\n"
      "own lock types (unlocked and relocked in C, signal handlers deferred until\n"
      "L is held), or None (unlock() and lock() are called). False means it timed out."},
     {"signal", cond_signal, METH_NOARGS,
-     "signal() -> None\n\nSignal wakes the thread that has waited longest on the Cond, if there\n"
+     "signal($self, /)\n--\n\nSignal wakes the thread that has waited longest on the Cond, if there\n"
      "is any. The caller may, but need not, hold L."},
     {"broadcast", cond_broadcast, METH_NOARGS,
-     "broadcast() -> None\n\nBroadcast wakes all threads waiting on the Cond now; threads that\n"
+     "broadcast($self, /)\n--\n\nBroadcast wakes all threads waiting on the Cond now; threads that\n"
      "start waiting afterwards are not woken by it. The caller may, but need\nnot, hold L."},
     {"_debug_fields", cond_debug_fields, METH_NOARGS,
-     "_debug_fields() -> tuple\n\nThe fields of gosync.cond.CondState: waiters, pending."},
+     "_debug_fields($self, /)\n--\n\nThe fields of gosync.cond.CondState: waiters, pending."},
     {NULL, NULL, 0, NULL},
 };
 

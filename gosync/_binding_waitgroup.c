@@ -92,25 +92,25 @@ static PyObject *waitgroup_debug_fields(PyObject *op, PyObject *unused)
 
 static PyMethodDef waitgroup_methods[] = {
     {"add", (PyCFunction)(void (*)(void))waitgroup_add, METH_FASTCALL,
-     "add(delta: int = 1) -> None\n\nAdd adds delta, which may be negative, to the WaitGroup counter.\n"
+     "add($self, delta=1, /)\n--\n\nAdd adds delta, which may be negative, to the WaitGroup counter.\n"
      "If the counter becomes zero, all threads blocked in wait are released.\n\n"
      "A counter that would go negative raises\n"
      "SyncError(\"sync: negative WaitGroup counter\"), and one past 2**31 - 1\n"
      "OverflowError; neither changes anything. Calls with a positive delta\n"
      "that occur when the counter is zero must happen before a wait."},
     {"done", waitgroup_done, METH_NOARGS,
-     "done() -> None\n\nDone decrements the WaitGroup counter by one."},
+     "done($self, /)\n--\n\nDone decrements the WaitGroup counter by one."},
     {"_wait_until", waitgroup_wait_until, METH_O,
-     "_wait_until(deadline_ns) -> bool\n\nWait until the counter is zero or an absolute deadline (-1: never)."},
+     "_wait_until($self, deadline_ns, /)\n--\n\nWait until the counter is zero or an absolute deadline (-1: never)."},
     {"_debug_fields", waitgroup_debug_fields, METH_NOARGS,
-     "_debug_fields() -> tuple\n\nThe fields of gosync.waitgroup.WaitGroupState: counter, waiters."},
+     "_debug_fields($self, /)\n--\n\nThe fields of gosync.waitgroup.WaitGroupState: counter, waiters."},
     {NULL, NULL, 0, NULL},
 };
 
 /* No tp_dealloc: as MutexBase's (see _binding_mutex.c). */
 static PyType_Slot waitgroup_slots[] = {
     {Py_tp_new, waitgroup_new},
-    {Py_tp_doc, "The C state of gosync.WaitGroup."},
+    {Py_tp_doc, "WaitGroupBase()\n--\n\nThe C state of gosync.WaitGroup."},
     {Py_tp_methods, waitgroup_methods},
     {0, NULL},
 };

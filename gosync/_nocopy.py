@@ -34,7 +34,7 @@ def public_name(cls: type) -> str:
     gosync.Mutex, gosync.atomic.Int64.
 
     For a class exported by neither gosync nor gosync.atomic (a user's
-    subclass, gosync.rwmutex.RLocker), it is the module and qualified name.
+    subclass), it is the module and qualified name.
     """
     for module in ("gosync", "gosync.atomic"):
         if getattr(sys.modules.get(module), cls.__name__, None) is cls:

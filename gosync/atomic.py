@@ -6,6 +6,21 @@ consistent as in Go, with no lock. Their operations are C methods
 (gosync._gosync.Int64Base and friends); the classes here add the
 constructor, repr and the no-copy rule, written once in _Atomic.
 
+In Python's protocols an atomic stands for the value it holds at that
+instant, read once: `if stopping:` reads a Bool, `int(n)`, `range(n)`,
+`n < limit` and `n == 3` read an Int64. Comparisons are by value, with
+numbers and with other atomics. The in-place operators of the integer types
+are single atomic operations that keep the name bound to the same atomic:
+`n += d` is n.add(d), `n -= d` adds -d, `n &= m` is n.and_(m) and `n |= m`
+is n.or_(m). There is no `n + d`: an expression that made a plain int would
+read like an atomic update and not be one. The atomics are unhashable,
+since their value changes.
+
+Arguments follow Python's subtyping: a bool is an int, so Int64(True) holds
+1 as Int64(1) does; an int is not a bool, so Bool(1) raises TypeError, as
+every Bool method does for anything but True and False (accepting any
+truthy object would hide a wrong argument).
+
 Value holds any Python object, with Go's rules: None cannot be stored, and
 every value stored must have the type of the first one.
 

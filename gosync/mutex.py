@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ._native import MutexBase
 from ._nocopy import WEAKREF_SLOT, NoCopy
@@ -23,7 +23,18 @@ class MutexState(NamedTuple):
     sema_waiters: int
 
 
-class Mutex(MutexBase, TimedLock, NoCopy):
+if TYPE_CHECKING:
+    # For type checkers only: typeshed's threading.Condition accepts just
+    # the standard library's lock types, which it declares final. Mutex
+    # speaks their protocol (acquire, release, locked, the with statement),
+    # which is all Condition uses, so it is declared one of them, so that
+    # threading.Condition(gosync.Mutex()) type-checks as it runs.
+    from _thread import LockType as _StdlibLock
+else:
+    _StdlibLock = object
+
+
+class Mutex(MutexBase, TimedLock, NoCopy, _StdlibLock):  # type: ignore[misc]
     """A Mutex is a mutual exclusion lock, with Go's semantics.
 
     A Mutex is created unlocked. It is not tied to a thread: one thread may

@@ -451,6 +451,7 @@ TIMED: list[tuple[str, Callable[[Any, Any], object], str | None]] = [
     ("RLocker.acquire", lambda rl, t: rl.acquire(True, t), None),
     ("WaitGroup.wait", lambda wg, t: wg.wait(t), None),
     ("Cond.wait", lambda c, t: c.wait(t), "L held"),
+    ("Once.do", lambda o, t: o.do(lambda: None, timeout=t), None),
 ]
 
 
@@ -551,7 +552,7 @@ CASES: list[Any] = [
     case("RLocker.__exit__", "of unlocked", lambda rl: rl.__exit__(None, None, None), SyncError, RUNLOCK_RW),
     case("RLocker.lock", "two timeouts", lambda rl: rl.lock(1, 2), TypeError, "positional argument"),
     extra_argument("RLocker.try_lock"),
-    *copy_rows("RLocker", "gosync.rwmutex.RLocker"),
+    *copy_rows("RLocker", "gosync.RLocker"),
     # WaitGroup: Go's counter rules; the counter is an int32 as in Go.
     case("WaitGroup", "an argument", lambda _: gosync.WaitGroup(1), TypeError, "takes no arguments"),
     case("WaitGroup.done", "at counter 0", lambda wg: wg.done(), SyncError, NEGATIVE),
@@ -637,6 +638,13 @@ CASES: list[Any] = [
     case("Map.range", "None, on an empty map", lambda m: m.range(None), TypeError, "needs a callable", on="empty Map"),
     case("Map.range", "an f that raises", lambda m: m.range(raise_boom), Boom, "from f"),
     extra_argument("Map.clear"),
+    case("Map.get", "an unhashable key", lambda m: m.get([], 1), TypeError, "unhashable"),
+    case("Map.get", "no key", lambda m: m.get(), TypeError, "argument"),
+    extra_argument("Map.items"),
+    case("Map.__getitem__", "an unhashable key", lambda m: m[[]], TypeError, "unhashable"),
+    case("Map.__setitem__", "an unhashable key", lambda m: m.__setitem__([], 1), TypeError, "unhashable"),
+    case("Map.__delitem__", "an unhashable key", lambda m: m.__delitem__([]), TypeError, "unhashable"),
+    case("Map.__contains__", "an unhashable key", lambda m: [] in m, TypeError, "unhashable"),
     *copy_rows("Map", "gosync.Map"),
     # Pool: new is None or a callable, checked when it is set.
     case("Pool", "a non-callable new", lambda _: gosync.Pool(new=5), TypeError, "callable or None"),
