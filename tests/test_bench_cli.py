@@ -237,6 +237,39 @@ def test_plot_writes_a_png(quick_run: tuple) -> None:
     assert 5_000 < len(data) < 200_000
 
 
+def test_chart_colours_mean_one_family_and_no_legend_covers_a_panel(quick_run: tuple) -> None:
+    pytest.importorskip("matplotlib", reason="--plot needs the bench extra")
+    import matplotlib.pyplot as plt
+
+    from gosync._bench.plot import family, figure
+
+    tmp, _ = quick_run
+    fig = figure(json.loads((tmp / "run.json").read_text()))
+    try:
+        by_family: Dict[str, set] = {}
+        lines = 0
+        for ax in fig.axes:
+            # A legend inside a panel can hide its points (it hid the
+            # sleeping scenario's longest waits); the figure has one legend,
+            # below the panels.
+            assert ax.get_legend() is None, ax.get_title()
+            for line in ax.get_lines():
+                contender = line.get_label().split(" (")[0]
+                by_family.setdefault(family(contender), set()).add(line.get_color())
+                lines += 1
+        assert lines >= 6  # 3 throughput panels, fairness and wait: 2 contenders each
+        assert set(by_family) == {"gosync", "standard library"}
+        assert all(len(c) == 1 for c in by_family.values()), by_family
+        assert by_family["gosync"] != by_family["standard library"]
+        (legend,) = fig.legends
+        texts = [t.get_text() for t in legend.get_texts()]
+        assert texts[0] == "gosync (Mutex)" and texts[1] == "standard library (Lock)", texts
+        assert any("sleep(50 us)" in t for t in texts), texts  # the line styles of the Mutex panels
+        assert min(t.get_fontsize() for t in legend.get_texts()) >= 9
+    finally:
+        plt.close(fig)
+
+
 def _doctored(tmp: Path, name: str, slower: float) -> str:
     """The saved run with gosync's contended Mutex samples made slower."""
     raw = json.loads((tmp / "run.json").read_text())
