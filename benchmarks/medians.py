@@ -100,7 +100,8 @@ def render(runs: List[Dict[str, Any]]) -> str:
                     fair = _cell([g["fairness"] for g in got], ".2f")
                     p99 = _cell([g["p99_wait_us"] for g in got], ".0f")
                     worst = _cell([g["max_wait_us"] for g in got], ".0f")
-                    contended_rows.append(f"| {title} | {threads} | {name} | {ns} | {ratio} | {fair} | {p99} | {worst} |")
+                    cells = [title, threads, name, ns, ratio, fair, p99, worst]
+                    contended_rows.append("| " + " | ".join(cells) + " |")
                 else:
                     lines.append(f"| {title} | {name} | {ns} | {ratio} |")
                 lead = False

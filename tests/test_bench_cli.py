@@ -270,6 +270,25 @@ def test_chart_colours_mean_one_family_and_no_legend_covers_a_panel(quick_run: t
         plt.close(fig)
 
 
+def test_medians_gives_the_median_and_range_over_runs(quick_run: tuple) -> None:
+    # Three copies of one run, gosync.Mutex 1x, 2x and 4x slower in each
+    # round: its ns/op is the middle copy's (not the mean), and its range
+    # spans the other two.
+    tmp, _ = quick_run
+    names = [_doctored(tmp, f"x{k}.json", float(k)) for k in (1, 2, 4)]
+    proc = bench(tmp, *names, script=str(RATIOS.parent / "medians.py"))
+    assert proc.returncode == 0, proc.stderr
+    raw = json.loads((tmp / "run.json").read_text())
+    (with_run,) = [s for s in raw["scenarios"] if s["name"] == "mutex_with"][0]["runs"]
+    ns = summarize(with_run["samples"]["gosync.Mutex"])["ns_per_op"]
+    row = next(line for line in proc.stdout.splitlines() if line.startswith("| `with m: pass`, uncontended |"))
+    assert f"| {2 * ns:.1f} ({ns:.1f}-{4 * ns:.1f}) |" in row, (row, ns)
+    lock = summarize(with_run["samples"]["threading.Lock"])["ns_per_op"]
+    ratios = sorted(k * ns / lock for k in (1, 2, 4))
+    assert f"| {ratios[1]:.2f}x ({ratios[0]:.2f}-{ratios[2]:.2f}) |" in row, row
+    assert proc.stdout.startswith("3 runs; ")
+
+
 def _doctored(tmp: Path, name: str, slower: float) -> str:
     """The saved run with gosync's contended Mutex samples made slower."""
     raw = json.loads((tmp / "run.json").read_text())
