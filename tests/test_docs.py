@@ -8,11 +8,13 @@ GOSYNC_REQUIRE_DOCS=1 (as in .ci/run), which makes the skip a failure.
 
 from __future__ import annotations
 
+import html
 import importlib
 import importlib.util
 import inspect
 import os
 import pkgutil
+import re
 import subprocess
 import sys
 import zlib
@@ -53,7 +55,8 @@ def read_inventory(path: Path) -> Dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def inventory(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, str]:
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The HTML reference, built by docs/build.sh into a fresh folder."""
     _need_sphinx()
     out = tmp_path_factory.mktemp("docs") / "html"
     proc = subprocess.run(
@@ -67,7 +70,12 @@ def inventory(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, str]:
     # it would be a build that does not say what it checks.
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "WARNING" not in proc.stderr and "ERROR" not in proc.stderr, proc.stderr
-    return read_inventory(out / "objects.inv")
+    return out
+
+
+@pytest.fixture(scope="module")
+def inventory(built: Path) -> Dict[str, str]:
+    return read_inventory(built / "objects.inv")
 
 
 def public_names(module: ModuleType) -> Iterator[Tuple[str, object]]:
@@ -137,3 +145,26 @@ def test_every_public_module_is_in_the_reference(inventory: Dict[str, str]) -> N
         if not any(id(obj) in exported for obj in defined):
             missing.append(qualified)
     assert not missing, f"public modules with no entry in docs/reference/index.rst: {missing}"
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_docstrings_show_as_written(built: Path) -> None:
+    # The docstrings are plain text (docs/reference/godoc.py): and_, *args or
+    # a trailing underscore must reach the page as they are written, not be
+    # read as reST markup and dropped. The first paragraph of every public
+    # docstring, words only, must be in the page's text.
+    page = (built / "index.html").read_text()
+    text = _words(html.unescape(re.sub(r"<[^>]+>", " ", page)))
+    text = re.sub(r" ([,.;:)]) ?", r"\1 ", text)  # a tag boundary may split words from punctuation
+    objects = [obj for _, obj in public_names(gosync) if not inspect.ismodule(obj)]
+    objects += [obj for _, obj in public_names(gosync.atomic)]
+    missing = []
+    for obj in objects:
+        first = _words((inspect.getdoc(obj) or "").split("\n\n")[0])
+        if first and first not in text:
+            missing.append(first[:70])
+    assert not missing, missing
+    assert "and_(~flag) clears a flag" in text and "fn(*args, **kwargs)" in text

@@ -35,5 +35,7 @@ autodoc_default_options = {
     "inherited-members": "BaseException,Exception,OSError,RuntimeError,object",
 }
 
+# Quotes as written: Go's, not Go’s.
+smartquotes = False
 html_theme = "alabaster"
 html_title = f"gosync {release}"
