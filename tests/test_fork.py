@@ -1,5 +1,5 @@
 """os.fork() while threads use a Mutex: what the child gets, as documented in
-the README ("fork()") and in Mutex's docstring.
+the README ("Threads, asyncio and fork()") and in Mutex's docstring.
 
 Each case runs in a fresh interpreter (so that the pytest process never
 forks with threads), which forks; the child exits with os._exit, and the
