@@ -84,23 +84,24 @@ def public_names(module: ModuleType) -> Iterator[Tuple[str, object]]:
 
 
 def documented_objects(inventory: Dict[str, str]) -> Set[int]:
-    """The ids of the objects the reference holds an entry for."""
+    """The ids of the modules, and of the objects of modules, that the
+    reference holds an entry for (methods are not looked up)."""
     ids: Set[int] = set()
     for name, role in inventory.items():
         if not role.startswith("py:"):
             continue
+        if role == "py:module":
+            ids.add(id(importlib.import_module(name)))
+            continue
+        # By attribute, not by import: gosync.select is a function, though
+        # gosync/select.py is a module of the same name.
         module_name, _, attr = name.rpartition(".")
-        for candidate in (name, module_name) if module_name else (name,):
-            try:
-                obj: object = importlib.import_module(candidate)
-            except ImportError:
-                continue
-            if candidate != name:
-                if not hasattr(obj, attr):
-                    break
-                obj = getattr(obj, attr)
-            ids.add(id(obj))
-            break
+        try:
+            parent = importlib.import_module(module_name)
+        except ImportError:
+            continue  # a method or attribute of a class
+        if hasattr(parent, attr):
+            ids.add(id(getattr(parent, attr)))
     return ids
 
 
