@@ -35,6 +35,13 @@ autodoc_default_options = {
     "inherited-members": "BaseException,Exception,OSError,RuntimeError,object",
 }
 
+# A type hint that names a class only by its last part (an annotation of a
+# name imported under TYPE_CHECKING stays a string, such as "Int32") links
+# to the class of that name; where two modules have one (gosync.atomic.Int32
+# and gosync.shared.atomic.Int32), Sphinx warns that the link is ambiguous.
+# That warning says nothing about the text, so it is not an error here.
+suppress_warnings = ["ref.python"]
+
 # Quotes as written: Go's, not Go’s.
 smartquotes = False
 html_theme = "alabaster"
