@@ -28,6 +28,9 @@ import gosync
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
+# Sphinx reads every docstring: seconds on an idle machine, more under load.
+pytestmark = pytest.mark.timeout(600)
+
 
 def _need_sphinx() -> None:
     if importlib.util.find_spec("sphinx") is None:
@@ -64,7 +67,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
         env={**os.environ, "PYTHON": sys.executable},
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=540,
     )
     # -W makes a warning fail the build; a warning printed without failing
     # it would be a build that does not say what it checks.
