@@ -56,7 +56,8 @@ class Mutex(MutexBase, TimedLock, NoCopy, _StdlibLock):  # type: ignore[misc]
     threads asleep in lock() on it), the child can use it, unlocking it
     first in the second case. If another thread held it, it stays locked
     in the child. If another thread was in the middle of locking or
-    unlocking it, nothing is promised. See the README's "fork()".
+    unlocking it, nothing is promised. See the README's "Threads, asyncio
+    and fork()".
 
     lock and acquire take a timeout (see gosync._timeout.TimedLock); unlock,
     release, try_lock, locked and the with statement are implemented in C

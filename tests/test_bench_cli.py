@@ -238,6 +238,58 @@ def test_plot_writes_a_png(quick_run: tuple) -> None:
     assert 5_000 < len(data) < 200_000
 
 
+def test_chart_colours_mean_one_family_and_no_legend_covers_a_panel(quick_run: tuple) -> None:
+    pytest.importorskip("matplotlib", reason="--plot needs the bench extra")
+    import matplotlib.pyplot as plt
+
+    from gosync._bench.plot import family, figure
+
+    tmp, _ = quick_run
+    fig = figure(json.loads((tmp / "run.json").read_text()))
+    try:
+        by_family: Dict[str, set] = {}
+        lines = 0
+        for ax in fig.axes:
+            # A legend inside a panel can hide its points (it hid the
+            # sleeping scenario's longest waits); the figure has one legend,
+            # below the panels.
+            assert ax.get_legend() is None, ax.get_title()
+            for line in ax.get_lines():
+                contender = line.get_label().split(" (")[0]
+                by_family.setdefault(family(contender), set()).add(line.get_color())
+                lines += 1
+        assert lines >= 6  # 3 throughput panels, fairness and wait: 2 contenders each
+        assert set(by_family) == {"gosync", "standard library"}
+        assert all(len(c) == 1 for c in by_family.values()), by_family
+        assert by_family["gosync"] != by_family["standard library"]
+        (legend,) = fig.legends
+        texts = [t.get_text() for t in legend.get_texts()]
+        assert texts[0] == "gosync (Mutex)" and texts[1] == "standard library (Lock)", texts
+        assert any("sleep(50 us)" in t for t in texts), texts  # the line styles of the Mutex panels
+        assert min(t.get_fontsize() for t in legend.get_texts()) >= 9
+    finally:
+        plt.close(fig)
+
+
+def test_medians_gives_the_median_and_range_over_runs(quick_run: tuple) -> None:
+    # Three copies of one run, gosync.Mutex 1x, 2x and 4x slower in each
+    # round: its ns/op is the middle copy's (not the mean), and its range
+    # spans the other two.
+    tmp, _ = quick_run
+    names = [_doctored(tmp, f"x{k}.json", float(k)) for k in (1, 2, 4)]
+    proc = bench(tmp, *names, script=str(RATIOS.parent / "medians.py"))
+    assert proc.returncode == 0, proc.stderr
+    raw = json.loads((tmp / "run.json").read_text())
+    (with_run,) = [s for s in raw["scenarios"] if s["name"] == "mutex_with"][0]["runs"]
+    ns = summarize(with_run["samples"]["gosync.Mutex"])["ns_per_op"]
+    row = next(line for line in proc.stdout.splitlines() if line.startswith("| `with m: pass`, uncontended |"))
+    assert f"| {2 * ns:.1f} ({ns:.1f}-{4 * ns:.1f}) |" in row, (row, ns)
+    lock = summarize(with_run["samples"]["threading.Lock"])["ns_per_op"]
+    ratios = sorted(k * ns / lock for k in (1, 2, 4))
+    assert f"| {ratios[1]:.2f}x ({ratios[0]:.2f}-{ratios[2]:.2f}) |" in row, row
+    assert proc.stdout.startswith("3 runs; ")
+
+
 def _doctored(tmp: Path, name: str, slower: float) -> str:
     """The saved run with gosync's contended Mutex samples made slower."""
     raw = json.loads((tmp / "run.json").read_text())
