@@ -8,6 +8,7 @@ from . import atomic
 from ._dist import LeaseLost
 from ._errors import SyncError
 from .cond import Cond
+from .goroutine import go, num_goroutine
 from .locker import Locker
 from .map import Map
 from .mutex import Mutex
@@ -16,13 +17,21 @@ from .pool import Pool
 from .rwmutex import RWMutex
 from .waitgroup import WaitGroup
 
+# The companion packages, reached as gosync.context and so on, as in Go.
+from . import context as context  # noqa: E402  isort: skip
+from . import errgroup as errgroup  # noqa: E402  isort: skip
+from . import semaphore as semaphore  # noqa: E402  isort: skip
+from . import singleflight as singleflight  # noqa: E402  isort: skip
+
 __all__ = [
     "atomic",
     "Cond",
+    "go",
     "LeaseLost",
     "Locker",
     "Map",
     "Mutex",
+    "num_goroutine",
     "Once",
     "once_func",
     "once_value",
