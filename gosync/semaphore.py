@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Weighted"]
 
+_QUEUED = 1 << 62
+
 
 class _Waiter:
     """One queued acquire. wake is a Mutex created locked: the waiter sleeps
@@ -55,11 +57,19 @@ class Weighted(NoCopy):
     It must not be copied or pickled.
     """
 
-    __slots__ = ("_size", "_cur", "_mu", "_waiters", "__weakref__")
+    # _free is size minus the weight held, less _QUEUED while any waiter is
+    # queued. One comparison then answers each fast path under _mu: an
+    # acquire of n fits iff _free >= n (never while queued), and a release of
+    # n is plain iff 0 <= _free + n <= size (not queued, and no more than is
+    # held). Everything else takes the slow path, under the same _mu.
+    __slots__ = ("_size", "_free", "_mu", "_waiters", "__weakref__")
 
     def __init__(self, n: int) -> None:
-        self._size = _check_weight(n, "semaphore size")
-        self._cur = 0
+        size = _check_weight(n, "semaphore size")
+        if size >= _QUEUED:
+            raise OverflowError(f"semaphore size must be below 2**62, not {size}")
+        self._size = size
+        self._free = size
         self._mu = Mutex()
         self._waiters: deque[_Waiter] = deque()
 
@@ -75,20 +85,22 @@ class Weighted(NoCopy):
         gosync's rules (seconds; None waits for ever; a bad one raises and
         changes nothing). Ctrl-C interrupts the wait, leaving nothing held.
         """
-        if type(n) is not int or n < 0:
+        if type(n) is int and n >= 0 and ctx is None and timeout is None:
+            mu = self._mu
+            mu.__enter__()
+            free = self._free
+            if free >= n:
+                self._free = free - n
+                mu.unlock()
+                return True
+            mu.unlock()
+        else:
             n = _check_weight(n, "n")
         deadline = NO_DEADLINE if timeout is None else deadline_ns(timeout)
         if ctx is not None:
             ctx = _check_ctx(ctx)
             if ctx.err() is not None:
                 return False
-        mu = self._mu
-        mu.lock()
-        if self._size - self._cur >= n and not self._waiters:
-            self._cur += n
-            mu.unlock()
-            return True
-        mu.unlock()
         return self._acquire_slow(n, ctx, deadline)
 
     def _acquire_slow(self, n: int, ctx: Optional[Context], deadline: int) -> bool:
@@ -98,12 +110,14 @@ class Weighted(NoCopy):
         if ctx is not None and ctx.err() is not None:
             mu.unlock()
             return False
-        if self._size - self._cur >= n and not self._waiters:
-            self._cur += n
+        if self._free >= n:
+            self._free -= n
             mu.unlock()
             return True
         queued = n <= self._size  # a larger request waits outside the queue
         if queued:
+            if not self._waiters:
+                self._free -= _QUEUED
             self._waiters.append(w)
         mu.unlock()
         stop: Optional[Callable[[], bool]] = None
@@ -132,13 +146,15 @@ class Weighted(NoCopy):
         if w.ready:
             if ctx is None or ctx.err() is None:
                 return True
-            self._cur -= w.n
+            self._free += w.n
             self._notify_waiters()
             return False
         if queued:
             front = self._waiters[0] is w
             self._waiters.remove(w)
-            if front and self._size > self._cur:
+            if not self._waiters:
+                self._free += _QUEUED
+            elif front:
                 # w may have held back smaller requests queued behind it.
                 self._notify_waiters()
         return False
@@ -156,16 +172,20 @@ class Weighted(NoCopy):
         queue while they fit, with _mu held. It stops at the first that does
         not fit, so it is not overtaken."""
         waiters = self._waiters
+        if not waiters:
+            return
         while waiters:
             w = waiters[0]
-            if self._size - self._cur < w.n:
+            if self._free + _QUEUED < w.n:
                 break
-            self._cur += w.n
+            self._free -= w.n
             waiters.popleft()
             w.ready = True
             if not w.signalled:
                 w.signalled = True
                 w.wake.unlock()
+        if not waiters:
+            self._free += _QUEUED
 
     def try_acquire(self, n: int = 1) -> bool:
         """try_acquire acquires the semaphore with a weight of n without
@@ -175,10 +195,11 @@ class Weighted(NoCopy):
         if type(n) is not int or n < 0:
             n = _check_weight(n, "n")
         mu = self._mu
-        mu.lock()
-        ok = self._size - self._cur >= n and not self._waiters
+        mu.__enter__()
+        free = self._free
+        ok = free >= n
         if ok:
-            self._cur += n
+            self._free = free - n
         mu.unlock()
         return ok
 
@@ -192,19 +213,25 @@ class Weighted(NoCopy):
         if type(n) is not int or n < 0:
             n = _check_weight(n, "n")
         mu = self._mu
-        mu.lock()
-        if n > self._cur:
+        mu.__enter__()
+        free = self._free + n
+        if 0 <= free <= self._size:
+            self._free = free
             mu.unlock()
-            raise SyncError("semaphore: released more than held")
-        self._cur -= n
-        if self._waiters:
+            return
+        try:
+            if not self._waiters or free > self._size - _QUEUED:
+                raise SyncError("semaphore: released more than held")
+            self._free = free
             self._notify_waiters()
-        mu.unlock()
+        finally:
+            mu.unlock()
 
     def _debug_state(self) -> tuple[int, int, int]:
         """(size, held, queued waiters), for tests and repr."""
         with self._mu:
-            return self._size, self._cur, len(self._waiters)
+            queued = len(self._waiters)
+            return self._size, self._size - self._free - (_QUEUED if queued else 0), queued
 
     def __repr__(self) -> str:
         size, held, queued = self._debug_state()
