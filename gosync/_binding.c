@@ -53,6 +53,7 @@
  *   _binding_cond.c      CondBase, with the native relock of gosync's locks
  *   _binding_atomic.c    Int32Base, Uint32Base, Int64Base, Uint64Base, BoolBase
  *   _binding_pool.c      PoolLocal, a Pool's per-thread slots
+ *   _binding_weighted.c  WeightedBase, semaphore.Weighted's word and fast paths
  *   _binding_race.c      the race demo's unsynchronised increment
  *   _binding_testing.c   TEST ONLY: probes for gosync's tests
  */
@@ -86,6 +87,7 @@ static const struct {
     {&gosync_py_uint64_spec, NULL},
     {&gosync_py_bool_spec, NULL},
     {&gosync_py_pool_local_spec, NULL},
+    {&gosync_py_weighted_spec, NULL},
 };
 
 /* Creates the types and module functions of the binding and adds them to

@@ -173,6 +173,7 @@ GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_int64_spec;
 GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_uint64_spec;
 GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_bool_spec;
 GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_pool_local_spec;
+GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_weighted_spec;
 
 /* The types that parts check for (Cond's native relock, RLocker's argument,
  * the race demo's gate, the test probe). Set once by gosync_py_add_types;

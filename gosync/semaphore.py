@@ -6,6 +6,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Callable, Optional
 
 from ._errors import SyncError
+from ._native import WeightedBase
 from ._nocopy import NoCopy
 from ._timeout import NO_DEADLINE, deadline_ns
 from .mutex import Mutex
@@ -43,7 +44,7 @@ def _check_weight(n: object, what: str) -> int:
     return n
 
 
-class Weighted(NoCopy):
+class Weighted(WeightedBase, NoCopy):
     """Weighted provides a way to bound concurrent access to a resource.
     The callers can request access with a given weight.
 
@@ -53,27 +54,24 @@ class Weighted(NoCopy):
     a stream of small ones. A request larger than the size waits until its
     context is done or its timeout passes, without blocking anyone else.
 
-    The uncontended acquire and release take one lock and no allocation.
-    It must not be copied or pickled.
+    acquire, try_acquire and release are C methods (see their docstrings):
+    uncontended, each is one atomic operation. The waiter queue is Go's, in
+    Python, under a gosync.Mutex. It must not be copied or pickled.
     """
 
-    # _free is size minus the weight held, less _QUEUED while any waiter is
-    # queued. One comparison then answers each fast path under _mu: an
-    # acquire of n fits iff _free >= n (never while queued), and a release of
-    # n is plain iff 0 <= _free + n <= size (not queued, and no more than is
-    # held). Everything else takes the slow path, under the same _mu.
-    __slots__ = ("_size", "_free", "_mu", "_waiters", "__weakref__")
+    __slots__ = ("_mu", "_waiters", "__weakref__")
 
     def __init__(self, n: int) -> None:
         size = _check_weight(n, "semaphore size")
         if size >= _QUEUED:
             raise OverflowError(f"semaphore size must be below 2**62, not {size}")
-        self._size = size
-        self._free = size
+        self._set_size(size)
         self._mu = Mutex()
         self._waiters: deque[_Waiter] = deque()
 
-    def acquire(self, n: int = 1, ctx: Optional[Context] = None, timeout: Optional[float] = None) -> bool:
+    # acquire(n=1, ctx=None, timeout=None) -> bool is WeightedBase's: its
+    # fast path takes acquire() and acquire(n); everything else comes here.
+    def _acquire_slow(self, n: int = 1, ctx: Optional[Context] = None, timeout: Optional[float] = None) -> bool:
         """acquire acquires the semaphore with a weight of n, blocking until
         resources are available, ctx is done or the timeout passes. It
         returns True on success. On failure it returns False and leaves the
@@ -81,43 +79,30 @@ class Weighted(NoCopy):
 
         If ctx is already done, acquire fails, as in Go, even when the
         tokens are free. If the tokens are granted while ctx becomes done,
-        they are given back to the next waiters and acquire returns False. A timeout follows
-        gosync's rules (seconds; None waits for ever; a bad one raises and
-        changes nothing). Ctrl-C interrupts the wait, leaving nothing held.
+        they are given back to the next waiters and acquire returns False.
+        A timeout follows gosync's rules (seconds; None waits for ever; a
+        bad one raises and changes nothing). Ctrl-C interrupts the wait,
+        leaving nothing held.
         """
-        if type(n) is int and n >= 0 and ctx is None and timeout is None:
-            mu = self._mu
-            mu.__enter__()
-            free = self._free
-            if free >= n:
-                self._free = free - n
-                mu.unlock()
-                return True
-            mu.unlock()
-        else:
-            n = _check_weight(n, "n")
+        n = _check_weight(n, "n")
         deadline = NO_DEADLINE if timeout is None else deadline_ns(timeout)
         if ctx is not None:
             ctx = _check_ctx(ctx)
             if ctx.err() is not None:
                 return False
-        return self._acquire_slow(n, ctx, deadline)
-
-    def _acquire_slow(self, n: int, ctx: Optional[Context], deadline: int) -> bool:
+        elif n < _QUEUED and super().try_acquire(n):
+            return True
         mu = self._mu
         w = _Waiter(n)
         mu.lock()
         if ctx is not None and ctx.err() is not None:
             mu.unlock()
             return False
-        if self._free >= n:
-            self._free -= n
-            mu.unlock()
-            return True
-        queued = n <= self._size  # a larger request waits outside the queue
+        queued = n <= self._size()  # a larger request waits outside the queue
         if queued:
-            if not self._waiters:
-                self._free -= _QUEUED
+            if self._take_or_queue(n):
+                mu.unlock()
+                return True
             self._waiters.append(w)
         mu.unlock()
         stop: Optional[Callable[[], bool]] = None
@@ -139,6 +124,9 @@ class Weighted(NoCopy):
                 mu.unlock()
         return granted
 
+    def _size(self) -> int:
+        return self._debug_fields()[0]
+
     def _settle(self, w: _Waiter, ctx: Optional[Context], queued: bool) -> bool:
         """_settle ends w's wait, with _mu held: it keeps the tokens granted
         to w, or gives them back if ctx is done (Go's fix: the next waiters
@@ -146,18 +134,25 @@ class Weighted(NoCopy):
         if w.ready:
             if ctx is None or ctx.err() is None:
                 return True
-            self._free += w.n
-            self._notify_waiters()
+            self._give_back(w.n)
             return False
         if queued:
             front = self._waiters[0] is w
             self._waiters.remove(w)
             if not self._waiters:
-                self._free += _QUEUED
+                self._add(-_QUEUED)
             elif front:
                 # w may have held back smaller requests queued behind it.
                 self._notify_waiters()
         return False
+
+    def _give_back(self, n: int) -> None:
+        """_give_back releases n with _mu held."""
+        if self._waiters:
+            self._add(-n)
+            self._notify_waiters()
+        else:
+            WeightedBase.release(self, n)  # not queued: the plain release
 
     def _signal(self, w: _Waiter) -> None:
         """_signal wakes w (its context is done); it runs in the cancelling
@@ -169,69 +164,49 @@ class Weighted(NoCopy):
 
     def _notify_waiters(self) -> None:
         """_notify_waiters grants tokens to the waiters at the front of the
-        queue while they fit, with _mu held. It stops at the first that does
-        not fit, so it is not overtaken."""
+        queue while they fit, with _mu held and waiters queued. It stops at
+        the first that does not fit, so it is not overtaken. Once the queue
+        is empty the fast paths may run again."""
         waiters = self._waiters
-        if not waiters:
-            return
+        size = self._size()
+        held = self._word() - _QUEUED
         while waiters:
             w = waiters[0]
-            if self._free + _QUEUED < w.n:
-                break
-            self._free -= w.n
+            if size - held < w.n:
+                return
+            held = self._add(w.n) - _QUEUED
             waiters.popleft()
             w.ready = True
             if not w.signalled:
                 w.signalled = True
                 w.wake.unlock()
-        if not waiters:
-            self._free += _QUEUED
+        self._add(-_QUEUED)
 
-    def try_acquire(self, n: int = 1) -> bool:
-        """try_acquire acquires the semaphore with a weight of n without
-        blocking. It returns True on success; on failure it returns False
-        and changes nothing. It fails while any acquire is queued, even if
-        n would fit."""
-        if type(n) is not int or n < 0:
-            n = _check_weight(n, "n")
-        mu = self._mu
-        mu.__enter__()
-        free = self._free
-        ok = free >= n
-        if ok:
-            self._free = free - n
-        mu.unlock()
-        return ok
+    def _try_acquire_checked(self, n: int = 1) -> bool:
+        # try_acquire's path for an argument its C fast path did not take.
+        n = _check_weight(n, "n")
+        return n < _QUEUED and super().try_acquire(n)
 
-    def release(self, n: int = 1) -> None:
-        """release releases the semaphore with a weight of n, and grants the
-        tokens to the waiters at the front of the queue that fit.
-
-        Releasing more than is held raises
-        SyncError("semaphore: released more than held") and changes nothing.
-        """
-        if type(n) is not int or n < 0:
-            n = _check_weight(n, "n")
-        mu = self._mu
-        mu.__enter__()
-        free = self._free + n
-        if 0 <= free <= self._size:
-            self._free = free
-            mu.unlock()
-            return
-        try:
-            if not self._waiters or free > self._size - _QUEUED:
+    def _release_slow(self, n: int = 1) -> None:
+        # release's path when waiters are queued, or for an argument its C
+        # fast path did not take.
+        n = _check_weight(n, "n")
+        if n >= _QUEUED:
+            raise SyncError("semaphore: released more than held")
+        with self._mu:
+            if not self._waiters:
+                WeightedBase.release(self, n)  # queue emptied meanwhile; may raise SyncError
+                return
+            if n > self._word() - _QUEUED:
                 raise SyncError("semaphore: released more than held")
-            self._free = free
+            self._add(-n)
             self._notify_waiters()
-        finally:
-            mu.unlock()
 
     def _debug_state(self) -> tuple[int, int, int]:
         """(size, held, queued waiters), for tests and repr."""
         with self._mu:
-            queued = len(self._waiters)
-            return self._size, self._size - self._free - (_QUEUED if queued else 0), queued
+            size, held, _ = self._debug_fields()
+            return size, held, len(self._waiters)
 
     def __repr__(self) -> str:
         size, held, queued = self._debug_state()
