@@ -107,7 +107,7 @@ def test_many_children_do_not_leak_into_long_lived_parent() -> None:
     # keep the children of finished requests.
     parent, cancel = C.with_cancel(BG)
     refs = []
-    for i in range(200):
+    for _ in range(200):
         child, stop = C.with_timeout(parent, 3600)
         refs.append(weakref.ref(child))
         stop()
@@ -335,7 +335,7 @@ def test_concurrent_cancel_of_tree_is_exact() -> None:
         leaves = [C.with_cancel(m) for m, _ in mids for _ in range(4)]
         gate = threading.Barrier(1 + len(mids) + len(leaves))
         cancels = [cancel_root] + [c for _, c in mids] + [c for _, c in leaves]
-        threads = [threading.Thread(target=lambda c=c: (gate.wait(), c())) for c in cancels]
+        threads = [threading.Thread(target=lambda c=c, g=gate: (g.wait(), c())) for c in cancels]
         for t in threads:
             t.start()
         for t in threads:
