@@ -339,6 +339,17 @@ for _name in ("once_func", "once_value", "once_values"):
     PROBES[_name] = PROBES["once_*"]
 
 
+def goroutine_works(_: object) -> None:
+    ran = threading.Event()
+    t = gosync.go(ran.set)
+    t.join(10)
+    assert ran.is_set() and gosync.num_goroutine() == threading.active_count()
+
+
+# A refused go() starts no thread: the live-thread count is its state.
+PROBES["go"] = PROBES["num_goroutine"] = Probe(lambda: None, lambda _: threading.active_count(), goroutine_works)
+
+
 class Boom(Exception):
     """Raised by user code that gosync calls; it must reach the caller."""
 
@@ -597,6 +608,8 @@ CASES: list[Any] = [
     case("Once.do", "a non-callable", lambda o: o.do(5), TypeError, "needs a callable"),
     case("Once.do", "no fn", lambda o: o.do(), TypeError, "argument"),
     case("Once.do", "no fn, once done", lambda o: o.do(), TypeError, "argument", state="done"),
+    case("go", "a non-callable", lambda _: gosync.go(5), TypeError, "go() needs a callable, not int"),
+    case("num_goroutine", "an argument", lambda _: gosync.num_goroutine(1), TypeError, "positional argument"),
     case("once_func", "a non-callable", lambda _: gosync.once_func(5), TypeError, "once_func() needs a callable"),
     case("once_value", "a non-callable", lambda _: gosync.once_value(None), TypeError, "once_value() needs a callable"),
     case("once_values", "a non-callable", lambda _: gosync.once_values("f"), TypeError, "once_values() needs a callable"),
