@@ -7,6 +7,7 @@ SyncError with Go's message and leaves the primitive usable.
 from . import atomic
 from ._dist import LeaseLost
 from ._errors import SyncError
+from .chan import Chan
 from .cond import Cond
 from .goroutine import go, num_goroutine
 from .locker import Locker
@@ -15,6 +16,7 @@ from .mutex import Mutex
 from .once import Once, once_func, once_value, once_values
 from .pool import Pool
 from .rwmutex import RWMutex
+from .select import select
 from .waitgroup import WaitGroup
 
 # The companion packages, reached as gosync.context and so on, as in Go.
@@ -25,6 +27,7 @@ from . import singleflight as singleflight  # noqa: E402  isort: skip
 
 __all__ = [
     "atomic",
+    "Chan",
     "Cond",
     "go",
     "LeaseLost",
@@ -38,6 +41,7 @@ __all__ = [
     "once_values",
     "Pool",
     "RWMutex",
+    "select",
     "SyncError",
     "WaitGroup",
 ]

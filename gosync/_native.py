@@ -77,6 +77,8 @@ __all__ = [
     "BoolBase",
     "PoolLocal",
     "WeightedBase",
+    "ChanBase",
+    "chan_select",
 ]
 
 # The lock types live in the binding: docs/DESIGN.md, "The GIL policy", says why.
@@ -94,3 +96,5 @@ Uint64Base = _gosync.Uint64Base
 BoolBase = _gosync.BoolBase
 PoolLocal = _gosync.PoolLocal
 WeightedBase = _gosync.WeightedBase
+ChanBase = _gosync.ChanBase
+chan_select = _gosync._select
