@@ -20,15 +20,14 @@ from __future__ import annotations
 import math
 import numbers
 import time
-from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Tuple
+from typing import Any, Callable, Optional, Protocol, Tuple
 
 from . import _timer
+from .chan import Chan
 from .goroutine import go
 from .mutex import Mutex
 from .once import Once
-
-if TYPE_CHECKING:
-    from .chan import Chan
+from .select import select
 
 __all__ = [
     "Canceled",
@@ -163,9 +162,8 @@ def todo() -> Context:
 
 
 def _new_chan() -> Chan:
-    from .chan import Chan
-
-    return Chan()
+    ch: Chan = Chan()
+    return ch
 
 
 _closed_chan: Optional[Chan] = None
@@ -267,8 +265,6 @@ class _CancelCtx(Context):
             return
         # A context of the user's own type: a thread waits for either side.
         # It ends when the child is cancelled, so it cannot outlive it.
-        from .select import select
-
         own = self.done()
         assert own is not None
 
@@ -406,9 +402,7 @@ def with_deadline(parent: Context, deadline: float) -> Tuple[Context, CancelFunc
     return _with_deadline(parent, _seconds(deadline, "deadline"), None)
 
 
-def with_deadline_cause(
-    parent: Context, deadline: float, cause: Optional[BaseException]
-) -> Tuple[Context, CancelFunc]:
+def with_deadline_cause(parent: Context, deadline: float, cause: Optional[BaseException]) -> Tuple[Context, CancelFunc]:
     """with_deadline_cause is with_deadline, with cause as the cause when
     the deadline passes. The cancel function does not set the cause."""
     return _with_deadline(parent, _seconds(deadline, "deadline"), _check_cause(cause))
@@ -424,9 +418,7 @@ def with_timeout(parent: Context, timeout: float) -> Tuple[Context, CancelFunc]:
     return _with_deadline(parent, time.monotonic() + _seconds(timeout, "timeout"), None)
 
 
-def with_timeout_cause(
-    parent: Context, timeout: float, cause: Optional[BaseException]
-) -> Tuple[Context, CancelFunc]:
+def with_timeout_cause(parent: Context, timeout: float, cause: Optional[BaseException]) -> Tuple[Context, CancelFunc]:
     """with_timeout_cause is with_timeout, with cause as the cause when
     the timeout passes."""
     return _with_deadline(parent, time.monotonic() + _seconds(timeout, "timeout"), _check_cause(cause))
@@ -615,4 +607,3 @@ def _after(ctx: Context, f: Callable[[], object], inline: bool) -> Callable[[], 
         return stopped
 
     return stop
-

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any, Callable, Generic, Hashable, NamedTuple, Optional, Tuple, TypeVar
 
 from ._nocopy import NoCopy
+from .chan import Chan
+from .goroutine import go
 from .mutex import Mutex
 from .waitgroup import WaitGroup
 
@@ -96,14 +98,11 @@ class Group(NoCopy, Generic[T]):
             for ch in chans:
                 ch.send(Result(c.val, c.err, shared))
 
-    def do_chan(self, key: Hashable, fn: Callable[[], T]) -> Any:
+    def do_chan(self, key: Hashable, fn: Callable[[], T]) -> Chan:
         """do_chan is do, but returns at once a gosync.Chan of capacity 1
         that receives one Result when fn has returned. The original call
         runs fn in a new thread (gosync.go)."""
-        from .chan import Chan
-        from .goroutine import go
-
-        ch: Any = Chan(1)
+        ch: Chan = Chan(1)
         hash(key)
         if not callable(fn):
             raise TypeError(f"singleflight.Group needs a callable, not {type(fn).__name__}")

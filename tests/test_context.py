@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import pytest
 
+import gosync
 from gosync import context as C
 from gosync.context import Canceled, Context, DeadlineExceeded
 
@@ -395,3 +396,110 @@ def test_bad_cancel_cause_leaves_context_usable() -> None:
     assert ctx.err() is None
     cancel()
     assert isinstance(ctx.err(), Canceled)
+
+
+# ---- done(): a Chan closed at cancellation -------------------------------------------
+
+
+def is_closed(ch: Any) -> bool:
+    """A closed, empty channel: a receive is ready at once, with ok False."""
+    index, value, ok = gosync.select(ch.recv, block=False)
+    return index == 0 and value is None and ok is False
+
+
+def test_done_is_one_chan_closed_at_cancel() -> None:
+    ctx, cancel = C.with_cancel(BG)
+    done = ctx.done()
+    assert isinstance(done, gosync.Chan)
+    assert ctx.done() is done
+    assert gosync.select(done.recv, block=False)[0] == -1  # not closed yet
+    cancel()
+    assert is_closed(done) and ctx.done() is done
+
+
+def test_done_asked_after_cancel_is_closed() -> None:
+    ctx, cancel = C.with_cancel(BG)
+    cancel()
+    done = ctx.done()
+    assert done is not None and is_closed(done)
+    assert ctx.done() is done
+
+
+def test_done_of_value_and_children() -> None:
+    parent, cancel = C.with_cancel(BG)
+    value = C.with_value(parent, "k", 1)
+    child, _ = C.with_cancel(value)
+    assert value.done() is parent.done()
+    child_done = child.done()
+    cancel()
+    assert child_done is not None and is_closed(child_done)
+
+
+def test_select_wakes_on_cancel() -> None:
+    # A thread waits in select on its work channel and done(); cancelling
+    # wakes it through done().
+    ctx, cancel = C.with_cancel(BG)
+    work: gosync.Chan = gosync.Chan()
+    done = ctx.done()
+    assert done is not None
+    got: list[tuple[int, Any, bool]] = []
+    t = threading.Thread(target=lambda: got.append(gosync.select(work.recv, done.recv, timeout=10)))
+    t.start()
+    time.sleep(0.05)
+    cancel()
+    t.join(10)
+    assert got == [(1, None, False)]
+
+
+def test_deadline_closes_done() -> None:
+    ctx, _ = C.with_timeout(BG, 0.05)
+    done = ctx.done()
+    assert done is not None
+    t0 = time.monotonic()
+    assert gosync.select(done.recv, timeout=10)[0] == 0
+    assert time.monotonic() - t0 >= 0.04
+    assert isinstance(ctx.err(), DeadlineExceeded)
+
+
+class OwnContext(Context):
+    """A context of the user's own type, cancelled through its own channel
+    (Go's TestCustomContextGoroutines: a thread joins the two)."""
+
+    def __init__(self) -> None:
+        self.ch: gosync.Chan = gosync.Chan()
+        self.error: BaseException | None = None
+
+    def deadline(self) -> tuple[float | None, bool]:
+        return None, False
+
+    def done(self) -> Any:
+        return self.ch
+
+    def err(self) -> BaseException | None:
+        return self.error
+
+    def value(self, key: object) -> Any:
+        return "own" if key == "who" else None
+
+    def cancel(self) -> None:
+        self.error = Canceled()
+        self.ch.close()
+
+
+def test_custom_parent_cancels_child() -> None:
+    parent = OwnContext()
+    child, _ = C.with_cancel(parent)
+    assert child.value("who") == "own"
+    parent.cancel()
+    eventually(lambda: child.err() is not None, "the child of a custom context")
+    assert child.err() is parent.error
+
+
+def test_custom_parent_thread_ends_with_child() -> None:
+    parent = OwnContext()
+    before = threading.active_count()
+    child, cancel = C.with_cancel(parent)
+    assert threading.active_count() == before + 1  # the thread that joins them
+    cancel()
+    eventually(lambda: threading.active_count() == before, "the joining thread to end")
+    assert parent.err() is None

@@ -359,9 +359,7 @@ SINGLEFLIGHT_BAD: list[tuple[str, Callable[[Any], object], type[BaseException], 
 ]
 
 
-@pytest.mark.parametrize(
-    "call,error,fragment", [b[1:] for b in SINGLEFLIGHT_BAD], ids=[b[0] for b in SINGLEFLIGHT_BAD]
-)
+@pytest.mark.parametrize("call,error,fragment", [b[1:] for b in SINGLEFLIGHT_BAD], ids=[b[0] for b in SINGLEFLIGHT_BAD])
 def test_singleflight_bad_input(call: Callable[[Any], object], error: type[BaseException], fragment: str) -> None:
     g: singleflight.Group[int] = singleflight.Group()
     with pytest.raises(error) as info:
@@ -369,3 +367,53 @@ def test_singleflight_bad_input(call: Callable[[Any], object], error: type[BaseE
     assert type(info.value) is error and fragment in str(info.value)
     assert g._calls == {}
     assert g.do("k", lambda: 1) == (1, False)
+
+
+def test_do_chan() -> None:
+    # TestDoChan, and its sharing with do.
+    g: singleflight.Group[str] = singleflight.Group()
+    ch = g.do_chan("key", lambda: "bar")
+    assert ch.recv(timeout=10) == singleflight.Result("bar", None, False)
+    release = threading.Event()
+    boom = Boom("shared")
+
+    def fails() -> str:
+        release.wait(10)
+        raise boom
+
+    first = g.do_chan("k2", fails)
+    second = g.do_chan("k2", lambda: "never called")
+    got: list[Any] = []
+    t = threading.Thread(target=lambda: got.append(pytest.raises(Boom, g.do, "k2", fails).value))
+    t.start()
+    eventually(lambda: g._calls["k2"].dups == 2, "the joining callers")
+    release.set()
+    r1, r2 = first.recv(timeout=10), second.recv(timeout=10)
+    t.join(10)
+    assert r1.err is boom and r2.err is boom and got == [boom]
+    assert r1.shared and r2.shared and r1.value is None
+    assert first.cap == 1
+
+
+def test_forget_with_do_chan() -> None:
+    # TestForget as Go writes it, with do_chan.
+    g: singleflight.Group[int] = singleflight.Group()
+    first_started, unblock_first, first_finished = threading.Event(), threading.Event(), threading.Event()
+
+    def first() -> int:
+        first_started.set()
+        unblock_first.wait(10)
+        first_finished.set()
+        return 1
+
+    threading.Thread(target=g.do, args=("key", first)).start()
+    first_started.wait(10)
+    g.forget("key")
+    unblock_second = threading.Event()
+    second = g.do_chan("key", lambda: (unblock_second.wait(10), 2)[1])
+    unblock_first.set()
+    first_finished.wait(10)
+    third = g.do_chan("key", lambda: 3)
+    unblock_second.set()
+    assert second.recv(timeout=10).value == 2
+    assert third.recv(timeout=10) == singleflight.Result(2, None, True)

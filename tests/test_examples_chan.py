@@ -31,9 +31,7 @@ def example() -> ModuleType:
     return load()
 
 
-@pytest.mark.parametrize(
-    "producers,consumers,capacity", [(1, 1, 0), (4, 3, 16), (3, 5, 1), (8, 8, 128)], ids=str
-)
+@pytest.mark.parametrize("producers,consumers,capacity", [(1, 1, 0), (4, 3, 16), (3, 5, 1), (8, 8, 128)], ids=str)
 def test_every_item_received_exactly_once(example: ModuleType, producers: int, consumers: int, capacity: int) -> None:
     items = 300
     out = example.run(producers, consumers, items, capacity)
