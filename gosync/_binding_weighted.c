@@ -162,7 +162,15 @@ static PyObject *weighted_debug_fields(PyObject *op, PyObject *unused)
 static PyMethodDef weighted_methods[] = {
     {"acquire", (PyCFunction)(void (*)(void))weighted_acquire, FASTKW,
      "acquire(n=1, ctx=None, timeout=None) -> bool\n\n"
-     "Acquire acquires the semaphore with a weight of n (see gosync.semaphore.Weighted)."},
+     "Acquire acquires the semaphore with a weight of n, blocking until\n"
+     "resources are available, ctx is done or the timeout passes. It returns\n"
+     "True on success; on failure it returns False and leaves the semaphore\n"
+     "unchanged.\n\n"
+     "If ctx is already done, acquire fails, as in Go, even when the weight\n"
+     "is free. If the weight is granted while ctx becomes done, it is given\n"
+     "back to the next waiters and acquire returns False. A timeout is in\n"
+     "seconds; None waits for ever; a bad one raises and changes nothing.\n"
+     "Ctrl-C interrupts the wait, leaving nothing held."},
     {"try_acquire", (PyCFunction)(void (*)(void))weighted_try_acquire, FASTKW,
      "try_acquire(n=1) -> bool\n\n"
      "TryAcquire acquires the semaphore with a weight of n without blocking.\n"

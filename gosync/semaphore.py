@@ -72,17 +72,14 @@ class Weighted(WeightedBase, NoCopy):
     # acquire(n=1, ctx=None, timeout=None) -> bool is WeightedBase's: its
     # fast path takes acquire() and acquire(n); everything else comes here.
     def _acquire_slow(self, n: int = 1, ctx: Optional[Context] = None, timeout: Optional[float] = None) -> bool:
-        """acquire acquires the semaphore with a weight of n, blocking until
-        resources are available, ctx is done or the timeout passes. It
-        returns True on success. On failure it returns False and leaves the
-        semaphore unchanged.
+        """_acquire_slow is acquire (see its docstring, in the C type) for
+        every call its one-CAS fast path did not take: a context, a
+        timeout, an argument to check, no room, or a waiter queued.
 
-        If ctx is already done, acquire fails, as in Go, even when the
-        tokens are free. If the tokens are granted while ctx becomes done,
-        they are given back to the next waiters and acquire returns False.
-        A timeout follows gosync's rules (seconds; None waits for ever; a
-        bad one raises and changes nothing). Ctrl-C interrupts the wait,
-        leaving nothing held.
+        Go's order: a done context fails first; then the weight is taken if
+        it fits and nobody is queued; a request larger than the size waits
+        outside the queue; any other joins the queue and sleeps on its own
+        wake lock until granted, cancelled, timed out or interrupted.
         """
         n = _check_weight(n, "n")
         deadline = NO_DEADLINE if timeout is None else deadline_ns(timeout)
