@@ -29,8 +29,8 @@ import pytest
 
 import gosync
 from gosync import SyncError
-from gosync.chan import ChanState
 from gosync.atomic import Bool, Int32, Int64, Uint32, Uint64, Value
+from gosync.chan import ChanState
 from gosync.cond import CondState
 from gosync.mutex import MutexState
 from gosync.rwmutex import RLocker, RWMutexState
@@ -568,6 +568,7 @@ NIL, TYPED = "of nil value into Value", "of inconsistently typed value"
 UNLOCK_MUTEX = "sync: unlock of unlocked mutex"
 UNLOCK_RW, RUNLOCK_RW = "sync: Unlock of unlocked RWMutex", "sync: RUnlock of unlocked RWMutex"
 NEGATIVE = "sync: negative WaitGroup counter"
+SEND_CLOSED = "send on closed channel"
 
 CASES: list[Any] = [
     # Mutex: misuse is Go's error and changes nothing.
@@ -745,6 +746,7 @@ CASES: list[Any] = [
     extra_argument("Value.load"),
     *copy_rows("Value", "gosync.atomic.Value"),
     # Chan: Go's makechan and its panics; select's cases.
+    # fmt: off
     case("Chan", "negative capacity", lambda _: gosync.Chan(-1), ValueError, "makechan: size out of range"),
     case("Chan", "capacity 2**31", lambda _: gosync.Chan(2**31), ValueError, "makechan: size out of range"),
     case("Chan", "capacity -2**70", lambda _: gosync.Chan(-(2**70)), ValueError, "makechan: size out of range"),
@@ -755,21 +757,22 @@ CASES: list[Any] = [
     case("Chan", "two arguments", lambda _: gosync.Chan(1, 2), TypeError, "argument"),
     case("Chan.send", "no value", lambda ch: ch.send(), TypeError, "positional argument"),
     case("Chan.send", "a bad keyword", lambda ch: ch.send(1, deadline=1), TypeError, "unexpected keyword"),
-    case("Chan.send", "on closed", lambda ch: ch.send(1), SyncError, "send on closed channel", on="closed Chan"),
-    case("Chan.send", "with a timeout on closed", lambda ch: ch.send(1, 5), SyncError, "send on closed channel", on="closed Chan"),
+    case("Chan.send", "on closed", lambda ch: ch.send(1), SyncError, SEND_CLOSED, on="closed Chan"),
+    case("Chan.send", "with a timeout on closed", lambda ch: ch.send(1, 5), SyncError, SEND_CLOSED, on="closed Chan"),
     case("Chan.recv", "two timeouts", lambda ch: ch.recv(1, 2), TypeError, "positional argument"),
     case("Chan.recv_ok", "a bad keyword", lambda ch: ch.recv_ok(block=False), TypeError, "unexpected keyword"),
     case("Chan.close", "of closed", lambda ch: ch.close(), SyncError, "close of closed channel", on="closed Chan"),
     extra_argument("Chan.close"),
     *copy_rows("Chan", "gosync.Chan"),
     case("select", "an int case", lambda ch: gosync.select(ch.recv, 7), TypeError, "select case 1 must be"),
-    case("select", "a send case and a bad one", lambda ch: gosync.select((ch.send, 1), "x"), TypeError, "select case 1"),
+    case("select", "a send case, then a str", lambda ch: gosync.select((ch.send, 1), "x"), TypeError, "select case 1"),
     case("select", "recv_ok as a case", lambda ch: gosync.select(ch.recv_ok), TypeError, "select case 0"),
     case("select", "a one-tuple", lambda ch: gosync.select((ch.send,)), TypeError, "select case 0"),
     case("select", "a three-tuple", lambda ch: gosync.select((ch.send, 1, 2)), TypeError, "select case 0"),
-    case("select", "another object's send", lambda ch: gosync.select((gosync.Mutex().unlock, 1)), TypeError, "select case 0"),
+    case("select", "a Mutex method", lambda ch: gosync.select((gosync.Mutex().unlock, 1)), TypeError, "select case 0"),
     case("select", "a bad keyword", lambda ch: gosync.select(ch.recv, default=True), TypeError, "unexpected keyword"),
-    case("select", "send on closed", lambda ch: gosync.select((ch.send, 1)), SyncError, "send on closed channel", on="closed Chan"),
+    case("select", "send on closed", lambda ch: gosync.select((ch.send, 1)), SyncError, SEND_CLOSED, on="closed Chan"),
+    # fmt: on
     # Every timeout-taking call, with every bad timeout.
     *timeout_rows(),
 ]
