@@ -6,7 +6,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Callable, Optional
 
 from ._errors import SyncError
-from ._native import WeightedBase
+from ._native import WeightedBase, lib
 from ._nocopy import NoCopy
 from ._timeout import NO_DEADLINE, deadline_ns
 from .mutex import Mutex
@@ -89,6 +89,10 @@ class Weighted(WeightedBase, NoCopy):
                 return False
         elif n < _QUEUED and super().try_acquire(n):
             return True
+        if deadline != NO_DEADLINE and deadline <= lib.gosync_now_ns():
+            # Already expired (a timeout of 0): try, but never queue, so as
+            # not to hold back the fast paths of others for nothing.
+            return n < _QUEUED and super().try_acquire(n)
         mu = self._mu
         w = _Waiter(n)
         mu.lock()

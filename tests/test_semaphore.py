@@ -405,3 +405,32 @@ def test_not_copyable() -> None:
     for attempt in (copy.copy, copy.deepcopy, pickle.dumps):
         with pytest.raises(TypeError, match="must not be copied"):
             attempt(s)
+
+
+class CountingQueue(Weighted):
+    """Counts the calls that may set QUEUED."""
+
+    __slots__ = ("queue_calls",)
+
+    def __init__(self, n: int) -> None:
+        super().__init__(n)
+        self.queue_calls = 0
+
+    def _take_or_queue(self, n: int, /) -> bool:
+        self.queue_calls += 1
+        return super()._take_or_queue(n)
+
+
+def test_timeout_zero_never_queues() -> None:
+    s = CountingQueue(2)
+    assert s.acquire(1, timeout=0)
+    ctx, cancel = context.with_cancel(context.background())
+    assert s.acquire(1, ctx, timeout=0)
+    assert s.acquire(1, timeout=0) is False
+    assert s.acquire(1, ctx, timeout=0) is False
+    assert s.queue_calls == 0  # QUEUED was never set, even for a moment
+    assert s.acquire(1, timeout=0.01) is False
+    assert s.queue_calls == 1  # a real wait does queue
+    assert s._debug_state() == (2, 2, 0)
+    s.release(2)
+    cancel()
