@@ -206,7 +206,7 @@ class _CancelCtx(Context):
         self._cause: Optional[BaseException] = None
 
     def deadline(self) -> Tuple[Optional[float], bool]:
-        return self._parent.deadline()
+        return _deadline(self._parent)
 
     def value(self, key: object) -> Any:
         if key is _CANCEL_KEY:
@@ -226,24 +226,38 @@ class _CancelCtx(Context):
         return self._err
 
     def _cancel(self, remove_from_parent: bool, err: BaseException, cause: Optional[BaseException]) -> None:
-        """_cancel closes done, cancels each child, and, if
+        """_cancel closes done, cancels every descendant, and, if
         remove_from_parent, removes self from its parent's children. A
-        second call does nothing."""
+        second call does nothing.
+
+        The subtree is walked with a list, not by recursion: a chain of
+        contexts may be deeper than Python's recursion limit, and an error
+        half-way would leave part of it uncancelled."""
+        pending = [self]
+        while pending:
+            pending.extend(pending.pop()._cancel_node(err, cause))
+        if remove_from_parent:
+            _remove_child(self._parent, self)
+
+    def _cancel_node(self, err: BaseException, cause: Optional[BaseException]) -> list[_CancelCtx]:
+        """_cancel_node cancels self alone and returns the children it had;
+        none if it was already cancelled. The children, whose parent is
+        self, need not remove themselves: self has let go of them."""
         with self._mu:
             if self._err is not None:
-                return
+                return []
             self._cause = cause if cause is not None else err
             self._err = err
             if self._done is not None:
                 self._done.close()
             # else done() hands out the shared closed channel from now on.
             children, self._children = self._children, None
-        for child in children or ():
-            # The child's parent is self: it must not come back to remove
-            # itself from a dict already taken.
-            child._cancel(False, err, cause)
-        if remove_from_parent:
-            _remove_child(self._parent, self)
+        self._cancelled()
+        return list(children or ())
+
+    def _cancelled(self) -> None:
+        """_cancelled is what a kind of context does once, after it is
+        cancelled: stop its timer, start its function."""
 
     def _propagate_cancel(self, parent: Context) -> None:
         """_propagate_cancel arranges for self to be cancelled with parent."""
@@ -367,10 +381,7 @@ class _TimerCtx(_CancelCtx):
     def deadline(self) -> Tuple[Optional[float], bool]:
         return self._deadline, True
 
-    def _cancel(self, remove_from_parent: bool, err: BaseException, cause: Optional[BaseException]) -> None:
-        super()._cancel(False, err, cause)
-        if remove_from_parent:
-            _remove_child(self._parent, self)
+    def _cancelled(self) -> None:
         with self._mu:
             t, self._timer = self._timer, None
         if t is not None:
@@ -460,7 +471,7 @@ class _ValueCtx(Context):
         self._val = val
 
     def deadline(self) -> Tuple[Optional[float], bool]:
-        return self._parent.deadline()
+        return _deadline(self._parent)
 
     def done(self) -> Optional[Chan]:
         return self._parent.done()
@@ -473,6 +484,17 @@ class _ValueCtx(Context):
 
     def __repr__(self) -> str:
         return f"{self._parent!r}.WithValue({self._key!r}, {self._val!r})"
+
+
+def _deadline(ctx: Context) -> Tuple[Optional[float], bool]:
+    """_deadline walks up the tree without recursion, as _value does."""
+    while True:
+        if isinstance(ctx, _TimerCtx):
+            return ctx._deadline, True
+        if isinstance(ctx, (_CancelCtx, _ValueCtx)):
+            ctx = ctx._parent
+        else:
+            return ctx.deadline()
 
 
 def _value(ctx: Context, key: object) -> Any:
@@ -560,10 +582,7 @@ class _AfterFuncCtx(_CancelCtx):
         self._once = Once()
         self._inline = inline
 
-    def _cancel(self, remove_from_parent: bool, err: BaseException, cause: Optional[BaseException]) -> None:
-        super()._cancel(False, err, cause)
-        if remove_from_parent:
-            _remove_child(self._parent, self)
+    def _cancelled(self) -> None:
         self._once.do(self._run)
 
     def _run(self) -> None:

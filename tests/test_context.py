@@ -503,3 +503,18 @@ def test_custom_parent_thread_ends_with_child() -> None:
     cancel()
     eventually(lambda: threading.active_count() == before, "the joining thread to end")
     assert parent.err() is None
+
+
+def test_cancel_of_chain_deeper_than_recursion_limit() -> None:
+    root, cancel = C.with_cancel(BG)
+    ctx: Context = root
+    chain = []
+    for i in range(sys.getrecursionlimit() * 2):
+        # Each deadline earlier than its parent's, so each is a timer of its own.
+        ctx, _ = C.with_timeout(ctx, 3600 - i) if i % 2 else C.with_cancel(ctx)
+        chain.append(ctx)
+    assert chain[-1].deadline()[0] == chain[-1]._deadline  # type: ignore[attr-defined]
+    assert all(c._timer is not None for c in chain[1::2])  # type: ignore[attr-defined]
+    cancel()
+    assert all(isinstance(c.err(), Canceled) for c in chain)
+    assert all(c._timer is None for c in chain[1::2])  # type: ignore[attr-defined]
