@@ -53,6 +53,8 @@
  *   _binding_cond.c      CondBase, with the native relock of gosync's locks
  *   _binding_atomic.c    Int32Base, Uint32Base, Int64Base, Uint64Base, BoolBase
  *   _binding_pool.c      PoolLocal, a Pool's per-thread slots
+ *   _binding_weighted.c  WeightedBase, semaphore.Weighted's word and fast paths
+ *   _binding_chan.c      ChanBase, a channel's ring and queues, and _select
  *   _binding_race.c      the race demo's unsynchronised increment
  *   _binding_testing.c   TEST ONLY: probes for gosync's tests
  */
@@ -86,6 +88,8 @@ static const struct {
     {&gosync_py_uint64_spec, NULL},
     {&gosync_py_bool_spec, NULL},
     {&gosync_py_pool_local_spec, NULL},
+    {&gosync_py_weighted_spec, NULL},
+    {&gosync_py_chan_spec, &gosync_py_chan_type},
 };
 
 /* Creates the types and module functions of the binding and adds them to
@@ -112,6 +116,8 @@ int gosync_py_add_types(void)
     }
     if (rc == 0)
         rc = PyModule_AddFunctions(module, gosync_py_race_functions);
+    if (rc == 0)
+        rc = PyModule_AddFunctions(module, gosync_py_chan_functions);
     if (rc == 0)
         rc = PyModule_AddFunctions(module, gosync_py_testing_functions);
     Py_DECREF(module);

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "atomic.h"
+#include "chan.h"
 #include "cond.h"
 #include "mutex.h"
 #include "park.h" /* GOSYNC_NO_DEADLINE */
@@ -94,6 +95,14 @@ GOSYNC_PY_LOCK_TYPE(rwmutex, gosync_rwmutex)
 GOSYNC_PY_LOCK_TYPE(waitgroup, gosync_waitgroup)
 GOSYNC_PY_LOCK_TYPE(cond, gosync_cond)
 #undef GOSYNC_PY_LOCK_TYPE
+
+/* ChanBase: the channel's C state, and the ring's slots, which are the
+ * binding's (_binding_chan.c): `cap` tokens, each 0 or an owned reference. */
+typedef struct {
+    gosync_py_object head; /* head.state == &storage */
+    uint64_t *ring;
+    gosync_chan storage;
+} gosync_py_chan;
 
 /* RLockerBase holds no state of its own: it reaches its RWMutex's. */
 typedef struct {
@@ -178,6 +187,8 @@ GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_int64_spec;
 GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_uint64_spec;
 GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_bool_spec;
 GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_pool_local_spec;
+GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_weighted_spec;
+GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_chan_spec;
 
 /* The types that parts check for (Cond's native relock, RLocker's argument,
  * the race demo's gate, the test probe). Set once by gosync_py_add_types;
@@ -187,10 +198,12 @@ GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_rwmutex_type;
 GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_rlocker_type;
 GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_waitgroup_type;
 GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_cond_type;
+GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_chan_type;
 
-/* Module-level functions: the race demo's (_binding_race.c) and the test
- * probes (_binding_testing.c). */
+/* Module-level functions: the race demo's (_binding_race.c), select
+ * (_binding_chan.c) and the test probes (_binding_testing.c). */
 GOSYNC_PY_INTERNAL extern PyMethodDef gosync_py_race_functions[];
+GOSYNC_PY_INTERNAL extern PyMethodDef gosync_py_chan_functions[];
 GOSYNC_PY_INTERNAL extern PyMethodDef gosync_py_testing_functions[];
 
 /* ---- Entry points declared in _cdef.h ------------------------------------- */

@@ -76,6 +76,9 @@ __all__ = [
     "Uint64Base",
     "BoolBase",
     "PoolLocal",
+    "WeightedBase",
+    "ChanBase",
+    "chan_select",
 ]
 
 # The lock types live in the binding: docs/DESIGN.md, "The GIL policy", says why.
@@ -92,6 +95,9 @@ Int64Base = _gosync.Int64Base
 Uint64Base = _gosync.Uint64Base
 BoolBase = _gosync.BoolBase
 PoolLocal = _gosync.PoolLocal
+WeightedBase = _gosync.WeightedBase
+ChanBase = _gosync.ChanBase
+chan_select = _gosync._select
 
 
 def _run_signal_handlers() -> None:

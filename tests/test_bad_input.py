@@ -30,6 +30,7 @@ import pytest
 import gosync
 from gosync import SyncError
 from gosync.atomic import Bool, Int32, Int64, Uint32, Uint64, Value
+from gosync.chan import ChanState
 from gosync.cond import CondState
 from gosync.mutex import MutexState
 from gosync.rwmutex import RLocker, RWMutexState
@@ -115,6 +116,30 @@ def waitgroup_works(wg: gosync.WaitGroup) -> None:
     wg.go(lambda: None)
     assert wg.wait(timeout=10) is True
     assert wg._debug_state() == WaitGroupState(0, 0)
+
+
+def chan_works(ch: gosync.Chan) -> None:
+    assert ch.send(1, timeout=0) is True and len(ch) == 1
+    assert ch.send(2, timeout=0) is False  # full: capacity 1
+    assert ch.recv() == 1
+    with pytest.raises(TimeoutError):
+        ch.recv_ok(timeout=0)
+    assert gosync.select((ch.send, 3)) == (0, None, True)
+    assert gosync.select(None, ch.recv) == (1, 3, True)
+    assert gosync.select(ch.recv, block=False) == (-1, None, False)
+    assert ch._debug_state() == ChanState(0, 1, False, 0, 0, 0)
+
+
+def closed_chan() -> gosync.Chan:
+    ch = gosync.Chan(1)
+    ch.close()
+    return ch
+
+
+def closed_chan_works(ch: gosync.Chan) -> None:
+    assert ch.recv() is None and ch.recv_ok(timeout=0) == (None, False) and list(ch) == []
+    assert gosync.select(ch.recv) == (0, None, False)
+    assert ch._debug_state() == ChanState(0, 1, True, 0, 0, 0)
 
 
 def _lock_state(L: Any) -> object:
@@ -327,6 +352,19 @@ PROBES: dict[str, Probe] = {
     ),
     "empty Map": Probe(gosync.Map, map_snapshot, map_works),
     "Pool": Probe(lambda: gosync.Pool(new=list), pool_snapshot, pool_works),
+    "Chan": Probe(
+        lambda: gosync.Chan(1),
+        lambda ch: ch._debug_state(),
+        chan_works,
+        states={"holding a value": (lambda ch: ch.send("v"), lambda ch: ch.recv())},
+    ),
+    "closed Chan": Probe(closed_chan, lambda ch: ch._debug_state(), closed_chan_works),
+    "select": Probe(
+        lambda: gosync.Chan(1),
+        lambda ch: ch._debug_state(),
+        chan_works,
+        states={"holding a value": (lambda ch: ch.send("v"), lambda ch: ch.recv())},
+    ),
     "Int32": Probe(lambda: Int32(5), _load, int_works),
     "Uint32": Probe(lambda: Uint32(5), _load, int_works),
     "Int64": Probe(lambda: Int64(5), _load, int_works),
@@ -337,6 +375,17 @@ PROBES: dict[str, Probe] = {
 }
 for _name in ("once_func", "once_value", "once_values"):
     PROBES[_name] = PROBES["once_*"]
+
+
+def goroutine_works(_: object) -> None:
+    ran = threading.Event()
+    t = gosync.go(ran.set)
+    t.join(10)
+    assert ran.is_set() and gosync.num_goroutine() == threading.active_count()
+
+
+# A refused go() starts no thread: the live-thread count is its state.
+PROBES["go"] = PROBES["num_goroutine"] = Probe(lambda: None, lambda _: threading.active_count(), goroutine_works)
 
 
 class Boom(Exception):
@@ -452,6 +501,10 @@ TIMED: list[tuple[str, Callable[[Any, Any], object], str | None]] = [
     ("WaitGroup.wait", lambda wg, t: wg.wait(t), None),
     ("Cond.wait", lambda c, t: c.wait(t), "L held"),
     ("Once.do", lambda o, t: o.do(lambda: None, timeout=t), None),
+    ("Chan.send", lambda ch, t: ch.send("x", t), None),
+    ("Chan.recv", lambda ch, t: ch.recv(t), "holding a value"),
+    ("Chan.recv_ok", lambda ch, t: ch.recv_ok(timeout=t), "holding a value"),
+    ("select", lambda ch, t: gosync.select(ch.recv, timeout=t), "holding a value"),
 ]
 
 
@@ -516,6 +569,7 @@ NIL, TYPED = "of nil value into Value", "of inconsistently typed value"
 UNLOCK_MUTEX = "sync: unlock of unlocked mutex"
 UNLOCK_RW, RUNLOCK_RW = "sync: Unlock of unlocked RWMutex", "sync: RUnlock of unlocked RWMutex"
 NEGATIVE = "sync: negative WaitGroup counter"
+SEND_CLOSED = "send on closed channel"
 
 CASES: list[Any] = [
     # Mutex: misuse is Go's error and changes nothing.
@@ -598,6 +652,8 @@ CASES: list[Any] = [
     case("Once.do", "a non-callable", lambda o: o.do(5), TypeError, "needs a callable"),
     case("Once.do", "no fn", lambda o: o.do(), TypeError, "argument"),
     case("Once.do", "no fn, once done", lambda o: o.do(), TypeError, "argument", state="done"),
+    case("go", "a non-callable", lambda _: gosync.go(5), TypeError, "go() needs a callable, not int"),
+    case("num_goroutine", "an argument", lambda _: gosync.num_goroutine(1), TypeError, "positional argument"),
     case("once_func", "a non-callable", lambda _: gosync.once_func(5), TypeError, "once_func() needs a callable"),
     case("once_value", "a non-callable", lambda _: gosync.once_value(None), TypeError, "once_value() needs a callable"),
     case("once_values", "a non-callable", lambda _: gosync.once_values("f"), TypeError, "once_values() needs a callable"),
@@ -697,6 +753,34 @@ CASES: list[Any] = [
     ),
     extra_argument("Value.load"),
     *copy_rows("Value", "gosync.atomic.Value"),
+    # Chan: Go's makechan and its panics; select's cases.
+    # fmt: off
+    case("Chan", "negative capacity", lambda _: gosync.Chan(-1), ValueError, "makechan: size out of range"),
+    case("Chan", "capacity 2**31", lambda _: gosync.Chan(2**31), ValueError, "makechan: size out of range"),
+    case("Chan", "capacity -2**70", lambda _: gosync.Chan(-(2**70)), ValueError, "makechan: size out of range"),
+    case("Chan", "a float capacity", lambda _: gosync.Chan(1.0), TypeError, "must be an int"),
+    case("Chan", "a str capacity", lambda _: gosync.Chan("1"), TypeError, "must be an int"),
+    case("Chan", "None capacity", lambda _: gosync.Chan(None), TypeError, "must be an int"),
+    case("Chan", "a bool capacity", lambda _: gosync.Chan(True), TypeError, "must be an int"),
+    case("Chan", "two arguments", lambda _: gosync.Chan(1, 2), TypeError, "argument"),
+    case("Chan.send", "no value", lambda ch: ch.send(), TypeError, "positional argument"),
+    case("Chan.send", "a bad keyword", lambda ch: ch.send(1, deadline=1), TypeError, "unexpected keyword"),
+    case("Chan.send", "on closed", lambda ch: ch.send(1), SyncError, SEND_CLOSED, on="closed Chan"),
+    case("Chan.send", "with a timeout on closed", lambda ch: ch.send(1, 5), SyncError, SEND_CLOSED, on="closed Chan"),
+    case("Chan.recv", "two timeouts", lambda ch: ch.recv(1, 2), TypeError, "positional argument"),
+    case("Chan.recv_ok", "a bad keyword", lambda ch: ch.recv_ok(block=False), TypeError, "unexpected keyword"),
+    case("Chan.close", "of closed", lambda ch: ch.close(), SyncError, "close of closed channel", on="closed Chan"),
+    extra_argument("Chan.close"),
+    *copy_rows("Chan", "gosync.Chan"),
+    case("select", "an int case", lambda ch: gosync.select(ch.recv, 7), TypeError, "select case 1 must be"),
+    case("select", "a send case, then a str", lambda ch: gosync.select((ch.send, 1), "x"), TypeError, "select case 1"),
+    case("select", "recv_ok as a case", lambda ch: gosync.select(ch.recv_ok), TypeError, "select case 0"),
+    case("select", "a one-tuple", lambda ch: gosync.select((ch.send,)), TypeError, "select case 0"),
+    case("select", "a three-tuple", lambda ch: gosync.select((ch.send, 1, 2)), TypeError, "select case 0"),
+    case("select", "a Mutex method", lambda ch: gosync.select((gosync.Mutex().unlock, 1)), TypeError, "select case 0"),
+    case("select", "a bad keyword", lambda ch: gosync.select(ch.recv, default=True), TypeError, "unexpected keyword"),
+    case("select", "send on closed", lambda ch: gosync.select((ch.send, 1)), SyncError, SEND_CLOSED, on="closed Chan"),
+    # fmt: on
     # Every timeout-taking call, with every bad timeout.
     *timeout_rows(),
 ]

@@ -48,6 +48,8 @@ FAST_PAIRS: dict[str, Callable[[], tuple[Callable[[], object], Callable[[], obje
     "WaitGroup.add": _waitgroup_pair,
     "WaitGroup._wait_until at zero": lambda: (partial(gosync.WaitGroup()._wait_until, -1), int),
     "Cond.signal": lambda: (gosync.Cond(gosync.Mutex()).signal, int),
+    "Weighted.acquire": lambda: (lambda w: (w.acquire, w.release))(gosync.semaphore.Weighted(1)),
+    "Weighted.try_acquire": lambda: (lambda w: (partial(w.try_acquire, 1), w.release))(gosync.semaphore.Weighted(1)),
 }
 
 

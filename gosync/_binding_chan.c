@@ -1,0 +1,503 @@
+/* Binding of the channel: the C type gosync._gosync.ChanBase and the
+ * module function _select.
+ *
+ * The ring's slots are the binding's: an array of `cap` tokens, each 0 or an
+ * owned reference to a Python object, allocated with the object. The core
+ * (csrc/chan.h) only moves tokens between a caller, the slots and the nodes
+ * of parked waiters, under the channel's lock and without the GIL: moving a
+ * reference needs no refcount change. A send takes a new reference to its
+ * value first; that reference goes to the channel or to a receiver, or is
+ * dropped here if the send did not happen (timeout, signal, closed). A
+ * receive gets the reference that was sent. So a value is neither lost nor
+ * delivered twice whatever ends the call.
+ *
+ * Every operation first tries once with the GIL held and without waiting for
+ * the channel's lock (GOSYNC_CHAN_TRYLOCK): a ready case, or a failing
+ * non-blocking one, costs no GIL switch. Only then does it release the GIL
+ * (gosync_py_block), to wait for the lock or for a partner.
+ */
+#include "_binding.h"
+
+#include "chan.h"
+
+PyTypeObject *gosync_py_chan_type; /* set by gosync_py_add_types */
+
+static inline gosync_py_chan *CH(PyObject *op)
+{
+    return (gosync_py_chan *)op;
+}
+
+static inline uint64_t token_of(PyObject *v)
+{
+    return (uint64_t)(uintptr_t)v;
+}
+
+static inline PyObject *object_of(uint64_t token)
+{
+    return (PyObject *)(uintptr_t)token;
+}
+
+static PyObject *chan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"capacity", NULL};
+    PyObject *capacity = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:Chan", kwlist, &capacity))
+        return NULL;
+    unsigned long long cap = 0;
+    if (capacity != NULL) {
+        if (!PyLong_Check(capacity) || PyBool_Check(capacity)) {
+            PyErr_Format(PyExc_TypeError, "Chan capacity must be an int, not %.100s",
+                         Py_TYPE(capacity)->tp_name);
+            return NULL;
+        }
+        int overflow;
+        long long c = PyLong_AsLongLongAndOverflow(capacity, &overflow);
+        if (c == -1 && PyErr_Occurred())
+            return NULL;
+        if (overflow != 0 || c < 0 || (unsigned long long)c > GOSYNC_CHAN_MAX_CAP) {
+            PyErr_SetString(PyExc_ValueError, "makechan: size out of range");
+            return NULL;
+        }
+        cap = (unsigned long long)c;
+    }
+    uint64_t *ring = NULL;
+    if (cap > 0) {
+        ring = PyMem_Calloc((size_t)cap, sizeof *ring);
+        if (ring == NULL)
+            return PyErr_NoMemory();
+    }
+    PyObject *self = type->tp_alloc(type, 0);
+    if (self == NULL) {
+        PyMem_Free(ring);
+        return NULL;
+    }
+    CH(self)->head.state = &CH(self)->storage;
+    CH(self)->ring = ring;
+    gosync_chan_init(&CH(self)->storage, (uint32_t)cap);
+    return self;
+}
+
+/* Nobody can be inside an operation: each holds a reference. The values
+ * still buffered are dropped, oldest first. */
+static void chan_dealloc(PyObject *op)
+{
+    PyTypeObject *type = Py_TYPE(op);
+    gosync_chan *c = &CH(op)->storage;
+    uint64_t *ring = CH(op)->ring;
+    if (ring != NULL) {
+        for (uint32_t i = 0, n = gosync_chan_len(c); i < n; i++) {
+            uint32_t x = (uint32_t)(((uint64_t)c->recvx + i) % c->cap);
+            Py_XDECREF(object_of(ring[x]));
+        }
+        PyMem_Free(ring);
+    }
+    type->tp_free(op);
+    Py_DECREF(type);
+}
+
+/* ---- Timeouts ------------------------------------------------------------ */
+
+/* The deadline for a timeout argument: NO_DEADLINE for None or absent, else
+ * gosync._timeout.deadline_ns(timeout), which validates it as for every
+ * primitive. Returns 0, or -1 with its exception. */
+static int deadline_of(PyObject *timeout, int64_t *deadline_ns)
+{
+    if (timeout == NULL || timeout == Py_None) {
+        *deadline_ns = GOSYNC_NO_DEADLINE;
+        return 0;
+    }
+    PyObject *mod = PyImport_ImportModule("gosync._timeout");
+    if (mod == NULL)
+        return -1;
+    PyObject *d = PyObject_CallMethod(mod, "deadline_ns", "O", timeout);
+    Py_DECREF(mod);
+    if (d == NULL)
+        return -1;
+    int rc = gosync_py_deadline(d, deadline_ns);
+    Py_DECREF(d);
+    return rc;
+}
+
+/* Parses (args..., timeout=None) for a METH_FASTCALL|METH_KEYWORDS method
+ * with `npos` leading positional arguments. */
+static int parse_timeout(const char *name, PyObject *const *args, Py_ssize_t nargs,
+                         PyObject *kwnames, Py_ssize_t npos, PyObject **timeout)
+{
+    *timeout = NULL;
+    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    if (nargs < npos || nargs > npos + 1) {
+        PyErr_Format(PyExc_TypeError, "Chan.%s() takes %zd positional argument%s (%zd given)", name,
+                     npos + 1, npos == 0 ? "" : "s", nargs);
+        return -1;
+    }
+    if (nargs == npos + 1)
+        *timeout = args[npos];
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, i);
+        if (!PyUnicode_Check(key) || !PyUnicode_CompareWithASCIIString(key, "timeout") == 0 || *timeout != NULL) {
+            PyErr_Format(PyExc_TypeError, "Chan.%s() got an unexpected keyword argument %R", name,
+                         key);
+            return -1;
+        }
+        *timeout = args[nargs + i];
+    }
+    return 0;
+}
+
+/* ---- Send and receive ---------------------------------------------------- */
+
+typedef struct {
+    gosync_chan_case *cases;
+    uint32_t n;
+    uint32_t *scratch;
+    uint32_t chosen;
+    unsigned flags;
+} select_call;
+
+static int select_call_fn(void *p, int64_t deadline_ns)
+{
+    select_call *sc = p;
+    return gosync_chan_select(sc->cases, sc->n, sc->scratch, sc->flags, deadline_ns, &sc->chosen);
+}
+
+/* Runs a select: once with the GIL and no waiting for a lock, then, if
+ * needed, with the GIL released. Returns the core's status, or -1 with a
+ * signal handler's exception. */
+static int run_select(select_call *sc, bool block, int64_t deadline_ns)
+{
+    sc->flags = GOSYNC_CHAN_TRYLOCK;
+    int rc = select_call_fn(sc, deadline_ns);
+    if (rc != GOSYNC_CHAN_BUSY && (rc != GOSYNC_CHAN_NOTREADY || !block))
+        return rc;
+    sc->flags = block ? GOSYNC_CHAN_BLOCK : 0;
+    return gosync_py_block(select_call_fn, sc, deadline_ns);
+}
+
+/* The exception for a status that is none of the expected ones. */
+static PyObject *chan_error(int rc)
+{
+    switch (rc) {
+    case GOSYNC_CHAN_CLOSED:
+        return gosync_py_misuse("send on closed channel");
+    case GOSYNC_OVERFLOW:
+        PyErr_SetString(PyExc_OverflowError, "gosync: too many blocked channel operations (65535)");
+        return NULL;
+    default:
+        return gosync_py_wait_result(rc, "");
+    }
+}
+
+static PyObject *chan_send(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *timeout;
+    if (parse_timeout("send", args, nargs, kwnames, 1, &timeout) < 0)
+        return NULL;
+    int64_t deadline_ns;
+    if (deadline_of(timeout, &deadline_ns) < 0)
+        return NULL;
+    PyObject *v = args[0];
+    Py_INCREF(v);
+    gosync_chan_case cs = {&CH(op)->storage, CH(op)->ring, GOSYNC_CHAN_SEND, 0, token_of(v)};
+    uint32_t scratch[3];
+    select_call sc = {&cs, 1, scratch, 0, 0};
+    int rc = run_select(&sc, true, deadline_ns);
+    if (rc == GOSYNC_OK)
+        Py_RETURN_TRUE; /* the reference is the channel's or a receiver's */
+    Py_DECREF(v);
+    if (rc == GOSYNC_TIMEDOUT)
+        Py_RETURN_FALSE;
+    return rc < 0 ? NULL : chan_error(rc);
+}
+
+/* Receives into *value (a new reference; None once closed and drained) and
+ * *ok. Returns 0, 1 on timeout, or -1 with an exception. */
+static int chan_receive(PyObject *op, PyObject *timeout, PyObject **value, bool *ok)
+{
+    int64_t deadline_ns;
+    if (deadline_of(timeout, &deadline_ns) < 0)
+        return -1;
+    gosync_chan_case cs = {&CH(op)->storage, CH(op)->ring, GOSYNC_CHAN_RECV, 0, 0};
+    uint32_t scratch[3];
+    select_call sc = {&cs, 1, scratch, 0, 0};
+    int rc = run_select(&sc, true, deadline_ns);
+    if (rc == GOSYNC_TIMEDOUT)
+        return 1;
+    if (rc != GOSYNC_OK) {
+        if (rc >= 0)
+            chan_error(rc);
+        return -1;
+    }
+    *ok = cs.ok != 0;
+    if (cs.ok) {
+        *value = object_of(cs.elem); /* the sender's reference */
+    } else {
+        *value = Py_None;
+        Py_INCREF(Py_None);
+    }
+    return 0;
+}
+
+static PyObject *timeout_error(void)
+{
+    PyErr_SetString(PyExc_TimeoutError, "gosync: Chan receive timed out");
+    return NULL;
+}
+
+static PyObject *chan_recv(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *timeout, *value;
+    bool ok;
+    if (parse_timeout("recv", args, nargs, kwnames, 0, &timeout) < 0)
+        return NULL;
+    int rc = chan_receive(op, timeout, &value, &ok);
+    if (rc != 0)
+        return rc > 0 ? timeout_error() : NULL;
+    return value;
+}
+
+static PyObject *chan_recv_ok(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
+                              PyObject *kwnames)
+{
+    PyObject *timeout, *value;
+    bool ok;
+    if (parse_timeout("recv_ok", args, nargs, kwnames, 0, &timeout) < 0)
+        return NULL;
+    int rc = chan_receive(op, timeout, &value, &ok);
+    if (rc != 0)
+        return rc > 0 ? timeout_error() : NULL;
+    PyObject *r = PyTuple_New(2);
+    if (r == NULL) {
+        Py_DECREF(value);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(r, 0, value);
+    PyTuple_SET_ITEM(r, 1, PyBool_FromLong(ok));
+    return r;
+}
+
+/* __next__: the next value, until closed and drained (StopIteration). */
+static PyObject *chan_next(PyObject *op)
+{
+    PyObject *value;
+    bool ok;
+    if (chan_receive(op, NULL, &value, &ok) != 0)
+        return NULL;
+    if (!ok) {
+        Py_DECREF(value);
+        return NULL; /* no exception set: StopIteration */
+    }
+    return value;
+}
+
+static PyObject *chan_close(PyObject *op, PyObject *unused)
+{
+    (void)unused;
+    int rc;
+    GOSYNC_WITHOUT_GIL(rc, gosync_chan_close(&CH(op)->storage));
+    if (rc == GOSYNC_MISUSE)
+        return gosync_py_misuse("close of closed channel");
+    Py_RETURN_NONE;
+}
+
+static Py_ssize_t chan_len(PyObject *op)
+{
+    return (Py_ssize_t)gosync_chan_len(&CH(op)->storage);
+}
+
+static PyObject *chan_cap(PyObject *op, void *unused)
+{
+    (void)unused;
+    return PyLong_FromUnsignedLong(CH(op)->storage.cap);
+}
+
+/* The fields of gosync.chan.ChanState: len, cap, closed, receivers and
+ * senders queued (stale select nodes included), nodes in use process-wide. */
+static PyObject *chan_debug_fields(PyObject *op, PyObject *unused)
+{
+    (void)unused;
+    gosync_chan *c = &CH(op)->storage;
+    uint32_t receivers, senders;
+    GOSYNC_WITHOUT_GIL(receivers, (gosync_chan_waiters(c, &receivers, &senders), receivers));
+    return Py_BuildValue("(IIOIII)", gosync_chan_len(c), c->cap,
+                         gosync_chan_is_closed(c) ? Py_True : Py_False, receivers, senders,
+                         gosync_chan_nodes_in_use());
+}
+
+/* ---- Select ---------------------------------------------------------------- */
+
+/* The case kinds select accepts. */
+static bool bound_to_chan(PyObject *m, PyCFunction fn, PyObject **chan)
+{
+    if (!PyCFunction_Check(m) || PyCFunction_GET_FUNCTION(m) != fn)
+        return false;
+    PyObject *self = PyCFunction_GET_SELF(m);
+    if (self == NULL || !PyObject_TypeCheck(self, gosync_py_chan_type))
+        return false;
+    *chan = self;
+    return true;
+}
+
+/* Fills cases[i] from the Python case; a send case's value gets a new
+ * reference. Returns 0, or -1 with TypeError. */
+static int parse_case(PyObject *py, Py_ssize_t i, gosync_chan_case *cs)
+{
+    PyObject *chan;
+    cs->c = NULL;
+    cs->ring = NULL;
+    cs->ok = 0;
+    cs->elem = 0;
+    if (py == Py_None)
+        return 0;
+    if (bound_to_chan(py, (PyCFunction)(void (*)(void))chan_recv, &chan)) {
+        cs->dir = GOSYNC_CHAN_RECV;
+    } else if (PyTuple_Check(py) && PyTuple_GET_SIZE(py) == 2 &&
+               bound_to_chan(PyTuple_GET_ITEM(py, 0), (PyCFunction)(void (*)(void))chan_send,
+                             &chan)) {
+        cs->dir = GOSYNC_CHAN_SEND;
+        PyObject *v = PyTuple_GET_ITEM(py, 1);
+        Py_INCREF(v);
+        cs->elem = token_of(v);
+    } else {
+        PyErr_Format(PyExc_TypeError,
+                     "select case %zd must be ch.recv, (ch.send, value) or None, not %.100s", i,
+                     Py_TYPE(py)->tp_name);
+        return -1;
+    }
+    cs->c = &CH(chan)->storage;
+    cs->ring = CH(chan)->ring;
+    return 0;
+}
+
+/* Drops the references of the send cases' values, except case `keep`'s. */
+static void release_sends(gosync_chan_case *cases, Py_ssize_t n, Py_ssize_t keep)
+{
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (cases[i].c != NULL && cases[i].dir == GOSYNC_CHAN_SEND && i != keep)
+            Py_DECREF(object_of(cases[i].elem));
+}
+
+#define SELECT_STACK 8
+
+/* select(*cases, block=True, timeout=None) -> (index, value, ok) */
+static PyObject *chan_select(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                             PyObject *kwnames)
+{
+    (void)module;
+    int block = 1;
+    PyObject *timeout = NULL;
+    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, i);
+        PyObject *val = args[nargs + i];
+        if (PyUnicode_CompareWithASCIIString(key, "block") == 0) {
+            block = PyObject_IsTrue(val);
+            if (block < 0)
+                return NULL;
+        } else if (PyUnicode_CompareWithASCIIString(key, "timeout") == 0) {
+            timeout = val;
+        } else {
+            PyErr_Format(PyExc_TypeError, "select() got an unexpected keyword argument %R", key);
+            return NULL;
+        }
+    }
+    if (nargs > 0xffff) {
+        PyErr_SetString(PyExc_ValueError, "select: too many cases (65535 at most)");
+        return NULL;
+    }
+    int64_t deadline_ns;
+    if (deadline_of(timeout, &deadline_ns) < 0)
+        return NULL;
+
+    gosync_chan_case stack_cases[SELECT_STACK];
+    uint32_t stack_scratch[3 * SELECT_STACK];
+    gosync_chan_case *cases = stack_cases;
+    uint32_t *scratch = stack_scratch;
+    if (nargs > SELECT_STACK) {
+        cases = PyMem_Malloc((size_t)nargs * sizeof *cases);
+        scratch = PyMem_Malloc((size_t)nargs * 3 * sizeof *scratch);
+        if (cases == NULL || scratch == NULL) {
+            PyMem_Free(cases);
+            PyMem_Free(scratch);
+            return PyErr_NoMemory();
+        }
+    }
+    PyObject *result = NULL;
+    Py_ssize_t parsed = 0;
+    for (; parsed < nargs; parsed++)
+        if (parse_case(args[parsed], parsed, &cases[parsed]) < 0)
+            goto out;
+
+    select_call sc = {cases, (uint32_t)nargs, scratch, 0, 0};
+    int rc = run_select(&sc, block != 0, deadline_ns);
+    if (rc == GOSYNC_CHAN_NOTREADY || rc == GOSYNC_TIMEDOUT) {
+        result = Py_BuildValue("(nOO)", (Py_ssize_t)-1, Py_None, Py_False);
+    } else if (rc == GOSYNC_OK) {
+        gosync_chan_case *won = &cases[sc.chosen];
+        if (won->dir == GOSYNC_CHAN_SEND) {
+            release_sends(cases, nargs, sc.chosen);
+            parsed = 0; /* released */
+            result = Py_BuildValue("(nOO)", (Py_ssize_t)sc.chosen, Py_None, Py_True);
+        } else if (won->ok) {
+            result = Py_BuildValue("(nNO)", (Py_ssize_t)sc.chosen, object_of(won->elem), Py_True);
+        } else {
+            result = Py_BuildValue("(nOO)", (Py_ssize_t)sc.chosen, Py_None, Py_False);
+        }
+    } else if (rc >= 0) {
+        chan_error(rc);
+    }
+out:
+    release_sends(cases, parsed, -1);
+    if (cases != stack_cases) {
+        PyMem_Free(cases);
+        PyMem_Free(scratch);
+    }
+    return result;
+}
+
+PyMethodDef gosync_py_chan_functions[] = {
+    {"_select", (PyCFunction)(void (*)(void))chan_select, METH_FASTCALL | METH_KEYWORDS,
+     "_select(*cases, block=True, timeout=None) -> (index, value, ok)\n\nThe C select behind gosync.select."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMethodDef chan_methods[] = {
+    {"send", (PyCFunction)(void (*)(void))chan_send, METH_FASTCALL | METH_KEYWORDS,
+     "send(v, timeout=None) -> bool\n\nSend sends v on the channel, waiting until a receiver takes it (unbuffered)\n"
+     "or there is room in the buffer, and returns True. With a timeout in seconds it\n"
+     "gives up after that long and returns False; v was then not sent. Sending on a\n"
+     "closed channel raises SyncError(\"send on closed channel\"), also for a sender\n"
+     "blocked when the channel is closed."},
+    {"recv", (PyCFunction)(void (*)(void))chan_recv, METH_FASTCALL | METH_KEYWORDS,
+     "recv(timeout=None) -> value\n\nRecv receives a value, waiting until one is sent. Once the channel is closed\n"
+     "and drained it returns None at once. With a timeout in seconds it raises\n"
+     "TimeoutError after that long, having received nothing."},
+    {"recv_ok", (PyCFunction)(void (*)(void))chan_recv_ok, METH_FASTCALL | METH_KEYWORDS,
+     "recv_ok(timeout=None) -> (value, ok)\n\nRecvOK is recv that also says whether a value was sent: ok is False (and\n"
+     "value None) once the channel is closed and drained. Timeouts as recv."},
+    {"close", chan_close, METH_NOARGS,
+     "close() -> None\n\nClose closes the channel: receivers drain the buffered values, then get None\n"
+     "(ok False); blocked and later senders raise SyncError(\"send on closed channel\").\n"
+     "Closing a closed channel raises SyncError(\"close of closed channel\")."},
+    {"_debug_fields", chan_debug_fields, METH_NOARGS,
+     "_debug_fields() -> tuple\n\nThe fields of gosync.chan.ChanState."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef chan_getset[] = {
+    {"cap", chan_cap, NULL, "The capacity of the channel's buffer (0: unbuffered).", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot chan_slots[] = {
+    {Py_tp_new, chan_new},
+    {Py_tp_dealloc, chan_dealloc},
+    {Py_tp_doc, "The C ring and wait queues of gosync.Chan."},
+    {Py_tp_methods, chan_methods},
+    {Py_tp_getset, chan_getset},
+    {Py_tp_iternext, chan_next},
+    {Py_tp_iter, PyObject_SelfIter},
+    {Py_sq_length, chan_len},
+    {0, NULL},
+};
+
+PyType_Spec gosync_py_chan_spec = GOSYNC_PY_SPEC("ChanBase", sizeof(gosync_py_chan), 0, chan_slots);
