@@ -127,7 +127,8 @@ class Placed:
     def _closed_repr(self) -> str | None:
         """The repr of one whose arena is closed, or None while open."""
         if self._arena._mapping.closed:
-            return f"<{type(self).__module__.rsplit('.', 1)[0]}.{type(self).__name__} of a closed arena>"
+            where = "gosync.shared.atomic" if type(self).__module__.endswith(".atomic") else "gosync.shared"
+            return f"<{where}.{type(self).__name__} of a closed arena>"
         return None
 
     @property
@@ -448,33 +449,25 @@ def _path(name: str) -> str:
 
 def _create_file(name: str | None, size: int) -> int:
     """_create_file makes the arena's file, header written, and returns its
-    descriptor. A named arena is built unnamed (O_TMPFILE) and linked under
-    its name only when whole, so that nobody opens a half-made one; where
-    O_TMPFILE is missing it is created with O_EXCL."""
+    descriptor. A named one is created with O_EXCL, so that of two
+    creators one gets FileExistsError; a process that opens it in the
+    moment before its header is written gets ValueError ("not a gosync
+    arena")."""
     arena_id = os.urandom(16)
-    head = _HEAD.pack(MAGIC, VERSION, HEADER_SIZE, size, arena_id) + struct.pack("<Q", HEADER_SIZE).rjust(
-        BUMP + 8 - _HEAD.size, b"\0"
-    )
+    head = _HEAD.pack(MAGIC, VERSION, HEADER_SIZE, size, arena_id)
+    bump = struct.pack("<Q", HEADER_SIZE)
     if name is None:
         fd = os.memfd_create("gosync-arena", os.MFD_CLOEXEC)
-        linked = True
     else:
-        try:
-            fd = os.open(SHM_DIR, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600)
-            linked = False
-        except (AttributeError, IsADirectoryError, OSError):
-            fd = os.open(_path(name), os.O_CREAT | os.O_EXCL | os.O_RDWR | os.O_CLOEXEC, 0o600)
-            linked = True
+        fd = os.open(_path(name), os.O_CREAT | os.O_EXCL | os.O_RDWR | os.O_CLOEXEC, 0o600)
     try:
-        os.fchmod(fd, 0o600)
+        os.fchmod(fd, 0o600)  # whatever the umask
         os.ftruncate(fd, size)
+        os.pwrite(fd, bump, BUMP)
         os.pwrite(fd, head, 0)
-        if not linked:
-            assert name is not None
-            os.link(f"/proc/self/fd/{fd}", _path(name), follow_symlinks=True)
     except BaseException:
         os.close(fd)
-        if linked and name is not None:
+        if name is not None:
             os.unlink(_path(name))
         raise
     return fd
