@@ -139,11 +139,15 @@ def once_dier(o: shared.Once, started: shared.atomic.Bool) -> None:
 
 
 def hold_and_sleep(lock: Any, form: str, held: shared.atomic.Bool) -> None:
-    """Takes lock in the given form, says so, and sleeps until killed."""
-    if form == "rlock":
-        lock.rlock()
-    else:
-        lock.lock()
+    """Takes lock in the given form, says so, and sleeps until killed. An
+    OwnerDied is kept as is: this holder dies without repairing."""
+    try:
+        if form == "rlock":
+            lock.rlock()
+        else:
+            lock.lock()
+    except OwnerDied:
+        pass
     held.store(True)
     time.sleep(DEADLINE)
 
