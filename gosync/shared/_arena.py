@@ -504,16 +504,10 @@ def _arena_for(locator: Any, arena_id: Any) -> Arena:
     one, else a new one, checked against the handle's id."""
     if type(arena_id) is not bytes or len(arena_id) != 16:
         raise ValueError(f"bad gosync.shared handle: arena id {arena_id!r}")
-    with _cache_lock:
-        arena = _cache.get(arena_id)
-    if arena is not None and not arena.closed:
-        return arena
     if type(locator) is tuple and len(locator) == 2 and locator[0] == "name" and type(locator[1]) is str:
-        name = locator[1]
-        if not _NAME.fullmatch(name):
-            raise ValueError(f"bad gosync.shared handle: arena name {name!r}")
-        return Arena._from_fd(os.open(_path(name), os.O_RDWR | os.O_CLOEXEC), name, arena_id)
-    if (
+        if not _NAME.fullmatch(locator[1]):
+            raise ValueError(f"bad gosync.shared handle: arena name {locator[1]!r}")
+    elif not (
         type(locator) is tuple
         and len(locator) == 3
         and locator[0] == "memfd"
@@ -522,15 +516,22 @@ def _arena_for(locator: Any, arena_id: Any) -> Arena:
         and locator[1] > 0
         and locator[2] >= 0
     ):
-        _, pid, fd = locator
-        try:
-            mine = os.open(f"/proc/{pid}/fd/{fd}", os.O_RDWR | os.O_CLOEXEC)
-        except FileNotFoundError:
-            raise FileNotFoundError(
-                f"gosync.shared: the anonymous arena's process (pid {pid}) has exited or closed it"
-            ) from None
-        return Arena._from_fd(mine, None, arena_id)
-    raise ValueError(f"bad gosync.shared handle: locator {locator!r}")
+        raise ValueError(f"bad gosync.shared handle: locator {locator!r}")
+    with _cache_lock:
+        arena = _cache.get(arena_id)
+    if arena is not None and not arena.closed:
+        return arena
+    if locator[0] == "name":
+        name = locator[1]
+        return Arena._from_fd(os.open(_path(name), os.O_RDWR | os.O_CLOEXEC), name, arena_id)
+    _, pid, fd = locator
+    try:
+        mine = os.open(f"/proc/{pid}/fd/{fd}", os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"gosync.shared: the anonymous arena's process (pid {pid}) has exited or closed it"
+        ) from None
+    return Arena._from_fd(mine, None, arena_id)
 
 
 def attach(locator: Any, arena_id: Any, slot: Any, kind: Any) -> Placed:
