@@ -117,7 +117,9 @@ def wg_member(wg: shared.WaitGroup, done: shared.atomic.Int32, delay: float) -> 
     wg.done()
 
 
-def cond_waiter(c: shared.Cond, go: shared.atomic.Bool, woke: shared.atomic.Int32, waiting: shared.atomic.Int32) -> None:
+def cond_waiter(
+    c: shared.Cond, go: shared.atomic.Bool, woke: shared.atomic.Int32, waiting: shared.atomic.Int32
+) -> None:
     with c.L:
         waiting.add(1)
         while not go.load():

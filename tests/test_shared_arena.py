@@ -274,7 +274,10 @@ def test_copy_is_the_same_primitive() -> None:
 def test_sigkilled_creator_of_a_named_arena_leaves_the_file(name: str) -> None:
     # Documented: a named arena lasts until unlink(), even if its creator is
     # killed; another process can open it, use it and unlink it.
-    code = f"import gosync.shared as s, os, signal; a = s.Arena({name!r}); a.get('v', s.atomic.Int32).store(9); os.kill(os.getpid(), signal.SIGKILL)"
+    code = (
+        f"import gosync.shared as s, os, signal; a = s.Arena({name!r}); "
+        "a.get('v', s.atomic.Int32).store(9); os.kill(os.getpid(), signal.SIGKILL)"
+    )
     r = subprocess.run([sys.executable, "-c", code], timeout=30, check=False)
     assert r.returncode == -signal.SIGKILL
     with shared.Arena(name, create=False) as a:

@@ -35,7 +35,8 @@ def procs(request: pytest.FixtureRequest) -> Iterator[w.Procs]:
 def test_mutual_exclusion_four_processes(procs: w.Procs, arena: str, tmp_path: object) -> None:
     n = 2000
     if arena == "default":
-        mu, counter, inside, overlaps = shared.Mutex(), shared.atomic.Int64(), shared.atomic.Int32(), shared.atomic.Int32()
+        mu, counter = shared.Mutex(), shared.atomic.Int64()
+        inside, overlaps = shared.atomic.Int32(), shared.atomic.Int32()
         a = None
     else:
         a = shared.Arena(f"test-mx-{procs.ctx.get_start_method()}-{time.monotonic_ns()}")

@@ -28,12 +28,14 @@ import re
 import struct
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar, cast
 
 from .._errors import OwnerDied
 from .._native import Mapping, SharedMutexBase, Uint32Base, Uint64Base
 
 if TYPE_CHECKING:
+    from . import mutex as _mutex
+    from . import rwmutex as _rwmutex
     from .atomic import Bool, Int32, Int64, Uint32, Uint64
     from .cond import Cond
     from .mutex import Mutex
@@ -395,7 +397,7 @@ class Arena:
 
         return WaitGroup._make(self)
 
-    def Cond(self, L: Mutex | RWMutex | None = None) -> Cond:
+    def Cond(self, L: _mutex.Mutex | _rwmutex.RWMutex | None = None) -> Cond:
         """Cond returns a new gosync.shared.Cond in this arena, whose lock L
         is a shared Mutex or RWMutex of this arena (None: a new Mutex)."""
         from .cond import Cond
@@ -522,7 +524,7 @@ def _arena_for(locator: Any, arena_id: Any) -> Arena:
     if arena is not None and not arena.closed:
         return arena
     if locator[0] == "name":
-        name = locator[1]
+        name = cast(str, locator[1])
         return Arena._from_fd(os.open(_path(name), os.O_RDWR | os.O_CLOEXEC), name, arena_id)
     _, pid, fd = locator
     try:
