@@ -283,3 +283,23 @@ def test_sigkilled_creator_of_a_named_arena_leaves_the_file(name: str) -> None:
     with shared.Arena(name, create=False) as a:
         assert a.get("v", shared.atomic.Int32).load() == 9
         a.unlink()
+
+
+def test_placed_objects_release_their_type_and_mapping() -> None:
+    # Each object placed in an arena holds a reference to its type and to
+    # the arena's mapping; its dealloc must give both back (a leak shows as
+    # one reference per object, a double release as a crash).
+    with shared.Arena() as a:
+        m, rw, wg, i64 = a.Mutex(), a.RWMutex(), a.WaitGroup(), a.Int64()
+        classes = [shared.Mutex, shared.RWMutex, shared.WaitGroup, shared.Cond, shared.atomic.Int64, shared.atomic.Bool]
+        before = [sys.getrefcount(c) for c in classes] + [sys.getrefcount(a._mapping)]
+        for _ in range(2000):
+            for x in (m, rw, wg, i64):
+                again = pickle.loads(pickle.dumps(x))
+                assert again is not x
+                del again
+        conds = [a.Cond(m) for _ in range(100)]
+        bools = [a.Bool() for _ in range(100)]
+        del conds, bools
+        after = [sys.getrefcount(c) for c in classes] + [sys.getrefcount(a._mapping)]
+        assert after == before
