@@ -512,10 +512,10 @@ static void test_mutex_waiter_wakes(void)
     int64_t killed = gosync_now_ns();
     kill_reap(h);
     int code = exit_code(wt, 3000);
-    long long late = (long long)((atomic_load(&s->got_at) - killed) / 1000000);
+    long long late = atomic_load(&s->got_at) ? (long long)((atomic_load(&s->got_at) - killed) / 1000000) : -1;
     CHECK(code == 0 && atomic_load(&s->rc) == GOSYNC_OWNERDEAD, "the waiter: exit %d, rc %d", code,
           atomic_load(&s->rc));
-    CHECK(code == 0 && late < 1000, "the waiter took the lock %lld ms after the death", late);
+    CHECK(code == 0 && late >= 0 && late < 1000, "the waiter took the lock %lld ms after the death (-1: never)", late);
     printf("  the blocked waiter took over %lld ms after the kill\n", late);
     CHECK(gosync_robust_mutex_word(&s->m) == 0, "word %#llx",
           (unsigned long long)gosync_robust_mutex_word(&s->m));
@@ -557,8 +557,8 @@ static void test_mutex_dead_unlocker_handoff(void)
     int64_t killed = gosync_now_ns();
     kill_reap(u);
     int code = exit_code(wt, 3000);
-    long long late = (long long)((atomic_load(&s->got_at) - killed) / 1000000);
-    CHECK(code == 0 && atomic_load(&s->rc) == GOSYNC_OK && late < 1000,
+    long long late = atomic_load(&s->got_at) ? (long long)((atomic_load(&s->got_at) - killed) / 1000000) : -1;
+    CHECK(code == 0 && atomic_load(&s->rc) == GOSYNC_OK && late >= 0 && late < 1000,
           "the waiter: exit %d rc %d, %lld ms after the unlocker died", code, atomic_load(&s->rc),
           late);
 
@@ -828,8 +828,8 @@ static void test_rw_dead_reader(void)
     int64_t killed = gosync_now_ns();
     kill_reap(r);
     int code = exit_code(w, 3000);
-    long long late = (long long)((atomic_load(&s->got_at) - killed) / 1000000);
-    CHECK(code == 0 && late < 1000, "the draining writer: exit %d rc %d, %lld ms after the death",
+    long long late = atomic_load(&s->got_at) ? (long long)((atomic_load(&s->got_at) - killed) / 1000000) : -1;
+    CHECK(code == 0 && late >= 0 && late < 1000, "the draining writer: exit %d rc %d, %lld ms after the death",
           code, atomic_load(&s->rc), late);
     CHECK(gosync_robust_rwmutex_readers(&s->rw) == 0 && !gosync_robust_rwmutex_write_locked(&s->rw),
           "not quiet");
@@ -855,11 +855,11 @@ static void test_rw_reader_takes_over(void)
     int64_t killed = gosync_now_ns();
     kill_reap(w);
     int code = exit_code(r, 3000);
-    long long late = (long long)((atomic_load(&s->got_at) - killed) / 1000000);
+    long long late = atomic_load(&s->got_at) ? (long long)((atomic_load(&s->got_at) - killed) / 1000000) : -1;
     CHECK(atomic_load(&s->rc) == GOSYNC_OWNERDEAD_WRITE,
           "the blocked reader got %d, want OWNERDEAD_WRITE %d", atomic_load(&s->rc),
           GOSYNC_OWNERDEAD_WRITE);
-    CHECK(code == 0 && late < 1000, "the reader: exit %d, %lld ms after the death", code, late);
+    CHECK(code == 0 && late >= 0 && late < 1000, "the reader: exit %d, %lld ms after the death", code, late);
     CHECK(gosync_robust_mutex_word(&s->rw.w) == 0 && !gosync_robust_rwmutex_write_locked(&s->rw),
           "w %#llx writer %d after the repair", (unsigned long long)gosync_robust_mutex_word(&s->rw.w),
           gosync_robust_rwmutex_write_locked(&s->rw));
@@ -933,6 +933,46 @@ static void test_rw_exclusion(void)
     kill_all_children();
     shared_free(s);
     report("robust rwmutex: writers exclude each other and readers across 4 processes", ok);
+}
+
+
+/* The packed fields of the reader slots: 1023 holds per process, 64
+ * processes; past either, OVERFLOW and nothing changed. Full slots of dead
+ * processes are freed for a newcomer. */
+static void test_rw_overflow(void)
+{
+    int ok = 1;
+    shared_t *s = shared_new();
+    gosync_robust_rwmutex *rw = &s->rw;
+    int rc = GOSYNC_OK, n = 0;
+    while (n < GOSYNC_READER_MAX_HOLDS && (rc = gosync_robust_rwmutex_try_rlock(rw)) == GOSYNC_OK)
+        n++;
+    CHECK(n == GOSYNC_READER_MAX_HOLDS, "%d holds, then %d", n, rc);
+    rc = gosync_robust_rwmutex_rlock(rw, ms_from_now(100));
+    CHECK(rc == GOSYNC_OVERFLOW, "hold %d: %d, want OVERFLOW", n + 1, rc);
+    CHECK(gosync_robust_rwmutex_readers(rw) == GOSYNC_READER_MAX_HOLDS, "readers %u",
+          gosync_robust_rwmutex_readers(rw));
+    for (int i = 0; i < n; i++)
+        if (gosync_robust_rwmutex_runlock(rw) != GOSYNC_OK)
+            rc = -1;
+    CHECK(rc != -1 && gosync_robust_rwmutex_runlock(rw) == GOSYNC_MISUSE, "runlocks");
+
+    pid_t c = spawn(sleep_forever, s);
+    CHECK(await_byte(s->pipe[0], 5000), "the child never ran");
+    uint64_t live = atomic_load(&s->id[0]) | (UINT64_C(1) << GOSYNC_READER_HOLDS_SHIFT);
+    for (int k = 0; k < GOSYNC_READER_SLOTS; k++)
+        atomic_store(&rw->slot[k], live);
+    rc = gosync_robust_rwmutex_rlock(rw, ms_from_now(100));
+    CHECK(rc == GOSYNC_OVERFLOW, "64 live processes hold: %d, want OVERFLOW", rc);
+    uint64_t dead = gosync_identity_self() + (UINT64_C(1) << 32) + (UINT64_C(1) << GOSYNC_READER_HOLDS_SHIFT);
+    atomic_store(&rw->slot[17], dead);
+    rc = gosync_robust_rwmutex_rlock(rw, ms_from_now(100));
+    CHECK(rc == GOSYNC_OK, "a dead process's slot was not freed for us: %d", rc);
+    CHECK(gosync_robust_rwmutex_runlock(rw) == GOSYNC_OK, "runlock");
+    kill_reap(c);
+    kill_all_children();
+    shared_free(s);
+    report("robust rwmutex: 1023 holds a process and 64 processes, then OVERFLOW; dead slots freed", ok);
 }
 
 /* ---- Deadlines ---------------------------------------------------------- */
@@ -1017,6 +1057,7 @@ int main(int argc, char **argv)
         {"rw_dead_reader", test_rw_dead_reader},
         {"rw_reader_takes_over", test_rw_reader_takes_over},
         {"rw_exclusion", test_rw_exclusion},
+        {"rw_overflow", test_rw_overflow},
         {"deadlines", test_deadlines_end},
     };
     setvbuf(stdout, NULL, _IOLBF, 0);
