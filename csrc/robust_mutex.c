@@ -35,6 +35,10 @@
  * handoff. */
 #define STARVATION_NS INT64_C(1000000)
 
+/* Go's active_spin and active_spin_cnt (mutex.c). */
+#define SPIN_ROUNDS 4
+#define SPIN_PAUSES 30
+
 static uint64_t owner_of(uint64_t w)
 {
     return w & OWNER_ID;
@@ -76,6 +80,15 @@ int gosync_robust_mutex_lock(gosync_robust_mutex *m, int64_t deadline_ns)
     uint64_t w = 0;
     if (cas(m, &w, me, GOSYNC_ACQUIRE))
         return GOSYNC_OK;
+
+    /* Spin a little first, as Go's Lock does: a short critical section
+     * ends in a few hundred cycles, and the first pass below reads the
+     * owner's /proc entry (about 10 us) to see whether it died. */
+    for (int i = 0; i < SPIN_ROUNDS && gosync_ncpu() > 1 && has_owner(w) && !(w & STARVING); i++) {
+        for (int k = 0; k < SPIN_PAUSES; k++)
+            gosync_cpu_relax();
+        w = gosync_load(&m->word, GOSYNC_RELAXED);
+    }
 
     bool slept = false; /* may claim a HANDOFF, and keeps WAITERS set */
     bool check = true;  /* look at the owner's liveness on this pass */

@@ -54,6 +54,8 @@
  *   Lock, takeover    owner != 0 and the owner is dead (identity_alive)
  *                       -> me | INCONSISTENT | (WAITERS, STARVING kept;
  *                          WAITERS also if it had slept)           OWNERDEAD
+ *   Lock, spin        reads only: up to 4 short rounds while owned and not
+ *                     STARVING, before the first liveness check
  *   Lock, queue       owner != 0 (or HANDOFF and not slept)
  *                       -> w | WAITERS (| STARVING if it has slept, waited
  *                          >= 1 ms and owner != 0); then sleep on the low
