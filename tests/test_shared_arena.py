@@ -259,6 +259,15 @@ def test_anonymous_arenas_leave_nothing_in_dev_shm() -> None:
     target, result = r.stdout.splitlines()
     assert target.startswith("/memfd:gosync-arena")  # never a file in /dev/shm
     assert result == "ownerdied"
+    # A creator SIGKILLed itself, its arena in use by a child it forked.
+    code = (
+        "import os, signal, time, gosync.shared as s; a = s.Arena(); m = a.Mutex(); m.lock()\n"
+        "if os.fork() == 0:\n    time.sleep(0.2); os._exit(0)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], timeout=30, check=False)
+    assert r.returncode == -signal.SIGKILL
+    time.sleep(0.5)  # the orphan has exited
     after = {e for e in os.listdir("/dev/shm") if e.startswith("gosync")}
     assert after - before == set()
 
