@@ -312,3 +312,22 @@ def test_placed_objects_release_their_type_and_mapping() -> None:
         del conds, bools
         after = [sys.getrefcount(c) for c in classes] + [sys.getrefcount(a._mapping)]
         assert after == before
+
+
+def test_an_arena_pickles_to_its_handle() -> None:
+    with shared.Arena() as a:
+        assert pickle.loads(pickle.dumps(a)) is a
+        v = a.Int32(5)
+        code = (
+            "import pickle, sys, gosync.shared as s\n"
+            "a = pickle.loads(bytes.fromhex(sys.argv[1]))\n"
+            "print(a.get('v', s.atomic.Int32).load())"
+        )
+        a.get("v", shared.atomic.Int32).store(v.load())
+        r = subprocess.run(
+            [sys.executable, "-c", code, pickle.dumps(a).hex()], capture_output=True, text=True, timeout=60
+        )
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == "5"
+    with pytest.raises(ValueError, match="closed arena"):
+        pickle.dumps(a)

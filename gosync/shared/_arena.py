@@ -280,6 +280,11 @@ class Arena:
     def _describe(self) -> str:
         return repr(self._name) if self._name is not None else "anonymous"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # An Arena pickles to its handle too: the receiver maps it once.
+        self._check_open()
+        return (_arena_for, (self._locator(), self._id))
+
     def _check_open(self) -> None:
         if self._mapping.closed:
             raise ValueError("operation on a closed arena")

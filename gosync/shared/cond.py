@@ -30,7 +30,9 @@ class Cond(Placed, _inprocess.Cond):  # type: ignore[misc]  # Placed pickles wha
 
     A waiter whose process dies in wait may absorb one signal meant for
     another (broadcast still wakes every waiter); a wait with a timeout
-    always returns.
+    always returns. As with gosync.Cond over a lock that is not gosync's
+    own, a KeyboardInterrupt that arrives while wait locks L again
+    propagates with L not held.
     """
 
     __slots__ = ("_arena", "_slot")
