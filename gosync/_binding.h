@@ -187,6 +187,15 @@ GOSYNC_PY_INTERNAL PyObject *gosync_py_wait_result(int rc, const char *overflow_
  * SyncError("sync: mutex not recoverable"), GOSYNC_BUSY is False. */
 GOSYNC_PY_INTERNAL PyObject *gosync_py_robust_result(int rc, const char *overflow_message);
 
+/* gosync_py_block for the robust locks' waits: in slices of at most
+ * GOSYNC_ROBUST_POLL_NS, each a fresh call of the core, so that a signal
+ * whose handler this process has not run yet (one that arrived while the
+ * thread was not asleep in the kernel, which the core cannot see) is
+ * handled within a slice rather than when the lock comes. A slice that
+ * times out before the caller's deadline changes nothing: the robust locks
+ * leave at most a WAITERS bit behind. */
+GOSYNC_PY_INTERNAL int gosync_py_block_robust(gosync_blocking_call call, void *lock, int64_t deadline_ns);
+
 /* ---- What Cond needs of the other lock types ------------------------------ */
 
 /* Unlock and RUnlock: None, or NULL with SyncError (Go's message) if the

@@ -192,6 +192,16 @@ SIGINT_CHILD = textwrap.dedent(
     import sys
     import gosync.shared as shared
     kind = sys.argv[1]
+    if kind == "Mutex, signal caught by another thread":
+        # SIGINT goes to a thread that is not waiting: the waiter is not
+        # interrupted by the kernel and must see the pending handler itself.
+        import signal, threading, time
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        def other():
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            time.sleep(60)
+        threading.Thread(target=other, daemon=True).start()
+        kind = "Mutex"
     if kind == "Mutex":
         p = shared.Mutex()
         p.lock()
@@ -204,8 +214,8 @@ SIGINT_CHILD = textwrap.dedent(
         p = shared.WaitGroup()
         p.add(1)
         block, again, undo = p.wait, lambda: (p.done(), p.wait(5))[1], lambda: None
-    print("blocking", flush=True)
     try:
+        print("blocking", flush=True)
         block()  # never granted: this process holds it
     except KeyboardInterrupt:
         undo()
@@ -218,7 +228,9 @@ SIGINT_CHILD = textwrap.dedent(
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("kind", ["Mutex", "RWMutex.rlock", "WaitGroup"])
+@pytest.mark.parametrize(
+    "kind", ["Mutex", "Mutex, signal caught by another thread", "RWMutex.rlock", "WaitGroup"]
+)
 def test_ctrl_c_during_a_blocked_shared_wait(kind: str) -> None:
     p = subprocess.Popen([sys.executable, "-c", SIGINT_CHILD, kind], stdout=subprocess.PIPE, text=True)
     try:
