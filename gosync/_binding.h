@@ -53,7 +53,7 @@
 /* The head of every lock type's object. `state` points to the primitive's C
  * state (a gosync_mutex, gosync_rwmutex, ...). An object made in this
  * process holds that state itself, right after the head, and points into
- * itself; a shared object (gosync.shared, docs/DESIGN.md) will point into a
+ * itself; a shared object (gosync.shared, docs/DESIGN.md) points into a
  * shared-memory mapping instead, keeping a reference to it. Every method
  * goes through the pointer, so the same code serves both. */
 typedef struct {
