@@ -571,6 +571,30 @@ static void test_mutex_dead_unlocker_handoff(void)
           ms_since(t0));
     CHECK(gosync_robust_mutex_try_lock(&s->m) == GOSYNC_BUSY, "try_lock of our own lock");
     CHECK(gosync_robust_mutex_unlock(&s->m) == GOSYNC_OK, "unlock");
+    /* Nor does it hang a program that only uses try_lock, or lock with a
+     * deadline already passed. */
+    atomic_store(&s->m.word, GOSYNC_ROBUST_HANDOFF | GOSYNC_ROBUST_STARVING | GOSYNC_ROBUST_WAITERS);
+    rc = gosync_robust_mutex_try_lock(&s->m);
+    CHECK(rc == GOSYNC_OK, "try_lock of a stale handoff: %d", rc);
+    CHECK(gosync_robust_mutex_word(&s->m) == (gosync_identity_self() | GOSYNC_ROBUST_WAITERS),
+          "word %#llx: not ours in normal mode", (unsigned long long)gosync_robust_mutex_word(&s->m));
+    CHECK(gosync_robust_mutex_unlock(&s->m) == GOSYNC_OK, "unlock");
+    atomic_store(&s->m.word, GOSYNC_ROBUST_HANDOFF | GOSYNC_ROBUST_STARVING | GOSYNC_ROBUST_WAITERS);
+    rc = gosync_robust_mutex_lock(&s->m, gosync_now_ns() - 1);
+    CHECK(rc == GOSYNC_OK, "lock with a passed deadline, of a stale handoff: %d", rc);
+    CHECK(gosync_robust_mutex_unlock(&s->m) == GOSYNC_OK, "unlock");
+    /* A handoff with a receiver asleep stays its own: try_lock wakes it and
+     * fails. */
+    pid_t wt2 = spawn(wait_mutex, s);
+    CHECK(gosync_robust_mutex_lock(&s->m, GOSYNC_NO_DEADLINE) == GOSYNC_OK, "lock");
+    atomic_store(&s->rc, -1);
+    CHECK(await_byte(s->pipe[0], 5000) && proc_sleeping(wt2, 2000), "the second waiter did not block");
+    atomic_store(&s->m.word, GOSYNC_ROBUST_HANDOFF | GOSYNC_ROBUST_STARVING | GOSYNC_ROBUST_WAITERS);
+    rc = gosync_robust_mutex_try_lock(&s->m);
+    CHECK(rc == GOSYNC_BUSY, "try_lock of a handoff with a receiver asleep: %d", rc);
+    code = exit_code(wt2, 3000);
+    CHECK(code == 0 && atomic_load(&s->rc) == GOSYNC_OK, "the woken receiver: exit %d rc %d", code,
+          atomic_load(&s->rc));
     kill_all_children();
     shared_free(s);
     report("robust mutex: an unlocker killed between its handoff and its wake, or a dead handoff "
