@@ -73,6 +73,10 @@
  *   Abandon           owner != 0 -> INCONSISTENT | (WAITERS kept); wake 1
  *                     (otherwise unchanged, MISUSE)
  *   TryLock           fast, free or takeover as Lock; never queues; BUSY
+ *   orphan handoff    owner 0, HANDOFF, seen by TryLock or by a Lock past
+ *                     its deadline that never slept: wake 1; if nobody was
+ *                     asleep (the woken receiver died), -> me | (WAITERS,
+ *                     INCONSISTENT kept), normal mode
  *
  * Any process may unlock (as in Go): Unlock does not check the owner.
  *
@@ -142,7 +146,7 @@ int gosync_robust_mutex_lock(gosync_robust_mutex *m, int64_t deadline_ns);
 
 /* TryLock: never sleeps. GOSYNC_OK or GOSYNC_OWNERDEAD (held, as Lock),
  * GOSYNC_NOTRECOVERABLE, or GOSYNC_BUSY (a live owner holds it, or a
- * handoff is reserved for a thread that slept). */
+ * handoff is reserved for a thread that sleeps). */
 int gosync_robust_mutex_try_lock(gosync_robust_mutex *m);
 
 /* Unlock: GOSYNC_OK, or GOSYNC_MISUSE (word unchanged) if not held. An

@@ -571,6 +571,30 @@ static void test_mutex_dead_unlocker_handoff(void)
           ms_since(t0));
     CHECK(gosync_robust_mutex_try_lock(&s->m) == GOSYNC_BUSY, "try_lock of our own lock");
     CHECK(gosync_robust_mutex_unlock(&s->m) == GOSYNC_OK, "unlock");
+    /* Nor does it hang a program that only uses try_lock, or lock with a
+     * deadline already passed. */
+    atomic_store(&s->m.word, GOSYNC_ROBUST_HANDOFF | GOSYNC_ROBUST_STARVING | GOSYNC_ROBUST_WAITERS);
+    rc = gosync_robust_mutex_try_lock(&s->m);
+    CHECK(rc == GOSYNC_OK, "try_lock of a stale handoff: %d", rc);
+    CHECK(gosync_robust_mutex_word(&s->m) == (gosync_identity_self() | GOSYNC_ROBUST_WAITERS),
+          "word %#llx: not ours in normal mode", (unsigned long long)gosync_robust_mutex_word(&s->m));
+    CHECK(gosync_robust_mutex_unlock(&s->m) == GOSYNC_OK, "unlock");
+    atomic_store(&s->m.word, GOSYNC_ROBUST_HANDOFF | GOSYNC_ROBUST_STARVING | GOSYNC_ROBUST_WAITERS);
+    rc = gosync_robust_mutex_lock(&s->m, gosync_now_ns() - 1);
+    CHECK(rc == GOSYNC_OK, "lock with a passed deadline, of a stale handoff: %d", rc);
+    CHECK(gosync_robust_mutex_unlock(&s->m) == GOSYNC_OK, "unlock");
+    /* A handoff with a receiver asleep stays its own: try_lock wakes it and
+     * fails. */
+    pid_t wt2 = spawn(wait_mutex, s);
+    CHECK(gosync_robust_mutex_lock(&s->m, GOSYNC_NO_DEADLINE) == GOSYNC_OK, "lock");
+    atomic_store(&s->rc, -1);
+    CHECK(await_byte(s->pipe[0], 5000) && proc_sleeping(wt2, 2000), "the second waiter did not block");
+    atomic_store(&s->m.word, GOSYNC_ROBUST_HANDOFF | GOSYNC_ROBUST_STARVING | GOSYNC_ROBUST_WAITERS);
+    rc = gosync_robust_mutex_try_lock(&s->m);
+    CHECK(rc == GOSYNC_BUSY, "try_lock of a handoff with a receiver asleep: %d", rc);
+    code = exit_code(wt2, 3000);
+    CHECK(code == 0 && atomic_load(&s->rc) == GOSYNC_OK, "the woken receiver: exit %d rc %d", code,
+          atomic_load(&s->rc));
     kill_all_children();
     shared_free(s);
     report("robust mutex: an unlocker killed between its handoff and its wake, or a dead handoff "
@@ -975,6 +999,142 @@ static void test_rw_overflow(void)
     report("robust rwmutex: 1023 holds a process and 64 processes, then OVERFLOW; dead slots freed", ok);
 }
 
+
+/* ---- Kill torture --------------------------------------------------------
+ *
+ * Workers loop lock / critical section / unlock while the parent SIGKILLs
+ * one at random every ~20 ms and starts another. No acquire may time out
+ * (3 s, against deaths every 20 ms and a 200 ms POLL); an OK acquire never
+ * finds the critical section's flag set (a death inside it must be
+ * reported as OWNERDEAD); every death that left the lock naming the dead
+ * process is reported; no more OWNERDEADs than kills. */
+
+typedef struct {
+    gosync_robust_mutex m;
+    gosync_robust_rwmutex rw;
+    bool use_rw;               /* the RWMutex, 1 write in 3 */
+    int inside;                /* non-atomic: guarded by m */
+    long counter;              /* non-atomic: guarded by m */
+    _Atomic int stop;
+    _Atomic long acquired, ownerdead, violations, timeouts;
+} torture_t;
+
+static int torture_worker(void *arg)
+{
+    torture_t *t = arg;
+    unsigned seed = (unsigned)getpid();
+    while (!atomic_load(&t->stop)) {
+        if (t->use_rw && rand_r(&seed) % 3 != 0) {
+            int rc = gosync_robust_rwmutex_rlock(&t->rw, ms_from_now(3000));
+            if (rc == GOSYNC_TIMEDOUT) {
+                atomic_fetch_add(&t->timeouts, 1);
+                continue;
+            }
+            if (rc == GOSYNC_OWNERDEAD_WRITE) { /* a dead writer's lock: repair as a writer */
+                atomic_fetch_add(&t->ownerdead, 1);
+                t->inside = 0;
+                if (gosync_robust_rwmutex_mark_consistent(&t->rw) != GOSYNC_OK ||
+                    gosync_robust_rwmutex_unlock(&t->rw) != GOSYNC_OK)
+                    atomic_fetch_add(&t->violations, 1);
+                continue;
+            }
+            if (rc != GOSYNC_OK || t->inside != 0)
+                atomic_fetch_add(&t->violations, 1);
+            atomic_fetch_add(&t->acquired, 1);
+            if (gosync_robust_rwmutex_runlock(&t->rw) != GOSYNC_OK)
+                atomic_fetch_add(&t->violations, 1);
+            continue;
+        }
+        int rc = t->use_rw ? gosync_robust_rwmutex_lock(&t->rw, ms_from_now(3000))
+                           : gosync_robust_mutex_lock(&t->m, ms_from_now(3000));
+        if (rc == GOSYNC_TIMEDOUT) {
+            atomic_fetch_add(&t->timeouts, 1);
+            continue;
+        }
+        if (rc == GOSYNC_OWNERDEAD) {
+            atomic_fetch_add(&t->ownerdead, 1);
+            t->inside = 0; /* the repair */
+            if ((t->use_rw ? gosync_robust_rwmutex_mark_consistent(&t->rw)
+                           : gosync_robust_mutex_mark_consistent(&t->m)) != GOSYNC_OK)
+                atomic_fetch_add(&t->violations, 1);
+        } else if (rc != GOSYNC_OK || t->inside != 0) {
+            atomic_fetch_add(&t->violations, 1);
+        }
+        t->inside = 1;
+        long v = t->counter;
+        if (v % 8 == 0)
+            sched_yield();
+        t->counter = v + 1;
+        t->inside = 0;
+        atomic_fetch_add(&t->acquired, 1);
+        if ((t->use_rw ? gosync_robust_rwmutex_unlock(&t->rw) : gosync_robust_mutex_unlock(&t->m)) !=
+            GOSYNC_OK)
+            atomic_fetch_add(&t->violations, 1);
+    }
+    return 0;
+}
+
+static void kill_torture(bool use_rw)
+{
+    int ok = 1;
+    torture_t *t = shared_alloc(sizeof *t);
+    t->use_rw = use_rw;
+    enum { WORKERS = 4 };
+    pid_t w[WORKERS];
+    for (int i = 0; i < WORKERS; i++)
+        w[i] = spawn(torture_worker, t);
+    unsigned seed = (unsigned)getpid();
+    int kills = 0, seen_holding = 0;
+    int64_t end = ms_from_now(1500 * scale);
+    while (gosync_now_ns() < end) {
+        nap_ms(10 + (int)(rand_r(&seed) % 20));
+        int i = (int)(rand_r(&seed) % WORKERS);
+        kill_reap(w[i]);
+        kills++;
+        gosync_robust_mutex *lock = use_rw ? &t->rw.w : &t->m;
+        if ((gosync_robust_mutex_word(lock) & GOSYNC_ROBUST_OWNER_MASK) == (uint64_t)w[i])
+            seen_holding++; /* a dead process cannot unlock: it died holding */
+        w[i] = spawn(torture_worker, t);
+    }
+    atomic_store(&t->stop, 1);
+    for (int i = 0; i < WORKERS; i++) {
+        int code = exit_code(w[i], 5000);
+        CHECK(code == 0, "worker %d: exit %d after stop", i, code);
+    }
+    int rc = use_rw ? gosync_robust_rwmutex_lock(&t->rw, ms_from_now(1000))
+                    : gosync_robust_mutex_lock(&t->m, ms_from_now(1000));
+    CHECK(rc == GOSYNC_OK || rc == GOSYNC_OWNERDEAD, "the final lock: %d", rc);
+    if (use_rw)
+        CHECK(gosync_robust_rwmutex_readers(&t->rw) == 0, "dead readers' holds left: %u",
+              gosync_robust_rwmutex_readers(&t->rw));
+    long od = atomic_load(&t->ownerdead) + (rc == GOSYNC_OWNERDEAD);
+    CHECK(atomic_load(&t->violations) == 0, "%ld violations (OK with the section's flag set, or a "
+          "failed call)", atomic_load(&t->violations));
+    CHECK(atomic_load(&t->timeouts) == 0, "%ld acquires timed out after 3 s", atomic_load(&t->timeouts));
+    CHECK(od >= seen_holding && od <= kills, "%ld OWNERDEAD for %d kills, %d seen dying holding",
+          od, kills, seen_holding);
+    CHECK(atomic_load(&t->acquired) > 10 * kills, "only %ld acquisitions", atomic_load(&t->acquired));
+    printf("  %d kills, %d seen dying holding, %ld OWNERDEAD, %ld acquisitions\n", kills, seen_holding,
+           od, atomic_load(&t->acquired));
+    kill_all_children();
+    munmap(t, sizeof *t);
+    report(use_rw ? "robust rwmutex: kill torture (a worker SIGKILLed every ~20 ms): no hang, "
+                    "every writer's death inside reported"
+                  : "robust mutex: kill torture (a worker SIGKILLed every ~20 ms): no hang, every "
+                    "death inside reported",
+           ok);
+}
+
+static void test_kill_torture(void)
+{
+    kill_torture(false);
+}
+
+static void test_kill_torture_rw(void)
+{
+    kill_torture(true);
+}
+
 /* ---- Deadlines ---------------------------------------------------------- */
 
 static void test_deadlines_end(void)
@@ -1059,6 +1219,8 @@ int main(int argc, char **argv)
         {"rw_exclusion", test_rw_exclusion},
         {"rw_overflow", test_rw_overflow},
         {"deadlines", test_deadlines_end},
+        {"kill_torture_mutex", test_kill_torture},
+        {"kill_torture_rw", test_kill_torture_rw},
     };
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc > 1)
