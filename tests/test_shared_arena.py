@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 import gosync.shared as shared
-from gosync.shared import _arena
+from gosync.shared import _default, _layout
 
 
 @pytest.fixture
@@ -114,8 +114,8 @@ def test_full_arena_raises_memory_error() -> None:
 
 
 def test_default_arena_grows_when_full() -> None:
-    first = _arena.default_arena()
-    made = [shared.atomic.Int64() for _ in range((first.size - _arena.HEADER_SIZE) // 128 + 2)]
+    first = _default.default_arena()
+    made = [shared.atomic.Int64() for _ in range((first.size - _layout.HEADER_SIZE) // 128 + 2)]
     assert made[-1].arena is not first
     made[0].add(1)
     made[-1].add(2)
@@ -139,7 +139,7 @@ BAD_INPUT_CHILD = textwrap.dedent(
     r"""
     import os, pickle, struct, sys
     import gosync.shared as shared
-    from gosync.shared import _arena
+    from gosync.shared import _handle
 
     name = sys.argv[1]
     path = "/dev/shm/gosync." + name
@@ -159,7 +159,7 @@ BAD_INPUT_CHILD = textwrap.dedent(
         else:
             failures.append(f"{fn.__name__}{args!r}: no exception")
 
-    att = _arena.attach
+    att = _handle.attach
     expect(ValueError, "holds a Mutex, not a WaitGroup", att, loc, aid, m._slot, 3)
     expect(ValueError, "holds no gosync object", att, loc, aid, 12, 1)
     expect(ValueError, "holds no gosync object", att, loc, aid, 1 << 40, 1)

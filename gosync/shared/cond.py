@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any, TypeVar, Union
 
 from .. import cond as _inprocess
-from ._arena import CLASSES, Arena, Placed, place
+from ._arena import Arena
+from ._default import place
+from ._layout import CLASSES
+from ._placed import Placed
 from .mutex import Mutex
 from .rwmutex import RWMutex
 
