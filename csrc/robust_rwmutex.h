@@ -10,6 +10,9 @@
  *   int  gosync_robust_rwmutex_try_lock(gosync_robust_rwmutex *rw);
  *   int  gosync_robust_rwmutex_unlock(gosync_robust_rwmutex *rw);
  *   int  gosync_robust_rwmutex_mark_consistent(gosync_robust_rwmutex *rw);
+ *   int  gosync_robust_rwmutex_lock_writers(gosync_robust_rwmutex *rw, int64_t deadline_ns);
+ *   int  gosync_robust_rwmutex_drain(gosync_robust_rwmutex *rw, int64_t deadline_ns);
+ *   void gosync_robust_rwmutex_cancel_lock(gosync_robust_rwmutex *rw, int w_status);
  *   uint32_t gosync_robust_rwmutex_readers(const gosync_robust_rwmutex *rw);
  *   bool gosync_robust_rwmutex_write_locked(const gosync_robust_rwmutex *rw);
  *
@@ -110,6 +113,26 @@ int gosync_robust_rwmutex_runlock(gosync_robust_rwmutex *rw);
  * GOSYNC_NOTRECOVERABLE, GOSYNC_TIMEDOUT, GOSYNC_INTERRUPTED, GOSYNC_FAULT
  * (nothing held). Returns by its deadline. */
 int gosync_robust_rwmutex_lock(gosync_robust_rwmutex *rw, int64_t deadline_ns);
+
+/* Lock in steps, for a caller that waits in slices (to run signal
+ * handlers between them) without giving up its place: Lock's own undo at
+ * a slice's end would let every blocked reader in, and a writer whose
+ * slices keep ending behind readers might never get the lock.
+ *
+ *   rc = lock_writers(rw, deadline): Lock's first half: w, then writer = 1
+ *        (new readers now wait). GOSYNC_OK or GOSYNC_OWNERDEAD: go on to
+ *        drain; anything else: nothing held, as Lock.
+ *   drain(rw, slice_deadline): waits until no live process holds a read
+ *        lock. GOSYNC_OK: the write lock is held, and rc (OK or OWNERDEAD)
+ *        is what Lock returns. GOSYNC_TIMEDOUT, GOSYNC_INTERRUPTED or
+ *        GOSYNC_FAULT: nothing changed; call drain again, or give up with
+ *   cancel_lock(rw, rc): writer = 0, wake the readers, and w back (unlock;
+ *        abandon if rc was OWNERDEAD, so that the next acquirer hears of
+ *        the death).
+ * Lock is lock_writers, drain(deadline), and cancel_lock if that failed. */
+int gosync_robust_rwmutex_lock_writers(gosync_robust_rwmutex *rw, int64_t deadline_ns);
+int gosync_robust_rwmutex_drain(gosync_robust_rwmutex *rw, int64_t deadline_ns);
+void gosync_robust_rwmutex_cancel_lock(gosync_robust_rwmutex *rw, int w_status);
 
 /* TryLock: never sleeps. GOSYNC_OK, GOSYNC_OWNERDEAD (held),
  * GOSYNC_NOTRECOVERABLE or GOSYNC_BUSY. */

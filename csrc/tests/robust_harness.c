@@ -1135,6 +1135,70 @@ static void test_kill_torture_rw(void)
     kill_torture(true);
 }
 
+
+static int read_until_go(void *arg)
+{
+    shared_t *s = arg;
+    if (gosync_robust_rwmutex_rlock(&s->rw, GOSYNC_NO_DEADLINE) != GOSYNC_OK)
+        return 90;
+    notify(s->pipe[1]);
+    char c;
+    if (read(s->go[0], &c, 1) != 1)
+        return 91;
+    return gosync_robust_rwmutex_runlock(&s->rw) == GOSYNC_OK ? 0 : 92;
+}
+
+static int try_rlock_once(void *arg)
+{
+    shared_t *s = arg;
+    int rc = gosync_robust_rwmutex_try_rlock(&s->rw);
+    if (rc == GOSYNC_OK)
+        gosync_robust_rwmutex_runlock(&s->rw);
+    return rc;
+}
+
+/* Lock in steps (lock_writers, drain in slices, cancel_lock): between
+ * slices the writer keeps its place, so new readers keep waiting. */
+static void test_rw_lock_in_steps(void)
+{
+    int ok = 1;
+    shared_t *s = shared_new();
+    pid_t r = spawn(read_until_go, s);
+    CHECK(await_byte(s->pipe[0], 5000), "the reader never locked");
+    int rc = gosync_robust_rwmutex_lock_writers(&s->rw, ms_from_now(1000));
+    CHECK(rc == GOSYNC_OK, "lock_writers: %d", rc);
+    for (int slice = 0; slice < 3; slice++) {
+        int d = gosync_robust_rwmutex_drain(&s->rw, ms_from_now(50));
+        CHECK(d == GOSYNC_TIMEDOUT, "drain behind a live reader, slice %d: %d", slice, d);
+        int code = exit_code(spawn(try_rlock_once, s), 3000);
+        CHECK(code == GOSYNC_BUSY, "a new reader between slices: %d, want BUSY", code);
+    }
+    notify(s->go[1]);
+    int d = gosync_robust_rwmutex_drain(&s->rw, ms_from_now(2000));
+    CHECK(d == GOSYNC_OK, "drain after the reader left: %d", d);
+    CHECK(exit_code(r, 3000) == 0, "the reader's runlock");
+    CHECK(gosync_robust_rwmutex_unlock(&s->rw) == GOSYNC_OK, "unlock");
+
+    r = spawn(read_until_go, s);
+    CHECK(await_byte(s->pipe[0], 5000), "the reader never locked");
+    rc = gosync_robust_rwmutex_lock_writers(&s->rw, ms_from_now(1000));
+    CHECK(rc == GOSYNC_OK, "lock_writers: %d", rc);
+    CHECK(gosync_robust_rwmutex_drain(&s->rw, ms_from_now(30)) == GOSYNC_TIMEDOUT, "drain");
+    gosync_robust_rwmutex_cancel_lock(&s->rw, rc);
+    CHECK(!gosync_robust_rwmutex_write_locked(&s->rw) && gosync_robust_mutex_word(&s->rw.w) == 0,
+          "cancel_lock left writer %d, w %#llx", gosync_robust_rwmutex_write_locked(&s->rw),
+          (unsigned long long)gosync_robust_mutex_word(&s->rw.w));
+    int code = exit_code(spawn(try_rlock_once, s), 3000);
+    CHECK(code == GOSYNC_OK, "a new reader after cancel_lock: %d", code);
+    notify(s->go[1]);
+    CHECK(exit_code(r, 3000) == 0, "the reader's runlock");
+    kill_all_children();
+    shared_free(s);
+    report("robust rwmutex: Lock in steps keeps the writer's place between drain slices; "
+           "cancel_lock gives it up",
+           ok);
+}
+
 /* ---- Deadlines ---------------------------------------------------------- */
 
 static void test_deadlines_end(void)
@@ -1218,6 +1282,7 @@ int main(int argc, char **argv)
         {"rw_reader_takes_over", test_rw_reader_takes_over},
         {"rw_exclusion", test_rw_exclusion},
         {"rw_overflow", test_rw_overflow},
+        {"rw_lock_in_steps", test_rw_lock_in_steps},
         {"deadlines", test_deadlines_end},
         {"kill_torture_mutex", test_kill_torture},
         {"kill_torture_rw", test_kill_torture_rw},
