@@ -60,6 +60,12 @@
  * after them: either the reader sees writer == 1, or the writer's scan
  * sees the reader's hold (Dekker).
  *
+ * readers_left wraps modulo 2^32. The writer reads it before its scan and
+ * sleeps only while it still holds that value; a wrap would need 2^32
+ * departures of readers between the read and the sleep (a few
+ * instructions and one scan of 64 words), and even then the sleep ends by
+ * POLL.
+ *
  * Statuses: besides those of robust_mutex.h,
  *   GOSYNC_OWNERDEAD_WRITE  (RLock, TryRLock) a writer died holding the
  *       lock; the caller now holds the WRITE lock, as Lock's OWNERDEAD.
