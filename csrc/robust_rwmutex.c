@@ -143,7 +143,8 @@ static int drain(gosync_robust_rwmutex *rw, int64_t deadline_ns)
         }
         bool capped;
         int64_t until = sleep_until(deadline_ns, &capped);
-        gosync_park_result r = gosync_park_wait(&rw->readers_left, seq, 1, until, GOSYNC_PARK_SHARED);
+        gosync_park_result r =
+            gosync_park_wait(&rw->readers_left, seq, 1, until, GOSYNC_PARK_SHARED);
         if (r == GOSYNC_PARK_TIMEDOUT)
             check = true;
         else if (gosync_park_gave_up(r))
