@@ -98,6 +98,13 @@
  *
  * A dead waiter leaves at most a stale WAITERS bit: one wake for nobody.
  *
+ * The low half can come back to a value a sleeper expects (the threads of
+ * one process share a pid: unlock, relock, another waiter sets WAITERS).
+ * As with glibc's lock word, that costs no wake-up: every unlock that sees
+ * WAITERS wakes one sleeper, and a thread that has slept sets WAITERS again
+ * whenever it takes the lock or queues, so the sleepers are woken one per
+ * unlock; and no sleep outlasts POLL.
+ *
  * Memory: after the CAS that gives the lock away, Unlock and Abandon touch
  * only the futex address (gosync_park_wake reads nothing). In shared memory
  * the mapping stays mapped in this process while a call is in flight (the

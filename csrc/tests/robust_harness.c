@@ -41,14 +41,14 @@
 static int scale = 1;
 static int passed, failed;
 
-#define CHECK(cond, ...)                                   \
-    do {                                                   \
-        if (!(cond)) {                                     \
-            printf("  FAIL %s:%d: ", __FILE__, __LINE__);  \
-            printf(__VA_ARGS__);                           \
-            printf("\n");                                  \
-            ok = 0;                                        \
-        }                                                  \
+#define CHECK(cond, ...)                                  \
+    do {                                                  \
+        if (!(cond)) {                                    \
+            printf("  FAIL %s:%d: ", __FILE__, __LINE__); \
+            printf(__VA_ARGS__);                          \
+            printf("\n");                                 \
+            ok = 0;                                       \
+        }                                                 \
     } while (0)
 
 static void report(const char *name, int ok)
@@ -241,14 +241,14 @@ static bool proc_sleeping(pid_t pid, int ms)
 typedef struct {
     gosync_robust_mutex m;
     gosync_robust_rwmutex rw;
-    int pipe[2];      /* child -> parent: "ready" */
-    int go[2];        /* parent -> child: "go on" */
-    _Atomic int rc;   /* a child's status */
+    int pipe[2];    /* child -> parent: "ready" */
+    int go[2];      /* parent -> child: "go on" */
+    _Atomic int rc; /* a child's status */
     _Atomic int64_t got_at;
     _Atomic uint64_t id[4];
-    long counter;     /* non-atomic on purpose: guarded by the lock */
+    long counter; /* non-atomic on purpose: guarded by the lock */
     long counter2;
-    int inside;       /* writers (or holders) inside, non-atomic */
+    int inside; /* writers (or holders) inside, non-atomic */
     _Atomic int readers_inside;
     _Atomic int violations;
     int iters;
@@ -365,8 +365,8 @@ static void test_mutex_exclusion(void)
         CHECK(code == 0, "process %d: exit %d", i, code);
     }
     long want = (long)PROCS * s->threads * s->iters;
-    CHECK(s->counter == want, "counter %ld, want %ld (lost updates: no mutual exclusion)", s->counter,
-          want);
+    CHECK(s->counter == want, "counter %ld, want %ld (lost updates: no mutual exclusion)",
+          s->counter, want);
     CHECK(atomic_load(&s->violations) == 0, "%d violations (two inside, or a failed call)",
           atomic_load(&s->violations));
     CHECK(gosync_robust_mutex_word(&s->m) == 0 ||
@@ -482,7 +482,8 @@ static void test_mutex_not_recoverable(void)
     /* The RWMutex: unlock after OWNERDEAD without repair, then every
      * acquire, read ones included, fails. */
     gosync_robust_rwmutex *rw = &s->rw;
-    atomic_store(&rw->w.word, gosync_identity_self() + (UINT64_C(1) << 32)); /* our pid, a wrong start: a dead writer */
+    atomic_store(&rw->w.word, gosync_identity_self() +
+                                  (UINT64_C(1) << 32)); /* our pid, a wrong start: a dead writer */
     atomic_store(&rw->writer, 1);
     rc = gosync_robust_rwmutex_lock(rw, ms_from_now(1000));
     CHECK(rc == GOSYNC_OWNERDEAD, "rw lock of a dead writer's lock: %d", rc);
@@ -512,10 +513,12 @@ static void test_mutex_waiter_wakes(void)
     int64_t killed = gosync_now_ns();
     kill_reap(h);
     int code = exit_code(wt, 3000);
-    long long late = atomic_load(&s->got_at) ? (long long)((atomic_load(&s->got_at) - killed) / 1000000) : -1;
+    long long late =
+        atomic_load(&s->got_at) ? (long long)((atomic_load(&s->got_at) - killed) / 1000000) : -1;
     CHECK(code == 0 && atomic_load(&s->rc) == GOSYNC_OWNERDEAD, "the waiter: exit %d, rc %d", code,
           atomic_load(&s->rc));
-    CHECK(code == 0 && late >= 0 && late < 1000, "the waiter took the lock %lld ms after the death (-1: never)", late);
+    CHECK(code == 0 && late >= 0 && late < 1000,
+          "the waiter took the lock %lld ms after the death (-1: never)", late);
     printf("  the blocked waiter took over %lld ms after the kill\n", late);
     CHECK(gosync_robust_mutex_word(&s->m) == 0, "word %#llx",
           (unsigned long long)gosync_robust_mutex_word(&s->m));
@@ -557,29 +560,34 @@ static void test_mutex_dead_unlocker_handoff(void)
     int64_t killed = gosync_now_ns();
     kill_reap(u);
     int code = exit_code(wt, 3000);
-    long long late = atomic_load(&s->got_at) ? (long long)((atomic_load(&s->got_at) - killed) / 1000000) : -1;
+    long long late =
+        atomic_load(&s->got_at) ? (long long)((atomic_load(&s->got_at) - killed) / 1000000) : -1;
     CHECK(code == 0 && atomic_load(&s->rc) == GOSYNC_OK && late >= 0 && late < 1000,
           "the waiter: exit %d rc %d, %lld ms after the unlocker died", code, atomic_load(&s->rc),
           late);
 
     /* A handoff whose receiver died before claiming (a stale HANDOFF word,
      * nobody asleep): a newcomer claims it within POLL. */
-    atomic_store(&s->m.word, GOSYNC_ROBUST_HANDOFF | GOSYNC_ROBUST_STARVING | GOSYNC_ROBUST_WAITERS);
+    atomic_store(&s->m.word,
+                 GOSYNC_ROBUST_HANDOFF | GOSYNC_ROBUST_STARVING | GOSYNC_ROBUST_WAITERS);
     int64_t t0 = gosync_now_ns();
     int rc = gosync_robust_mutex_lock(&s->m, ms_from_now(3000));
-    CHECK(rc == GOSYNC_OK && ms_since(t0) < 1000, "claiming a stale handoff: rc %d after %lld ms", rc,
-          ms_since(t0));
+    CHECK(rc == GOSYNC_OK && ms_since(t0) < 1000, "claiming a stale handoff: rc %d after %lld ms",
+          rc, ms_since(t0));
     CHECK(gosync_robust_mutex_try_lock(&s->m) == GOSYNC_BUSY, "try_lock of our own lock");
     CHECK(gosync_robust_mutex_unlock(&s->m) == GOSYNC_OK, "unlock");
     /* Nor does it hang a program that only uses try_lock, or lock with a
      * deadline already passed. */
-    atomic_store(&s->m.word, GOSYNC_ROBUST_HANDOFF | GOSYNC_ROBUST_STARVING | GOSYNC_ROBUST_WAITERS);
+    atomic_store(&s->m.word,
+                 GOSYNC_ROBUST_HANDOFF | GOSYNC_ROBUST_STARVING | GOSYNC_ROBUST_WAITERS);
     rc = gosync_robust_mutex_try_lock(&s->m);
     CHECK(rc == GOSYNC_OK, "try_lock of a stale handoff: %d", rc);
     CHECK(gosync_robust_mutex_word(&s->m) == (gosync_identity_self() | GOSYNC_ROBUST_WAITERS),
-          "word %#llx: not ours in normal mode", (unsigned long long)gosync_robust_mutex_word(&s->m));
+          "word %#llx: not ours in normal mode",
+          (unsigned long long)gosync_robust_mutex_word(&s->m));
     CHECK(gosync_robust_mutex_unlock(&s->m) == GOSYNC_OK, "unlock");
-    atomic_store(&s->m.word, GOSYNC_ROBUST_HANDOFF | GOSYNC_ROBUST_STARVING | GOSYNC_ROBUST_WAITERS);
+    atomic_store(&s->m.word,
+                 GOSYNC_ROBUST_HANDOFF | GOSYNC_ROBUST_STARVING | GOSYNC_ROBUST_WAITERS);
     rc = gosync_robust_mutex_lock(&s->m, gosync_now_ns() - 1);
     CHECK(rc == GOSYNC_OK, "lock with a passed deadline, of a stale handoff: %d", rc);
     CHECK(gosync_robust_mutex_unlock(&s->m) == GOSYNC_OK, "unlock");
@@ -588,8 +596,10 @@ static void test_mutex_dead_unlocker_handoff(void)
     pid_t wt2 = spawn(wait_mutex, s);
     CHECK(gosync_robust_mutex_lock(&s->m, GOSYNC_NO_DEADLINE) == GOSYNC_OK, "lock");
     atomic_store(&s->rc, -1);
-    CHECK(await_byte(s->pipe[0], 5000) && proc_sleeping(wt2, 2000), "the second waiter did not block");
-    atomic_store(&s->m.word, GOSYNC_ROBUST_HANDOFF | GOSYNC_ROBUST_STARVING | GOSYNC_ROBUST_WAITERS);
+    CHECK(await_byte(s->pipe[0], 5000) && proc_sleeping(wt2, 2000),
+          "the second waiter did not block");
+    atomic_store(&s->m.word,
+                 GOSYNC_ROBUST_HANDOFF | GOSYNC_ROBUST_STARVING | GOSYNC_ROBUST_WAITERS);
     rc = gosync_robust_mutex_try_lock(&s->m);
     CHECK(rc == GOSYNC_BUSY, "try_lock of a handoff with a receiver asleep: %d", rc);
     code = exit_code(wt2, 3000);
@@ -705,8 +715,8 @@ static void test_mutex_forked_child_not_holder(void)
     }
     uint64_t hid = atomic_load(&s->id[0]), gid = atomic_load(&s->id[1]);
     CHECK(hid != gid && GOSYNC_IDENTITY_PID(gid) == (uint32_t)g,
-          "the child's identity %#llx (pid %d), the holder's %#llx", (unsigned long long)gid, (int)g,
-          (unsigned long long)hid);
+          "the child's identity %#llx (pid %d), the holder's %#llx", (unsigned long long)gid,
+          (int)g, (unsigned long long)hid);
     CHECK(atomic_load(&s->rc) == GOSYNC_BUSY, "the holder's child's try_lock: %d, want BUSY",
           atomic_load(&s->rc));
     kill_reap(h); /* g is re-parented and lives on */
@@ -752,7 +762,8 @@ static void test_identity_pid_reuse(void)
     CHECK(cid == gosync_identity_of((uint32_t)c), "the child's own %#llx, /proc's %#llx",
           (unsigned long long)cid, (unsigned long long)gosync_identity_of((uint32_t)c));
     CHECK(gosync_identity_alive(cid), "a live child counts as dead");
-    CHECK(gosync_identity_alive((uint64_t)(uint32_t)c), "a live child with start 0 (unknown) is dead");
+    CHECK(gosync_identity_alive((uint64_t)(uint32_t)c),
+          "a live child with start 0 (unknown) is dead");
     uint64_t reused = cid ^ (UINT64_C(0x5) << 32);
     CHECK(!gosync_identity_alive(reused), "a live pid with a wrong start counts as alive");
 
@@ -834,7 +845,8 @@ static void test_rw_dead_reader(void)
     /* A dead reader found by a writer's first look. */
     pid_t r = spawn(hold_read, s);
     CHECK(await_byte(s->pipe[0], 5000), "the reader never locked");
-    CHECK(gosync_robust_rwmutex_readers(&s->rw) == 2, "readers %u", gosync_robust_rwmutex_readers(&s->rw));
+    CHECK(gosync_robust_rwmutex_readers(&s->rw) == 2, "readers %u",
+          gosync_robust_rwmutex_readers(&s->rw));
     CHECK(gosync_robust_rwmutex_try_lock(&s->rw) == GOSYNC_BUSY, "try_lock with a live reader");
     kill_reap(r);
     int rc = gosync_robust_rwmutex_lock(&s->rw, ms_from_now(1000));
@@ -852,9 +864,11 @@ static void test_rw_dead_reader(void)
     int64_t killed = gosync_now_ns();
     kill_reap(r);
     int code = exit_code(w, 3000);
-    long long late = atomic_load(&s->got_at) ? (long long)((atomic_load(&s->got_at) - killed) / 1000000) : -1;
-    CHECK(code == 0 && late >= 0 && late < 1000, "the draining writer: exit %d rc %d, %lld ms after the death",
-          code, atomic_load(&s->rc), late);
+    long long late =
+        atomic_load(&s->got_at) ? (long long)((atomic_load(&s->got_at) - killed) / 1000000) : -1;
+    CHECK(code == 0 && late >= 0 && late < 1000,
+          "the draining writer: exit %d rc %d, %lld ms after the death", code, atomic_load(&s->rc),
+          late);
     CHECK(gosync_robust_rwmutex_readers(&s->rw) == 0 && !gosync_robust_rwmutex_write_locked(&s->rw),
           "not quiet");
     CHECK(gosync_robust_rwmutex_runlock(&s->rw) == GOSYNC_MISUSE, "runlock without a hold");
@@ -879,13 +893,16 @@ static void test_rw_reader_takes_over(void)
     int64_t killed = gosync_now_ns();
     kill_reap(w);
     int code = exit_code(r, 3000);
-    long long late = atomic_load(&s->got_at) ? (long long)((atomic_load(&s->got_at) - killed) / 1000000) : -1;
+    long long late =
+        atomic_load(&s->got_at) ? (long long)((atomic_load(&s->got_at) - killed) / 1000000) : -1;
     CHECK(atomic_load(&s->rc) == GOSYNC_OWNERDEAD_WRITE,
           "the blocked reader got %d, want OWNERDEAD_WRITE %d", atomic_load(&s->rc),
           GOSYNC_OWNERDEAD_WRITE);
-    CHECK(code == 0 && late >= 0 && late < 1000, "the reader: exit %d, %lld ms after the death", code, late);
+    CHECK(code == 0 && late >= 0 && late < 1000, "the reader: exit %d, %lld ms after the death",
+          code, late);
     CHECK(gosync_robust_mutex_word(&s->rw.w) == 0 && !gosync_robust_rwmutex_write_locked(&s->rw),
-          "w %#llx writer %d after the repair", (unsigned long long)gosync_robust_mutex_word(&s->rw.w),
+          "w %#llx writer %d after the repair",
+          (unsigned long long)gosync_robust_mutex_word(&s->rw.w),
           gosync_robust_rwmutex_write_locked(&s->rw));
     CHECK(gosync_robust_rwmutex_rlock(&s->rw, ms_from_now(500)) == GOSYNC_OK, "rlock after repair");
     CHECK(gosync_robust_rwmutex_runlock(&s->rw) == GOSYNC_OK, "runlock");
@@ -900,8 +917,9 @@ static void test_rw_reader_takes_over(void)
     CHECK(gosync_robust_rwmutex_unlock(&s->rw) == GOSYNC_OK, "unlock");
     kill_all_children();
     shared_free(s);
-    report("robust rwmutex: a reader blocked behind a SIGKILLed writer takes over (OWNERDEAD_WRITE)",
-           ok);
+    report(
+        "robust rwmutex: a reader blocked behind a SIGKILLed writer takes over (OWNERDEAD_WRITE)",
+        ok);
 }
 
 static int rw_mixed_child(void *arg)
@@ -959,7 +977,6 @@ static void test_rw_exclusion(void)
     report("robust rwmutex: writers exclude each other and readers across 4 processes", ok);
 }
 
-
 /* The packed fields of the reader slots: 1023 holds per process, 64
  * processes; past either, OVERFLOW and nothing changed. Full slots of dead
  * processes are freed for a newcomer. */
@@ -988,7 +1005,8 @@ static void test_rw_overflow(void)
         atomic_store(&rw->slot[k], live);
     rc = gosync_robust_rwmutex_rlock(rw, ms_from_now(100));
     CHECK(rc == GOSYNC_OVERFLOW, "64 live processes hold: %d, want OVERFLOW", rc);
-    uint64_t dead = gosync_identity_self() + (UINT64_C(1) << 32) + (UINT64_C(1) << GOSYNC_READER_HOLDS_SHIFT);
+    uint64_t dead =
+        gosync_identity_self() + (UINT64_C(1) << 32) + (UINT64_C(1) << GOSYNC_READER_HOLDS_SHIFT);
     atomic_store(&rw->slot[17], dead);
     rc = gosync_robust_rwmutex_rlock(rw, ms_from_now(100));
     CHECK(rc == GOSYNC_OK, "a dead process's slot was not freed for us: %d", rc);
@@ -996,9 +1014,9 @@ static void test_rw_overflow(void)
     kill_reap(c);
     kill_all_children();
     shared_free(s);
-    report("robust rwmutex: 1023 holds a process and 64 processes, then OVERFLOW; dead slots freed", ok);
+    report("robust rwmutex: 1023 holds a process and 64 processes, then OVERFLOW; dead slots freed",
+           ok);
 }
-
 
 /* ---- Kill torture --------------------------------------------------------
  *
@@ -1012,9 +1030,9 @@ static void test_rw_overflow(void)
 typedef struct {
     gosync_robust_mutex m;
     gosync_robust_rwmutex rw;
-    bool use_rw;               /* the RWMutex, 1 write in 3 */
-    int inside;                /* non-atomic: guarded by m */
-    long counter;              /* non-atomic: guarded by m */
+    bool use_rw;  /* the RWMutex, 1 write in 3 */
+    int inside;   /* non-atomic: guarded by m */
+    long counter; /* non-atomic: guarded by m */
     _Atomic int stop;
     _Atomic long acquired, ownerdead, violations, timeouts;
 } torture_t;
@@ -1067,8 +1085,8 @@ static int torture_worker(void *arg)
         t->counter = v + 1;
         t->inside = 0;
         atomic_fetch_add(&t->acquired, 1);
-        if ((t->use_rw ? gosync_robust_rwmutex_unlock(&t->rw) : gosync_robust_mutex_unlock(&t->m)) !=
-            GOSYNC_OK)
+        if ((t->use_rw ? gosync_robust_rwmutex_unlock(&t->rw)
+                       : gosync_robust_mutex_unlock(&t->m)) != GOSYNC_OK)
             atomic_fetch_add(&t->violations, 1);
     }
     return 0;
@@ -1108,14 +1126,18 @@ static void kill_torture(bool use_rw)
         CHECK(gosync_robust_rwmutex_readers(&t->rw) == 0, "dead readers' holds left: %u",
               gosync_robust_rwmutex_readers(&t->rw));
     long od = atomic_load(&t->ownerdead) + (rc == GOSYNC_OWNERDEAD);
-    CHECK(atomic_load(&t->violations) == 0, "%ld violations (OK with the section's flag set, or a "
-          "failed call)", atomic_load(&t->violations));
-    CHECK(atomic_load(&t->timeouts) == 0, "%ld acquires timed out after 3 s", atomic_load(&t->timeouts));
+    CHECK(atomic_load(&t->violations) == 0,
+          "%ld violations (OK with the section's flag set, or a "
+          "failed call)",
+          atomic_load(&t->violations));
+    CHECK(atomic_load(&t->timeouts) == 0, "%ld acquires timed out after 3 s",
+          atomic_load(&t->timeouts));
     CHECK(od >= seen_holding && od <= kills, "%ld OWNERDEAD for %d kills, %d seen dying holding",
           od, kills, seen_holding);
-    CHECK(atomic_load(&t->acquired) > 10 * kills, "only %ld acquisitions", atomic_load(&t->acquired));
-    printf("  %d kills, %d seen dying holding, %ld OWNERDEAD, %ld acquisitions\n", kills, seen_holding,
-           od, atomic_load(&t->acquired));
+    CHECK(atomic_load(&t->acquired) > 10 * kills, "only %ld acquisitions",
+          atomic_load(&t->acquired));
+    printf("  %d kills, %d seen dying holding, %ld OWNERDEAD, %ld acquisitions\n", kills,
+           seen_holding, od, atomic_load(&t->acquired));
     kill_all_children();
     munmap(t, sizeof *t);
     report(use_rw ? "robust rwmutex: kill torture (a worker SIGKILLed every ~20 ms): no hang, "
@@ -1133,6 +1155,69 @@ static void test_kill_torture(void)
 static void test_kill_torture_rw(void)
 {
     kill_torture(true);
+}
+
+static int read_until_go(void *arg)
+{
+    shared_t *s = arg;
+    if (gosync_robust_rwmutex_rlock(&s->rw, GOSYNC_NO_DEADLINE) != GOSYNC_OK)
+        return 90;
+    notify(s->pipe[1]);
+    char c;
+    if (read(s->go[0], &c, 1) != 1)
+        return 91;
+    return gosync_robust_rwmutex_runlock(&s->rw) == GOSYNC_OK ? 0 : 92;
+}
+
+static int try_rlock_once(void *arg)
+{
+    shared_t *s = arg;
+    int rc = gosync_robust_rwmutex_try_rlock(&s->rw);
+    if (rc == GOSYNC_OK)
+        gosync_robust_rwmutex_runlock(&s->rw);
+    return rc;
+}
+
+/* Lock in steps (lock_writers, drain in slices, cancel_lock): between
+ * slices the writer keeps its place, so new readers keep waiting. */
+static void test_rw_lock_in_steps(void)
+{
+    int ok = 1;
+    shared_t *s = shared_new();
+    pid_t r = spawn(read_until_go, s);
+    CHECK(await_byte(s->pipe[0], 5000), "the reader never locked");
+    int rc = gosync_robust_rwmutex_lock_writers(&s->rw, ms_from_now(1000));
+    CHECK(rc == GOSYNC_OK, "lock_writers: %d", rc);
+    for (int slice = 0; slice < 3; slice++) {
+        int d = gosync_robust_rwmutex_drain(&s->rw, ms_from_now(50));
+        CHECK(d == GOSYNC_TIMEDOUT, "drain behind a live reader, slice %d: %d", slice, d);
+        int code = exit_code(spawn(try_rlock_once, s), 3000);
+        CHECK(code == GOSYNC_BUSY, "a new reader between slices: %d, want BUSY", code);
+    }
+    notify(s->go[1]);
+    int d = gosync_robust_rwmutex_drain(&s->rw, ms_from_now(2000));
+    CHECK(d == GOSYNC_OK, "drain after the reader left: %d", d);
+    CHECK(exit_code(r, 3000) == 0, "the reader's runlock");
+    CHECK(gosync_robust_rwmutex_unlock(&s->rw) == GOSYNC_OK, "unlock");
+
+    r = spawn(read_until_go, s);
+    CHECK(await_byte(s->pipe[0], 5000), "the reader never locked");
+    rc = gosync_robust_rwmutex_lock_writers(&s->rw, ms_from_now(1000));
+    CHECK(rc == GOSYNC_OK, "lock_writers: %d", rc);
+    CHECK(gosync_robust_rwmutex_drain(&s->rw, ms_from_now(30)) == GOSYNC_TIMEDOUT, "drain");
+    gosync_robust_rwmutex_cancel_lock(&s->rw, rc);
+    CHECK(!gosync_robust_rwmutex_write_locked(&s->rw) && gosync_robust_mutex_word(&s->rw.w) == 0,
+          "cancel_lock left writer %d, w %#llx", gosync_robust_rwmutex_write_locked(&s->rw),
+          (unsigned long long)gosync_robust_mutex_word(&s->rw.w));
+    int code = exit_code(spawn(try_rlock_once, s), 3000);
+    CHECK(code == GOSYNC_OK, "a new reader after cancel_lock: %d", code);
+    notify(s->go[1]);
+    CHECK(exit_code(r, 3000) == 0, "the reader's runlock");
+    kill_all_children();
+    shared_free(s);
+    report("robust rwmutex: Lock in steps keeps the writer's place between drain slices; "
+           "cancel_lock gives it up",
+           ok);
 }
 
 /* ---- Deadlines ---------------------------------------------------------- */
@@ -1183,7 +1268,8 @@ static void test_deadlines_end(void)
     }
     /* A writer that took a dead writer's lock over and then timed out
      * draining leaves it abandoned: the next writer hears of the death. */
-    atomic_store(&s->rw.w.word, gosync_identity_self() + (UINT64_C(1) << 32)); /* our pid, a wrong start: dead */
+    atomic_store(&s->rw.w.word,
+                 gosync_identity_self() + (UINT64_C(1) << 32)); /* our pid, a wrong start: dead */
     atomic_store(&s->rw.writer, 1);
     rc = gosync_robust_rwmutex_lock(&s->rw, ms_from_now(50));
     CHECK(rc == GOSYNC_TIMEDOUT, "takeover behind a live reader: %d", rc);
@@ -1218,6 +1304,7 @@ int main(int argc, char **argv)
         {"rw_reader_takes_over", test_rw_reader_takes_over},
         {"rw_exclusion", test_rw_exclusion},
         {"rw_overflow", test_rw_overflow},
+        {"rw_lock_in_steps", test_rw_lock_in_steps},
         {"deadlines", test_deadlines_end},
         {"kill_torture_mutex", test_kill_torture},
         {"kill_torture_rw", test_kill_torture_rw},
