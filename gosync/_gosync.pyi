@@ -3,6 +3,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, ClassVar, Iterator, Literal, TypeVar, Union
 
+_T = TypeVar("_T")
+
 _A = TypeVar("_A", bound="_AtomicIntBase")
 # What an atomic compares with: a number, or another atomic (by value).
 _Number = Union[float, Fraction, Decimal, "_AtomicIntBase", "BoolBase"]

@@ -79,6 +79,9 @@ __all__ = [
     "WeightedBase",
     "ChanBase",
     "chan_select",
+    "Mapping",
+    "SharedMutexBase",
+    "SharedRWMutexBase",
 ]
 
 # The lock types live in the binding: docs/DESIGN.md, "The GIL policy", says why.
@@ -95,6 +98,9 @@ Int64Base = _gosync.Int64Base
 Uint64Base = _gosync.Uint64Base
 BoolBase = _gosync.BoolBase
 PoolLocal = _gosync.PoolLocal
+Mapping = _gosync.Mapping
+SharedMutexBase = _gosync.SharedMutexBase
+SharedRWMutexBase = _gosync.SharedRWMutexBase
 WeightedBase = _gosync.WeightedBase
 ChanBase = _gosync.ChanBase
 chan_select = _gosync._select
