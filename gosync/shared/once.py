@@ -7,6 +7,7 @@ from typing import Callable, TypeVar, cast
 from .. import once as _inprocess
 from .._errors import OwnerDied
 from .._native import SharedMutexBase, Uint32Base
+from .._timeout import deadline_ns
 from ._arena import Arena
 from ._default import place
 from ._layout import SLOT_HEADER
@@ -52,12 +53,17 @@ class Once(Placed, _inprocess.Once):  # type: ignore[misc]  # Placed pickles wha
         obj._slot = slot
         return obj
 
-    def _do_slow(self, fn: Callable[[], object]) -> None:
+    def _do_slow(self, fn: Callable[[], object], timeout: float | None) -> bool:
         if not callable(fn):
             raise TypeError(f"Once.do() needs a callable, not {type(fn).__name__}")
         m = cast(SharedMutexBase, self._m)
+        # The mutex is held for as long as fn runs, so waiting for it is
+        # waiting for fn; deadline_ns validates the timeout first.
         try:
-            m.__enter__()
+            if timeout is None:
+                m.__enter__()
+            elif not m._lock_until(deadline_ns(timeout)):
+                return False
         except OwnerDied:
             # The process running fn died in it: fn did not complete, and
             # nothing else is guarded, so the state is consistent again.
@@ -65,12 +71,13 @@ class Once(Placed, _inprocess.Once):  # type: ignore[misc]  # Placed pickles wha
         try:
             if self._flag.load():
                 self._done = True
-                return
+                return True
             try:
                 fn()
             finally:
                 self._flag.store(1)
                 self._done = True
+            return True
         finally:
             m.unlock()
 
