@@ -32,9 +32,14 @@ static PyObject *shared_rwmutex_new(PyTypeObject *type, PyObject *args, PyObject
     return gosync_py_new(type, args, kwds, offsetof(gosync_py_shared_rwmutex, storage));
 }
 
-static int lock_call(void *rw, int64_t deadline_ns)
+static int lock_writers_call(void *rw, int64_t deadline_ns)
 {
-    return gosync_robust_rwmutex_lock(rw, deadline_ns);
+    return gosync_robust_rwmutex_lock_writers(rw, deadline_ns);
+}
+
+static int drain_call(void *rw, int64_t deadline_ns)
+{
+    return gosync_robust_rwmutex_drain(rw, deadline_ns);
 }
 
 static int rlock_call(void *rw, int64_t deadline_ns)
@@ -44,10 +49,21 @@ static int rlock_call(void *rw, int64_t deadline_ns)
 
 static PyObject *rw_lock(PyObject *op, int64_t deadline_ns)
 {
-    int rc = gosync_robust_rwmutex_try_lock(RRW(op));
-    if (rc == GOSYNC_BUSY)
-        rc = gosync_py_block_robust(lock_call, RRW(op), deadline_ns);
-    return gosync_py_robust_result(rc, "");
+    gosync_robust_rwmutex *rw = RRW(op);
+    int rc = gosync_robust_rwmutex_try_lock(rw);
+    if (rc != GOSYNC_BUSY)
+        return gosync_py_robust_result(rc, "");
+    /* In steps (robust_rwmutex.h): the waits run in slices, and a slice
+     * that ends while readers drain must not give the lock back, or every
+     * blocked reader would get in and a writer might never get the lock. */
+    rc = gosync_py_block_robust(lock_writers_call, rw, deadline_ns);
+    if (rc != GOSYNC_OK && rc != GOSYNC_OWNERDEAD)
+        return gosync_py_robust_result(rc, "");
+    int drained = gosync_py_block_robust(drain_call, rw, deadline_ns);
+    if (drained == GOSYNC_OK)
+        return gosync_py_robust_result(rc, "");
+    gosync_robust_rwmutex_cancel_lock(rw, rc);
+    return gosync_py_robust_result(drained, "");
 }
 
 static PyObject *rw_rlock(PyObject *op, int64_t deadline_ns)
