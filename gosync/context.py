@@ -23,6 +23,7 @@ import time
 from typing import Any, Callable, Optional, Protocol, Tuple
 
 from . import _timer
+from ._nocopy import WEAKREF_SLOT
 from .chan import Chan
 from .goroutine import go
 from .mutex import Mutex
@@ -195,7 +196,7 @@ class _CancelCtx(Context):
     are read without it: each is one reference, written once under _mu.
     """
 
-    __slots__ = ("_parent", "_mu", "_done", "_children", "_err", "_cause", "__weakref__")
+    __slots__ = ("_parent", "_mu", "_done", "_children", "_err", "_cause") + WEAKREF_SLOT
 
     def __init__(self, parent: Context) -> None:
         self._parent = parent

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple
 
 from ._errors import SyncError
-from ._nocopy import NoCopy
+from ._nocopy import WEAKREF_SLOT, NoCopy
 from .goroutine import go
 from .mutex import Mutex
 from .semaphore import Weighted
@@ -30,7 +30,7 @@ class Group(NoCopy):
     not be copied or pickled.
     """
 
-    __slots__ = ("_wg", "_mu", "_err", "_cancel", "_sem", "__weakref__")
+    __slots__ = ("_wg", "_mu", "_err", "_cancel", "_sem") + WEAKREF_SLOT
 
     def __init__(self) -> None:
         self._wg = WaitGroup()

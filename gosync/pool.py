@@ -236,7 +236,7 @@ def _install_gc_hook() -> None:
     # pools empty at each major collection, as Go's do at each GC (PyPy's
     # minor collections run far too often for that). A hook already there
     # is kept and called first.
-    hooks: Any = getattr(gc, "hooks")
+    hooks: Any = getattr(gc, "hooks")  # noqa: B009  (PyPy only: not in typeshed)
     previous = hooks.on_gc_collect
 
     def on_gc_collect(stats: object) -> None:

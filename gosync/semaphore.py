@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from ._errors import SyncError
 from ._native import WeightedBase, lib
-from ._nocopy import NoCopy
+from ._nocopy import WEAKREF_SLOT, NoCopy
 from ._timeout import NO_DEADLINE, deadline_ns
 from .mutex import Mutex
 
@@ -59,7 +59,7 @@ class Weighted(WeightedBase, NoCopy):
     Python, under a gosync.Mutex. It must not be copied or pickled.
     """
 
-    __slots__ = ("_mu", "_waiters", "__weakref__")
+    __slots__ = ("_mu", "_waiters") + WEAKREF_SLOT
 
     def __init__(self, n: int) -> None:
         size = _check_weight(n, "semaphore size")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Generic, Hashable, NamedTuple, Optional, Tuple, TypeVar
 
-from ._nocopy import NoCopy
+from ._nocopy import WEAKREF_SLOT, NoCopy
 from .chan import Chan
 from .goroutine import go
 from .mutex import Mutex
@@ -47,7 +47,7 @@ class Group(NoCopy, Generic[T]):
     each of them. It must not be copied or pickled.
     """
 
-    __slots__ = ("_mu", "_calls", "__weakref__")
+    __slots__ = ("_mu", "_calls") + WEAKREF_SLOT
 
     def __init__(self) -> None:
         self._mu = Mutex()

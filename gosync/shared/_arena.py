@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._errors import OwnerDied
 from .._native import Mapping, SharedMutexBase, Uint32Base, Uint64Base
+from .._nocopy import WEAKREF_SLOT
 from ._layout import (
     BUMP,
     CLASSES,
@@ -85,7 +86,7 @@ class Arena:
     is wrong.
     """
 
-    __slots__ = ("_fd", "_mapping", "_name", "_id", "_size", "_bump", "_dirlock", "__weakref__")
+    __slots__ = ("_fd", "_mapping", "_name", "_id", "_size", "_bump", "_dirlock") + WEAKREF_SLOT
 
     _fd: int
     _mapping: Mapping

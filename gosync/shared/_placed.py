@@ -33,6 +33,14 @@ class Placed:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        # The C type comes first among a class's bases (PyPy lays out an
+        # instance wrongly otherwise), which puts NoCopy, a base of the
+        # in-process class, before Placed in the MRO: Placed's copy and
+        # pickle methods are given to each class itself, to win over
+        # NoCopy's refusals.
+        for name in ("__reduce__", "__reduce_ex__", "__copy__", "__deepcopy__"):
+            if name not in cls.__dict__:
+                setattr(cls, name, Placed.__dict__[name])
         if cls._kind and cls.__module__.startswith("gosync.shared."):
             CLASSES.setdefault(cls._kind, cls)
 

@@ -29,7 +29,7 @@ def _make(cls: type[A], arena: Arena, value: int) -> A:
     return obj
 
 
-class Int32(Placed, _inprocess.Int32):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
+class Int32(_inprocess.Int32, Placed):
     """An Int32 is an atomic int32 in shared memory: gosync.atomic.Int32's
     API, across processes."""
 
@@ -48,7 +48,7 @@ class Int32(Placed, _inprocess.Int32):  # type: ignore[misc]  # Placed pickles w
         return _make(cls, arena, value)
 
 
-class Uint32(Placed, _inprocess.Uint32):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
+class Uint32(_inprocess.Uint32, Placed):
     """A Uint32 is an atomic uint32 in shared memory: gosync.atomic.Uint32's
     API, across processes."""
 
@@ -67,7 +67,7 @@ class Uint32(Placed, _inprocess.Uint32):  # type: ignore[misc]  # Placed pickles
         return _make(cls, arena, value)
 
 
-class Int64(Placed, _inprocess.Int64):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
+class Int64(_inprocess.Int64, Placed):
     """An Int64 is an atomic int64 in shared memory: gosync.atomic.Int64's
     API, across processes."""
 
@@ -86,7 +86,7 @@ class Int64(Placed, _inprocess.Int64):  # type: ignore[misc]  # Placed pickles w
         return _make(cls, arena, value)
 
 
-class Uint64(Placed, _inprocess.Uint64):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
+class Uint64(_inprocess.Uint64, Placed):
     """A Uint64 is an atomic uint64 in shared memory: gosync.atomic.Uint64's
     API, across processes."""
 
@@ -105,7 +105,7 @@ class Uint64(Placed, _inprocess.Uint64):  # type: ignore[misc]  # Placed pickles
         return _make(cls, arena, value)
 
 
-class Bool(Placed, _inprocess.Bool):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
+class Bool(_inprocess.Bool, Placed):
     """A Bool is an atomic boolean in shared memory: gosync.atomic.Bool's
     API, across processes."""
 

@@ -20,7 +20,7 @@ SharedLock = Union[Mutex, RWMutex]
 _SLOT_MASK = (1 << 56) - 1
 
 
-class Cond(Placed, _inprocess.Cond):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
+class Cond(_inprocess.Cond, Placed):
     """Cond is a condition variable shared by processes, with gosync.Cond's
     API: wait(timeout), signal, broadcast, and L.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .._native import SharedMutexBase
-from .._nocopy import NoCopy
+from .._nocopy import WEAKREF_SLOT, NoCopy
 from .._timeout import TimedLock
 from ._default import place
 from ._placed import Placed
@@ -24,7 +24,7 @@ class MutexState(NamedTuple):
     not_recoverable: bool
 
 
-class Mutex(Placed, TimedLock, SharedMutexBase, NoCopy):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
+class Mutex(SharedMutexBase, Placed, TimedLock, NoCopy):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
     """A Mutex is a mutual exclusion lock shared by processes, with Go's
     semantics and gosync.Mutex's API: lock(timeout), unlock, try_lock,
     locked, acquire/release and the with statement. Any process may unlock
@@ -41,7 +41,7 @@ class Mutex(Placed, TimedLock, SharedMutexBase, NoCopy):  # type: ignore[misc]  
     a dead owner gets the lock within 200 ms of the death.
     """
 
-    __slots__ = ("_arena", "_slot", "__weakref__")
+    __slots__ = ("_arena", "_slot") + WEAKREF_SLOT
     _kind = 1
 
     def __new__(cls) -> Mutex:

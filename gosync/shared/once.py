@@ -18,7 +18,7 @@ __all__ = ["Once"]
 OnceT = TypeVar("OnceT", bound="Once")
 
 
-class Once(Placed, _inprocess.Once):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
+class Once(_inprocess.Once, Placed):
     """Once is an object that performs exactly one action among all the
     processes that share it: gosync.Once's do(fn), across processes.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .._native import SharedRWMutexBase
-from .._nocopy import NoCopy
+from .._nocopy import WEAKREF_SLOT, NoCopy
 from .._timeout import NO_DEADLINE, TimedLock, deadline_ns
 from ._default import place
 from ._placed import Placed
@@ -21,7 +21,7 @@ class RWMutexState(NamedTuple):
     inconsistent: bool
 
 
-class RWMutex(Placed, TimedLock, SharedRWMutexBase, NoCopy):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
+class RWMutex(SharedRWMutexBase, Placed, TimedLock, NoCopy):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
     """An RWMutex is a reader/writer mutual exclusion lock shared by
     processes, with gosync.RWMutex's API: lock(timeout), unlock, try_lock,
     rlock(timeout), runlock, try_rlock, rlocker(), and the with statement
@@ -39,7 +39,7 @@ class RWMutex(Placed, TimedLock, SharedRWMutexBase, NoCopy):  # type: ignore[mis
     readers waiting: there is no handoff to the readers a writer blocked.
     """
 
-    __slots__ = ("_arena", "_slot", "__weakref__")
+    __slots__ = ("_arena", "_slot") + WEAKREF_SLOT
     _kind = 2
 
     def __new__(cls) -> RWMutex:

@@ -9,7 +9,7 @@ from ._placed import Placed
 __all__ = ["WaitGroup"]
 
 
-class WaitGroup(Placed, _inprocess.WaitGroup):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
+class WaitGroup(_inprocess.WaitGroup, Placed):
     """A WaitGroup waits for a collection of tasks, in any processes that
     map its arena, to finish: gosync.WaitGroup's API and messages, with its
     futex shared between processes.
