@@ -192,6 +192,14 @@ static int take_dead_writer(gosync_robust_rwmutex *rw, int64_t deadline_ns)
  * nothing held), or an error (nothing held). */
 static int try_hold(gosync_robust_rwmutex *rw, uint64_t me)
 {
+    /* While a writer holds or drains, take no hold at all, not even one
+     * undone at once: a reader whose every retry (each POLL cap, each
+     * slice of the binding) lands a transient hold in the writer's scan
+     * could keep the drain from ever ending (the SPIN model's finding 2,
+     * model/robust_rwmutex.pml, -DSPEC_RETRY). The hold-then-look below
+     * is what excludes a writer; this look only saves a useless hold. */
+    if (gosync_load(&rw->writer, GOSYNC_SEQ_CST) != 0)
+        return GOSYNC_BUSY;
     int rc = hold(rw, me);
     if (rc != GOSYNC_OK)
         return rc;
