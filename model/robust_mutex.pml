@@ -1,7 +1,6 @@
-/* robust_mutex.pml: a SPIN model of gosync.shared's robust mutex, the
- * protocol of /work/shared design issue 13 (docs/DESIGN.md, "Robust mutex";
- * csrc/robust_mutex.c), on the futex of csrc/park.c, with processes that
- * die at any step.
+/* robust_mutex.pml: a SPIN model of gosync.shared's robust mutex (issue
+ * 13; docs/DESIGN.md, "Robust locks"; csrc/robust_mutex.c), on the futex
+ * of csrc/park.c, with processes that die at any step.
  *
  * Run it with `bash model/robust.sh`; model/README.md explains it.
  *
@@ -68,7 +67,7 @@
  *   -DNOREVERT     the starving Unlock wakes once and leaves: HANDOFF
  *                  stranded with nobody to claim it
  *   -DSPEC_REVERT  the revert loop as first specified: CAS HANDOFF -> 0 with
- *                  no wake after it (model-findings.md, finding 1)
+ *                  no wake after it (model/README.md, finding R1)
  */
 #ifndef DEATHS
 #define DEATHS 2

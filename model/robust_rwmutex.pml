@@ -49,6 +49,10 @@
  *                 seen (run with -DNSLOTS=1 -DCALLS31=1, so that readers
  *                 clean slots when every slot is taken)
  *   -DNODEADREADER  the drain never frees a dead reader's slot
+ *   -DSPEC_RETRY  a blocked reader's retry takes a hold before it looks at
+ *                 writer, as csrc/robust_rwmutex.c does (model/README.md,
+ *                 finding R2): the transient holds can keep the draining
+ *                 writer out for ever
  */
 #ifndef DEATHS
 #define DEATHS 1
