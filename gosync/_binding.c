@@ -53,9 +53,13 @@
  *   _binding_cond.c      CondBase, with the native relock of gosync's locks
  *   _binding_atomic.c    Int32Base, Uint32Base, Int64Base, Uint64Base, BoolBase
  *   _binding_pool.c      PoolLocal, a Pool's per-thread slots
+ *   _binding_weighted.c  WeightedBase, semaphore.Weighted's word and fast paths
  *   _binding_chan.c      ChanBase, a channel's ring and queues, and _select
  *   _binding_race.c      the race demo's unsynchronised increment
  *   _binding_testing.c   TEST ONLY: probes for gosync's tests
+ *   _binding_shared_mapping.c  Mapping, gosync.shared's arena memory
+ *   _binding_shared_mutex.c    SharedMutexBase, on the robust mutex
+ *   _binding_shared_rwmutex.c  SharedRWMutexBase, on the robust RWMutex
  */
 #include "_binding.h"
 
@@ -81,13 +85,17 @@ static const struct {
     {&gosync_py_rlocker_spec, &gosync_py_rlocker_type},
     {&gosync_py_waitgroup_spec, &gosync_py_waitgroup_type},
     {&gosync_py_cond_spec, &gosync_py_cond_type},
-    {&gosync_py_int32_spec, NULL},
-    {&gosync_py_uint32_spec, NULL},
-    {&gosync_py_int64_spec, NULL},
-    {&gosync_py_uint64_spec, NULL},
-    {&gosync_py_bool_spec, NULL},
+    {&gosync_py_int32_spec, &gosync_py_int32_type},
+    {&gosync_py_uint32_spec, &gosync_py_uint32_type},
+    {&gosync_py_int64_spec, &gosync_py_int64_type},
+    {&gosync_py_uint64_spec, &gosync_py_uint64_type},
+    {&gosync_py_bool_spec, &gosync_py_bool_type},
     {&gosync_py_pool_local_spec, NULL},
+    {&gosync_py_weighted_spec, NULL},
     {&gosync_py_chan_spec, &gosync_py_chan_type},
+    {&gosync_py_mapping_spec, NULL},
+    {&gosync_py_shared_mutex_spec, &gosync_py_shared_mutex_type},
+    {&gosync_py_shared_rwmutex_spec, &gosync_py_shared_rwmutex_type},
 };
 
 /* Creates the types and module functions of the binding and adds them to

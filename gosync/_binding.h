@@ -54,13 +54,48 @@
 /* The head of every lock type's object. `state` points to the primitive's C
  * state (a gosync_mutex, gosync_rwmutex, ...). An object made in this
  * process holds that state itself, right after the head, and points into
- * itself; a shared object (gosync.shared, docs/DESIGN.md) will point into a
+ * itself; a shared object (gosync.shared, docs/DESIGN.md) points into a
  * shared-memory mapping instead, keeping a reference to it. Every method
  * goes through the pointer, so the same code serves both. */
 typedef struct {
     PyObject_HEAD
     void *state;
+    PyObject *mapping; /* NULL in-process; else the Mapping that holds state */
 } gosync_py_object;
+
+/* A shared-memory mapping of gosync.shared (_binding_shared_mapping.c): an
+ * arena's file mapped MAP_SHARED. Closing only sets `closed`; the memory is
+ * unmapped when the last reference goes, so that an object whose call is
+ * still blocked in it never touches unmapped memory. */
+typedef struct {
+    PyObject_HEAD
+    char *base;
+    size_t size;
+    int closed;
+} gosync_py_mapping;
+
+/* Whether op's state is in a Mapping that has been closed: one load for an
+ * in-process object. Each method of a type that can live in shared memory
+ * begins with GOSYNC_PY_CHECK_OPEN(op). */
+static inline int gosync_py_closed(PyObject *op)
+{
+    PyObject *m = ((gosync_py_object *)op)->mapping;
+    return m != NULL && ((gosync_py_mapping *)m)->closed;
+}
+
+/* Raises ValueError("operation on a closed arena") and returns NULL. */
+GOSYNC_PY_INTERNAL PyObject *gosync_py_closed_error(void);
+
+#define GOSYNC_PY_CHECK_OPEN(op)               \
+    do {                                       \
+        if (gosync_py_closed(op))              \
+            return gosync_py_closed_error();   \
+    } while (0)
+
+/* The tp_dealloc of the types that can live in shared memory: drops the
+ * reference to the mapping, frees op and gives back the reference to its
+ * type (see gosync_py_gc_dealloc). */
+GOSYNC_PY_INTERNAL void gosync_py_object_dealloc(PyObject *op);
 
 /* The tp_new of the lock types: allocates an instance of `type` (zeroed:
  * every primitive's initial state is all zeros) and points its state at
@@ -139,6 +174,11 @@ static inline int gosync_py_deadline(PyObject *arg, int64_t *deadline_ns)
     return 0;
 }
 
+/* PyErr_CheckSignals, also on PyPy (whose cpyext makes it a no-op; see
+ * _binding_common.c): runs pending signal handlers in the main thread.
+ * Returns 0, or -1 with a handler's exception set. */
+GOSYNC_PY_INTERNAL int gosync_py_check_signals(void);
+
 /* A blocking slow path of the core: GOSYNC_OK, GOSYNC_TIMEDOUT,
  * GOSYNC_INTERRUPTED, or a primitive's own error code. */
 typedef int (*gosync_blocking_call)(void *primitive, int64_t deadline_ns);
@@ -154,6 +194,21 @@ GOSYNC_PY_INTERNAL int gosync_py_block(gosync_blocking_call call, void *primitiv
  * OverflowError with overflow_message) and GOSYNC_FAULT (OSError from
  * errno). Other codes are the caller's to map first. */
 GOSYNC_PY_INTERNAL PyObject *gosync_py_wait_result(int rc, const char *overflow_message);
+
+/* The Python result of a robust lock's acquire (gosync.shared): as
+ * gosync_py_wait_result, and GOSYNC_OWNERDEAD(_WRITE) raises
+ * gosync.shared.OwnerDied (the lock is held), GOSYNC_NOTRECOVERABLE
+ * SyncError("sync: mutex not recoverable"), GOSYNC_BUSY is False. */
+GOSYNC_PY_INTERNAL PyObject *gosync_py_robust_result(int rc, const char *overflow_message);
+
+/* gosync_py_block for the robust locks' waits: in slices of at most
+ * GOSYNC_ROBUST_POLL_NS, each a fresh call of the core, so that a signal
+ * whose handler this process has not run yet (one that arrived while the
+ * thread was not asleep in the kernel, which the core cannot see) is
+ * handled within a slice rather than when the lock comes. A slice that
+ * times out before the caller's deadline changes nothing: the robust locks
+ * leave at most a WAITERS bit behind. */
+GOSYNC_PY_INTERNAL int gosync_py_block_robust(gosync_blocking_call call, void *lock, int64_t deadline_ns);
 
 /* ---- What Cond needs of the other lock types ------------------------------ */
 
@@ -182,7 +237,11 @@ GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_int64_spec;
 GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_uint64_spec;
 GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_bool_spec;
 GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_pool_local_spec;
+GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_weighted_spec;
 GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_chan_spec;
+GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_mapping_spec;
+GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_shared_mutex_spec;
+GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_shared_rwmutex_spec;
 
 /* The types that parts check for (Cond's native relock, RLocker's argument,
  * the race demo's gate, the test probe). Set once by gosync_py_add_types;
@@ -193,6 +252,13 @@ GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_rlocker_type;
 GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_waitgroup_type;
 GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_cond_type;
 GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_chan_type;
+GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_int32_type;
+GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_uint32_type;
+GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_int64_type;
+GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_uint64_type;
+GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_bool_type;
+GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_shared_mutex_type;
+GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_shared_rwmutex_type;
 
 /* Module-level functions: the race demo's (_binding_race.c), select
  * (_binding_chan.c) and the test probes (_binding_testing.c). */

@@ -21,10 +21,9 @@
  * Every argument is converted before the word is touched, so an error
  * changes nothing.
  *
- * The words are still held inline, not reached through a pointer as the
- * lock types' state is (_binding.h). gosync.shared's atomics will need that
- * too; it is left for then, to be measured against these, the cheapest
- * calls of the package.
+ * Each word is reached through a pointer, as the lock types' state is
+ * (_binding.h): into the object itself, or into a gosync.shared arena's
+ * mapping, whose closing every method checks (GOSYNC_PY_CHECK_OPEN).
  */
 #include "_binding.h"
 
@@ -144,40 +143,91 @@ static int atomic_arg(PyObject *arg, const atomic_kind *k, int range, const char
     return 0;
 }
 
+/* ---- Python's number protocols ------------------------------------------ */
+
+/* An atomic takes part in bool(), int(), operator.index() and comparisons as
+ * the value it holds at that instant: each reads the word once. Comparing
+ * is delegated to that value, so an atomic compares with ints, floats,
+ * Fractions, ... as an int (or a bool) does, and with another atomic by
+ * value. The types stay unhashable (tp_hash is PyObject_HashNotImplemented):
+ * the value changes, so no hash could agree with ==. */
+static PyObject *atomic_richcompare(PyObject *value, PyObject *other, int op)
+{
+    if (value == NULL)
+        return NULL;
+    PyObject *result = PyObject_RichCompare(value, other, op);
+    Py_DECREF(value);
+    return result;
+}
+
+/* The in-place operators +=, -=, &= and |= are one atomic add, add of the
+ * negation, and or or each, and leave the name bound to the same atomic
+ * (they return self). The types have no binary +, so nothing can fall back
+ * to rebinding the name to a plain int.
+ *
+ * An operand without __index__ raises Python's own "unsupported operand"
+ * TypeError here, rather than returning NotImplemented: for a Python
+ * subclass, CPython would call __iadd__ a second time through the sequence
+ * slot sq_inplace_concat and then bind the name to NotImplemented. */
+enum { IOP_ADD, IOP_SUB, IOP_AND, IOP_OR };
+
+static const char *const iop_names[] = {"__iadd__", "__isub__", "__iand__", "__ior__"};
+static const char *const iop_symbols[] = {"+=", "-=", "&=", "|="};
+
+static PyObject *atomic_unsupported(PyObject *op, PyObject *arg, int iop)
+{
+    return PyErr_Format(PyExc_TypeError, "unsupported operand type(s) for %s: '%.100s' and '%.100s'",
+                        iop_symbols[iop], Py_TYPE(op)->tp_name, Py_TYPE(arg)->tp_name);
+}
+
 /* ---- Int32, Uint32, Int64, Uint64 --------------------------------------- */
 
+/* The word of an atomic: head.state, typed. */
+#define WORD_OF(op, T) ((_Atomic T *)((gosync_py_object *)(op))->state)
+
 /* One definition for the four types; `from_c` builds the Python int. */
-#define GOSYNC_PY_ATOMIC_INT(type, T, from_c, kind)                                         \
+#define GOSYNC_PY_ATOMIC_INT(type, T, from_c, kind)                                          \
     typedef struct {                                                                         \
-        PyObject_HEAD                                                                        \
-        _Atomic T v; /* zeroed by tp_alloc */                                                \
+        gosync_py_object head;                                                               \
+        _Atomic T storage; /* zeroed by tp_alloc; unused when head.state is shared */        \
     } gosync_py_##type;                                                                      \
+                                                                                             \
+    PyTypeObject *gosync_py_##type##_type; /* set by gosync_py_add_types */                  \
+                                                                                             \
+    static PyObject *type##_new(PyTypeObject *t, PyObject *args, PyObject *kwds)             \
+    {                                                                                        \
+        return gosync_py_new(t, args, kwds, offsetof(gosync_py_##type, storage));            \
+    }                                                                                        \
                                                                                              \
     static PyObject *type##_load(PyObject *op, PyObject *unused)                             \
     {                                                                                        \
+        GOSYNC_PY_CHECK_OPEN(op);                                                            \
         (void)unused;                                                                        \
-        return from_c(gosync_atomic_load_##type(&((gosync_py_##type *)op)->v));              \
+        return from_c(gosync_atomic_load_##type(WORD_OF(op, T)));                            \
     }                                                                                        \
                                                                                              \
     static PyObject *type##_store(PyObject *op, PyObject *arg)                               \
     {                                                                                        \
+        GOSYNC_PY_CHECK_OPEN(op);                                                            \
         uint64_t v;                                                                          \
         if (atomic_arg(arg, &kind, ARG_VALUE, "store", &v) < 0)                              \
             return NULL;                                                                     \
-        gosync_atomic_store_##type(&((gosync_py_##type *)op)->v, (T)v);                      \
+        gosync_atomic_store_##type(WORD_OF(op, T), (T)v);                                    \
         Py_RETURN_NONE;                                                                      \
     }                                                                                        \
                                                                                              \
     static PyObject *type##_swap(PyObject *op, PyObject *arg)                                \
     {                                                                                        \
+        GOSYNC_PY_CHECK_OPEN(op);                                                            \
         uint64_t v;                                                                          \
         if (atomic_arg(arg, &kind, ARG_VALUE, "swap", &v) < 0)                               \
             return NULL;                                                                     \
-        return from_c(gosync_atomic_swap_##type(&((gosync_py_##type *)op)->v, (T)v));        \
+        return from_c(gosync_atomic_swap_##type(WORD_OF(op, T), (T)v));                      \
     }                                                                                        \
                                                                                              \
     static PyObject *type##_cas(PyObject *op, PyObject *const *args, Py_ssize_t nargs)       \
     {                                                                                        \
+        GOSYNC_PY_CHECK_OPEN(op);                                                            \
         uint64_t old, new_;                                                                  \
         if (nargs != 2) {                                                                    \
             PyErr_Format(PyExc_TypeError,                                                    \
@@ -189,66 +239,119 @@ static int atomic_arg(PyObject *arg, const atomic_kind *k, int range, const char
             atomic_arg(args[1], &kind, ARG_VALUE, "compare_and_swap", &new_) < 0)            \
             return NULL;                                                                     \
         return PyBool_FromLong(                                                              \
-            gosync_atomic_cas_##type(&((gosync_py_##type *)op)->v, (T)old, (T)new_));        \
+            gosync_atomic_cas_##type(WORD_OF(op, T), (T)old, (T)new_));                      \
     }                                                                                        \
                                                                                              \
     static PyObject *type##_add(PyObject *op, PyObject *arg)                                 \
     {                                                                                        \
+        GOSYNC_PY_CHECK_OPEN(op);                                                            \
         uint64_t d;                                                                          \
         if (atomic_arg(arg, &kind, ARG_BITS, "add", &d) < 0)                                 \
             return NULL;                                                                     \
-        return from_c(gosync_atomic_add_##type(&((gosync_py_##type *)op)->v, (T)d));         \
+        return from_c(gosync_atomic_add_##type(WORD_OF(op, T), (T)d));                       \
     }                                                                                        \
                                                                                              \
     static PyObject *type##_and(PyObject *op, PyObject *arg)                                 \
     {                                                                                        \
+        GOSYNC_PY_CHECK_OPEN(op);                                                            \
         uint64_t m;                                                                          \
         if (atomic_arg(arg, &kind, ARG_BITS, "and_", &m) < 0)                                \
             return NULL;                                                                     \
-        return from_c(gosync_atomic_and_##type(&((gosync_py_##type *)op)->v, (T)m));         \
+        return from_c(gosync_atomic_and_##type(WORD_OF(op, T), (T)m));                       \
     }                                                                                        \
                                                                                              \
     static PyObject *type##_or(PyObject *op, PyObject *arg)                                  \
     {                                                                                        \
+        GOSYNC_PY_CHECK_OPEN(op);                                                            \
         uint64_t m;                                                                          \
         if (atomic_arg(arg, &kind, ARG_BITS, "or_", &m) < 0)                                 \
             return NULL;                                                                     \
-        return from_c(gosync_atomic_or_##type(&((gosync_py_##type *)op)->v, (T)m));          \
+        return from_c(gosync_atomic_or_##type(WORD_OF(op, T), (T)m));                        \
     }                                                                                        \
+                                                                                             \
+    static int type##_nb_bool(PyObject *op)                                                  \
+    {                                                                                        \
+        if (gosync_py_closed(op)) {                                                          \
+            gosync_py_closed_error();                                                        \
+            return -1;                                                                       \
+        }                                                                                    \
+        return gosync_atomic_load_##type(WORD_OF(op, T)) != 0;                               \
+    }                                                                                        \
+                                                                                             \
+    static PyObject *type##_nb_index(PyObject *op) { return type##_load(op, NULL); }         \
+                                                                                             \
+    static PyObject *type##_richcompare(PyObject *op, PyObject *other, int cmp)              \
+    {                                                                                        \
+        return atomic_richcompare(type##_load(op, NULL), other, cmp);                        \
+    }                                                                                        \
+                                                                                             \
+    static PyObject *type##_inplace(PyObject *op, PyObject *arg, int iop)                    \
+    {                                                                                        \
+        uint64_t d;                                                                          \
+        GOSYNC_PY_CHECK_OPEN(op);                                                            \
+        if (!PyLong_Check(arg) && !PyIndex_Check(arg))                                       \
+            return atomic_unsupported(op, arg, iop);                                         \
+        if (atomic_arg(arg, &kind, ARG_BITS, iop_names[iop], &d) < 0)                        \
+            return NULL;                                                                     \
+        _Atomic T *w = WORD_OF(op, T);                                                       \
+        switch (iop) {                                                                       \
+        case IOP_ADD: gosync_atomic_add_##type(w, (T)d); break;                              \
+        case IOP_SUB: gosync_atomic_add_##type(w, (T)(0 - d)); break;                        \
+        case IOP_AND: gosync_atomic_and_##type(w, (T)d); break;                              \
+        default: gosync_atomic_or_##type(w, (T)d); break;                                    \
+        }                                                                                    \
+        Py_INCREF(op);                                                                       \
+        return op;                                                                           \
+    }                                                                                        \
+    static PyObject *type##_iadd(PyObject *op, PyObject *a) { return type##_inplace(op, a, IOP_ADD); } \
+    static PyObject *type##_isub(PyObject *op, PyObject *a) { return type##_inplace(op, a, IOP_SUB); } \
+    static PyObject *type##_iand(PyObject *op, PyObject *a) { return type##_inplace(op, a, IOP_AND); } \
+    static PyObject *type##_ior(PyObject *op, PyObject *a) { return type##_inplace(op, a, IOP_OR); }   \
                                                                                              \
     static PyMethodDef type##_methods[] = {                                                  \
         {"load", type##_load, METH_NOARGS,                                                   \
-         "load() -> int\n\nLoad atomically loads and returns the value."},                   \
+         "load($self, /)\n--\n\nLoad atomically loads and returns the value."},                   \
         {"store", type##_store, METH_O,                                                      \
-         "store(value) -> None\n\nStore atomically stores value.\n\n"                        \
+         "store($self, value, /)\n--\n\nStore atomically stores value.\n\n"                        \
          "A value outside the type's range raises OverflowError, a non-int\n"                \
          "TypeError; nothing is stored then."},                                              \
         {"swap", type##_swap, METH_O,                                                        \
-         "swap(new) -> int\n\nSwap atomically stores new and returns the previous value.\n\n" \
+         "swap($self, new, /)\n--\n\nSwap atomically stores new and returns the previous value.\n\n" \
          "Out of range is OverflowError and a non-int TypeError, as for store."},            \
         {"compare_and_swap", (PyCFunction)(void (*)(void))type##_cas, METH_FASTCALL,         \
-         "compare_and_swap(old, new) -> bool\n\nCompareAndSwap executes the compare-and-swap " \
+         "compare_and_swap($self, old, new, /)\n--\n\nCompareAndSwap executes the compare-and-swap " \
          "operation: if the\nvalue is old, it becomes new. It reports whether it did.\n\n"   \
          "Either argument out of the type's range raises OverflowError."},                   \
         {"add", type##_add, METH_O,                                                          \
-         "add(delta) -> int\n\nAdd atomically adds delta and returns the new value.\n\n"     \
+         "add($self, delta, /)\n--\n\nAdd atomically adds delta and returns the new value.\n\n"     \
          "The sum wraps around modulo 2**width, as in Go. delta is taken modulo\n"          \
          "2**width, so it may be written signed or unsigned: add(-1) subtracts\n"           \
          "one from an unsigned type too. Outside -2**width .. 2**width - 1 it\n"            \
          "raises OverflowError, and nothing changes."},                                      \
         {"and_", type##_and, METH_O,                                                         \
-         "and_(mask) -> int\n\nAnd atomically performs a bitwise AND with mask and returns\n" \
+         "and_($self, mask, /)\n--\n\nAnd atomically performs a bitwise AND with mask and returns\n" \
          "the old value. mask is taken modulo 2**width, as add's delta, so\n"               \
          "and_(~flag) clears a flag of an unsigned type too."},                              \
         {"or_", type##_or, METH_O,                                                           \
-         "or_(mask) -> int\n\nOr atomically performs a bitwise OR with mask and returns\n"   \
+         "or_($self, mask, /)\n--\n\nOr atomically performs a bitwise OR with mask and returns\n"   \
          "the old value. mask is taken modulo 2**width, as for and_."},                      \
         {NULL, NULL, 0, NULL},                                                               \
     };                                                                                       \
                                                                                              \
     static PyType_Slot type##_slots[] = {                                                    \
-        {Py_tp_doc, "The C word and atomic operations of a gosync.atomic integer type."},                \
+        {Py_tp_new, type##_new},                                                             \
+        {Py_tp_dealloc, gosync_py_object_dealloc},                                           \
+        {Py_tp_doc, "The C word and atomic operations of a gosync.atomic integer type."},    \
         {Py_tp_methods, type##_methods},                                                     \
+        {Py_tp_richcompare, type##_richcompare},                                             \
+        {Py_tp_hash, PyObject_HashNotImplemented},                                           \
+        {Py_nb_bool, type##_nb_bool},                                                        \
+        {Py_nb_int, type##_nb_index},                                                        \
+        {Py_nb_index, type##_nb_index},                                                      \
+        {Py_nb_inplace_add, type##_iadd},                                                    \
+        {Py_nb_inplace_subtract, type##_isub},                                               \
+        {Py_nb_inplace_and, type##_iand},                                                    \
+        {Py_nb_inplace_or, type##_ior},                                                      \
         {0, NULL},                                                                           \
     };
 
@@ -260,9 +363,18 @@ GOSYNC_PY_ATOMIC_INT(uint64, uint64_t, PyLong_FromUnsignedLongLong, kind_uint64)
 /* ---- Bool: a uint32 word holding 0 or 1 --------------------------------- */
 
 typedef struct {
-    PyObject_HEAD
-    _Atomic uint32_t v;
+    gosync_py_object head;
+    _Atomic uint32_t storage;
 } gosync_py_bool;
+
+PyTypeObject *gosync_py_bool_type; /* set by gosync_py_add_types */
+
+#define BOOL_WORD(op) ((_Atomic uint32_t *)((gosync_py_object *)(op))->state)
+
+static PyObject *bool_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    return gosync_py_new(type, args, kwds, offsetof(gosync_py_bool, storage));
+}
 
 static int bool_arg(PyObject *arg, const char *method, uint32_t *out)
 {
@@ -277,29 +389,33 @@ static int bool_arg(PyObject *arg, const char *method, uint32_t *out)
 
 static PyObject *bool_load(PyObject *op, PyObject *unused)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     (void)unused;
-    return PyBool_FromLong(gosync_atomic_load_uint32(&((gosync_py_bool *)op)->v));
+    return PyBool_FromLong(gosync_atomic_load_uint32(BOOL_WORD(op)));
 }
 
 static PyObject *bool_store(PyObject *op, PyObject *arg)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     uint32_t v;
     if (bool_arg(arg, "store", &v) < 0)
         return NULL;
-    gosync_atomic_store_uint32(&((gosync_py_bool *)op)->v, v);
+    gosync_atomic_store_uint32(BOOL_WORD(op), v);
     Py_RETURN_NONE;
 }
 
 static PyObject *bool_swap(PyObject *op, PyObject *arg)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     uint32_t v;
     if (bool_arg(arg, "swap", &v) < 0)
         return NULL;
-    return PyBool_FromLong(gosync_atomic_swap_uint32(&((gosync_py_bool *)op)->v, v));
+    return PyBool_FromLong(gosync_atomic_swap_uint32(BOOL_WORD(op), v));
 }
 
 static PyObject *bool_cas(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     uint32_t old, new_;
     if (nargs != 2) {
         PyErr_Format(PyExc_TypeError,
@@ -309,25 +425,53 @@ static PyObject *bool_cas(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
     if (bool_arg(args[0], "compare_and_swap", &old) < 0 ||
         bool_arg(args[1], "compare_and_swap", &new_) < 0)
         return NULL;
-    return PyBool_FromLong(gosync_atomic_cas_uint32(&((gosync_py_bool *)op)->v, old, new_));
+    return PyBool_FromLong(gosync_atomic_cas_uint32(BOOL_WORD(op), old, new_));
+}
+
+static int bool_nb_bool(PyObject *op)
+{
+    if (gosync_py_closed(op)) {
+        gosync_py_closed_error();
+        return -1;
+    }
+    return gosync_atomic_load_uint32(BOOL_WORD(op)) != 0;
+}
+
+/* int(b) and operator.index(b) are 0 or 1, exact ints, as int(True) is. */
+static PyObject *bool_nb_index(PyObject *op)
+{
+    GOSYNC_PY_CHECK_OPEN(op);
+    return PyLong_FromLong(gosync_atomic_load_uint32(BOOL_WORD(op)) != 0);
+}
+
+static PyObject *bool_richcompare(PyObject *op, PyObject *other, int cmp)
+{
+    return atomic_richcompare(bool_load(op, NULL), other, cmp);
 }
 
 static PyMethodDef bool_methods[] = {
-    {"load", bool_load, METH_NOARGS, "load() -> bool\n\nLoad atomically loads and returns the value."},
+    {"load", bool_load, METH_NOARGS, "load($self, /)\n--\n\nLoad atomically loads and returns the value."},
     {"store", bool_store, METH_O,
-     "store(value) -> None\n\nStore atomically stores value, which must be True or False\n"
+     "store($self, value, /)\n--\n\nStore atomically stores value, which must be True or False\n"
      "(anything else is TypeError, and nothing is stored)."},
     {"swap", bool_swap, METH_O,
-     "swap(new) -> bool\n\nSwap atomically stores new and returns the previous value."},
+     "swap($self, new, /)\n--\n\nSwap atomically stores new and returns the previous value."},
     {"compare_and_swap", (PyCFunction)(void (*)(void))bool_cas, METH_FASTCALL,
-     "compare_and_swap(old, new) -> bool\n\nCompareAndSwap executes the compare-and-swap operation "
+     "compare_and_swap($self, old, new, /)\n--\n\nCompareAndSwap executes the compare-and-swap operation "
      "for the\nboolean value: if it is old, it becomes new. It reports whether it did."},
     {NULL, NULL, 0, NULL},
 };
 
 static PyType_Slot bool_slots[] = {
+    {Py_tp_new, bool_new},
+    {Py_tp_dealloc, gosync_py_object_dealloc},
     {Py_tp_doc, "The C word and operations of gosync.atomic.Bool."},
     {Py_tp_methods, bool_methods},
+    {Py_tp_richcompare, bool_richcompare},
+    {Py_tp_hash, PyObject_HashNotImplemented},
+    {Py_nb_bool, bool_nb_bool},
+    {Py_nb_int, bool_nb_index},
+    {Py_nb_index, bool_nb_index},
     {0, NULL},
 };
 

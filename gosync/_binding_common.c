@@ -53,16 +53,46 @@ PyObject *gosync_py_misuse(const char *message)
  * GIL, say) interrupts no futex call: its handler runs first, here, so that
  * Ctrl-C pressed just before a lock() is not held until the lock comes.
  * Only the main thread runs handlers; elsewhere the check costs one load. */
+#if defined(PYPY_VERSION)
+/* PyPy's cpyext makes PyErr_CheckSignals a no-op: PyPy runs signal
+ * handlers from its interpreter loop only. So on PyPy the check runs a
+ * Python function that gives the loop that chance
+ * (gosync._native._run_signal_handlers). Only slow paths come here. */
+int gosync_py_check_signals(void)
+{
+    static PyObject *run; /* a strong reference, for the process's life */
+    if (run == NULL) {
+        PyObject *native = PyImport_ImportModule("gosync._native");
+        if (native == NULL)
+            return -1;
+        run = PyObject_GetAttrString(native, "_run_signal_handlers");
+        Py_DECREF(native);
+        if (run == NULL)
+            return -1;
+    }
+    PyObject *r = PyObject_CallObject(run, NULL);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+#else
+int gosync_py_check_signals(void)
+{
+    return PyErr_CheckSignals();
+}
+#endif
+
 int gosync_py_block(gosync_blocking_call call, void *primitive, int64_t deadline_ns)
 {
-    if (PyErr_CheckSignals() < 0)
+    if (gosync_py_check_signals() < 0)
         return -1;
     for (;;) {
         int rc;
         GOSYNC_WITHOUT_GIL(rc, call(primitive, deadline_ns));
         if (rc != GOSYNC_INTERRUPTED)
             return rc;
-        if (PyErr_CheckSignals() < 0)
+        if (gosync_py_check_signals() < 0)
             return -1;
     }
 }

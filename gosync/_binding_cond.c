@@ -99,6 +99,7 @@ static int cond_relock_native(native_lock kind, PyObject *L)
  * then unlock() and lock() are called. */
 static PyObject *cond_wait(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     if (nargs != 4) {
         PyErr_SetString(PyExc_TypeError, "_wait() takes native, unlock, lock and deadline_ns");
         return NULL;
@@ -153,7 +154,7 @@ static PyObject *cond_wait(PyObject *op, PyObject *const *args, Py_ssize_t nargs
             return NULL;
         }
         /* L is held: now the handlers of signals that came meanwhile. */
-        if (PyErr_CheckSignals() < 0)
+        if (gosync_py_check_signals() < 0)
             return NULL;
         return gosync_py_wait_result(rc, "");
     }
@@ -173,6 +174,7 @@ static PyObject *cond_wait(PyObject *op, PyObject *const *args, Py_ssize_t nargs
 
 static PyObject *cond_signal(PyObject *op, PyObject *unused)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     (void)unused;
     gosync_cond_signal(COND(op));
     Py_RETURN_NONE;
@@ -180,6 +182,7 @@ static PyObject *cond_signal(PyObject *op, PyObject *unused)
 
 static PyObject *cond_broadcast(PyObject *op, PyObject *unused)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     (void)unused;
     gosync_cond_broadcast(COND(op));
     Py_RETURN_NONE;
@@ -189,6 +192,7 @@ static PyObject *cond_broadcast(PyObject *op, PyObject *unused)
  * and repr. */
 static PyObject *cond_debug_fields(PyObject *op, PyObject *unused)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     (void)unused;
     return Py_BuildValue("(II)", (unsigned int)gosync_cond_waiters(COND(op)),
                          (unsigned int)gosync_cond_pending(COND(op)));
@@ -196,23 +200,24 @@ static PyObject *cond_debug_fields(PyObject *op, PyObject *unused)
 
 static PyMethodDef cond_methods[] = {
     {"_wait", (PyCFunction)(void (*)(void))cond_wait, METH_FASTCALL,
-     "_wait(native, unlock, lock, deadline_ns) -> bool\n\nJoin the notify list, unlock L, sleep until notified or the\n"
+     "_wait($self, native, unlock, lock, deadline_ns, /)\n--\n\nJoin the notify list, unlock L, sleep until notified or the\n"
      "absolute deadline (-1: never), then lock L again. native is L for gosync's\n"
      "own lock types (unlocked and relocked in C, signal handlers deferred until\n"
      "L is held), or None (unlock() and lock() are called). False means it timed out."},
     {"signal", cond_signal, METH_NOARGS,
-     "signal() -> None\n\nSignal wakes the thread that has waited longest on the Cond, if there\n"
+     "signal($self, /)\n--\n\nSignal wakes the thread that has waited longest on the Cond, if there\n"
      "is any. The caller may, but need not, hold L."},
     {"broadcast", cond_broadcast, METH_NOARGS,
-     "broadcast() -> None\n\nBroadcast wakes all threads waiting on the Cond now; threads that\n"
+     "broadcast($self, /)\n--\n\nBroadcast wakes all threads waiting on the Cond now; threads that\n"
      "start waiting afterwards are not woken by it. The caller may, but need\nnot, hold L."},
     {"_debug_fields", cond_debug_fields, METH_NOARGS,
-     "_debug_fields() -> tuple\n\nThe fields of gosync.cond.CondState: waiters, pending."},
+     "_debug_fields($self, /)\n--\n\nThe fields of gosync.cond.CondState: waiters, pending."},
     {NULL, NULL, 0, NULL},
 };
 
-/* No tp_dealloc: as MutexBase's (see _binding_mutex.c). */
+/* The dealloc drops the reference to a gosync.shared mapping, if any. */
 static PyType_Slot cond_slots[] = {
+    {Py_tp_dealloc, gosync_py_object_dealloc},
     {Py_tp_new, cond_new},
     {Py_tp_doc, "The C notify list of gosync.Cond."},
     {Py_tp_methods, cond_methods},

@@ -94,26 +94,26 @@ static PyObject *mutex_debug_fields(PyObject *op, PyObject *unused)
 
 static PyMethodDef mutex_methods[] = {
     {"__enter__", mutex_enter, METH_NOARGS,
-     "__enter__() -> True\n\nLock the mutex, waiting as long as it takes."},
+     "__enter__($self, /)\n--\n\nLock the mutex, waiting as long as it takes."},
     {"__exit__", (PyCFunction)(void (*)(void))mutex_exit, METH_FASTCALL,
-     "__exit__(*exc_info) -> None\n\nUnlock the mutex."},
+     "__exit__($self, /, *exc_info)\n--\n\nUnlock the mutex."},
     {"_lock_until", mutex_lock_until, METH_O,
-     "_lock_until(deadline_ns) -> bool\n\nLock the mutex, giving up at an absolute deadline on\n"
+     "_lock_until($self, deadline_ns, /)\n--\n\nLock the mutex, giving up at an absolute deadline on\n"
      "gosync's monotonic clock (-1: never). False means it gave up."},
     {"unlock", mutex_unlock, METH_NOARGS,
-     "unlock() -> None\n\nUnlock unlocks the mutex.\n\nUnlocking a mutex that is not locked raises\n"
+     "unlock($self, /)\n--\n\nUnlock unlocks the mutex.\n\nUnlocking a mutex that is not locked raises\n"
      "SyncError(\"sync: unlock of unlocked mutex\") and changes nothing. As in Go,\n"
      "the thread that unlocks need not be the one that locked."},
-    {"release", mutex_unlock, METH_NOARGS, "release() -> None\n\nRelease is unlock, under threading.Lock's name."},
+    {"release", mutex_unlock, METH_NOARGS, "release($self, /)\n--\n\nRelease is unlock, under threading.Lock's name."},
     {"try_lock", mutex_try_lock, METH_NOARGS,
-     "try_lock() -> bool\n\nTryLock tries to lock the mutex without waiting, and reports whether\n"
+     "try_lock($self, /)\n--\n\nTryLock tries to lock the mutex without waiting, and reports whether\n"
      "it succeeded. It fails in starvation mode even when the mutex is\n"
      "momentarily unlocked, because ownership is then being handed to a waiter."},
     {"locked", mutex_locked, METH_NOARGS,
-     "locked() -> bool\n\nLocked reports whether the mutex is held, or being handed to a waiter\n"
+     "locked($self, /)\n--\n\nLocked reports whether the mutex is held, or being handed to a waiter\n"
      "(so that try_lock would fail)."},
     {"_debug_fields", mutex_debug_fields, METH_NOARGS,
-     "_debug_fields() -> tuple\n\nThe fields of gosync.mutex.MutexState: locked, woken, starving,\n"
+     "_debug_fields($self, /)\n--\n\nThe fields of gosync.mutex.MutexState: locked, woken, starving,\n"
      "waiters, sema_tokens, sema_waiters."},
     {NULL, NULL, 0, NULL},
 };
@@ -123,7 +123,7 @@ static PyMethodDef mutex_methods[] = {
  * (subtype_dealloc); tests/test_package.py checks it. */
 static PyType_Slot mutex_slots[] = {
     {Py_tp_new, mutex_new},
-    {Py_tp_doc, "The C state and lock protocol of gosync.Mutex."},
+    {Py_tp_doc, "MutexBase()\n--\n\nThe C state and lock protocol of gosync.Mutex."},
     {Py_tp_methods, mutex_methods},
     {0, NULL},
 };

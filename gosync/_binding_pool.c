@@ -94,13 +94,13 @@ static void pool_local_dealloc(PyObject *op)
 
 static PyMethodDef pool_local_methods[] = {
     {"take", pool_local_take, METH_NOARGS,
-     "take() -> object | None\n\nEmpty the private slot, returning what it held."},
+     "take($self, /)\n--\n\nEmpty the private slot, returning what it held."},
     {"put", pool_local_put, METH_O,
-     "put(x) -> bool\n\nStore x in the private slot if it is empty; report whether it was."},
+     "put($self, x, /)\n--\n\nStore x in the private slot if it is empty; report whether it was."},
     {"take_victim", pool_local_take_victim, METH_NOARGS,
-     "take_victim() -> object | None\n\nEmpty the victim slot, returning what it held."},
+     "take_victim($self, /)\n--\n\nEmpty the victim slot, returning what it held."},
     {"rotate", pool_local_rotate, METH_NOARGS,
-     "rotate() -> None\n\nMove the private item to the victim slot, dropping the old victim."},
+     "rotate($self, /)\n--\n\nMove the private item to the victim slot, dropping the old victim."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -128,28 +128,28 @@ static PyObject *rwmutex_debug_fields(PyObject *op, PyObject *unused)
 }
 
 static PyMethodDef rwmutex_methods[] = {
-    {"__enter__", rwmutex_enter, METH_NOARGS, "__enter__() -> True\n\nLock for writing."},
+    {"__enter__", rwmutex_enter, METH_NOARGS, "__enter__($self, /)\n--\n\nLock for writing."},
     {"__exit__", (PyCFunction)(void (*)(void))rwmutex_exit, METH_FASTCALL,
-     "__exit__(*exc_info) -> None\n\nUnlock for writing."},
+     "__exit__($self, /, *exc_info)\n--\n\nUnlock for writing."},
     {"_lock_until", rwmutex_lock_until, METH_O,
-     "_lock_until(deadline_ns) -> bool\n\nLock for writing, giving up at an absolute deadline (-1: never)."},
+     "_lock_until($self, deadline_ns, /)\n--\n\nLock for writing, giving up at an absolute deadline (-1: never)."},
     {"unlock", rwmutex_unlock, METH_NOARGS,
-     "unlock() -> None\n\nUnlock unlocks the RWMutex for writing.\n\nUnlocking an RWMutex that is not "
+     "unlock($self, /)\n--\n\nUnlock unlocks the RWMutex for writing.\n\nUnlocking an RWMutex that is not "
      "locked for writing raises\nSyncError(\"sync: Unlock of unlocked RWMutex\") and changes nothing."},
     {"try_lock", rwmutex_try_lock, METH_NOARGS,
-     "try_lock() -> bool\n\nTryLock tries to lock the RWMutex for writing without waiting, and\n"
+     "try_lock($self, /)\n--\n\nTryLock tries to lock the RWMutex for writing without waiting, and\n"
      "reports whether it succeeded."},
     {"_rlock_until", rwmutex_rlock_until, METH_O,
-     "_rlock_until(deadline_ns) -> bool\n\nLock for reading, giving up at an absolute deadline (-1: never)."},
+     "_rlock_until($self, deadline_ns, /)\n--\n\nLock for reading, giving up at an absolute deadline (-1: never)."},
     {"runlock", rwmutex_runlock, METH_NOARGS,
-     "runlock() -> None\n\nRUnlock undoes a single rlock call; it does not affect other\n"
+     "runlock($self, /)\n--\n\nRUnlock undoes a single rlock call; it does not affect other\n"
      "simultaneous readers. Calling it when the RWMutex is not locked for\nreading raises "
      "SyncError(\"sync: RUnlock of unlocked RWMutex\") and\nchanges nothing."},
     {"try_rlock", rwmutex_try_rlock, METH_NOARGS,
-     "try_rlock() -> bool\n\nTryRLock tries to lock the RWMutex for reading without waiting, and\n"
+     "try_rlock($self, /)\n--\n\nTryRLock tries to lock the RWMutex for reading without waiting, and\n"
      "reports whether it succeeded. It fails while a writer holds or waits\nfor the lock."},
     {"_debug_fields", rwmutex_debug_fields, METH_NOARGS,
-     "_debug_fields() -> tuple\n\nThe fields of gosync.rwmutex.RWMutexState: readers, writer,\n"
+     "_debug_fields($self, /)\n--\n\nThe fields of gosync.rwmutex.RWMutexState: readers, writer,\n"
      "reader_wait, w_locked."},
     {NULL, NULL, 0, NULL},
 };
@@ -157,7 +157,7 @@ static PyMethodDef rwmutex_methods[] = {
 /* No tp_dealloc: as MutexBase's (see _binding_mutex.c). */
 static PyType_Slot rwmutex_slots[] = {
     {Py_tp_new, rwmutex_new},
-    {Py_tp_doc, "The C state and lock protocol of gosync.RWMutex."},
+    {Py_tp_doc, "RWMutexBase()\n--\n\nThe C state and lock protocol of gosync.RWMutex."},
     {Py_tp_methods, rwmutex_methods},
     {0, NULL},
 };
@@ -251,15 +251,14 @@ static PyObject *rlocker_rwmutex(PyObject *op, void *unused)
 }
 
 static PyMethodDef rlocker_methods[] = {
-    {"__enter__", rlocker_lock, METH_NOARGS, "__enter__() -> True\n\nLock for reading."},
+    {"__enter__", rlocker_lock, METH_NOARGS, "__enter__($self, /)\n--\n\nLock for reading."},
     {"__exit__", (PyCFunction)(void (*)(void))rlocker_exit, METH_FASTCALL,
-     "__exit__(*exc_info) -> None\n\nUnlock for reading."},
-    {"lock", rlocker_lock, METH_NOARGS, "lock() -> True\n\nLock is the RWMutex's rlock."},
+     "__exit__($self, /, *exc_info)\n--\n\nUnlock for reading."},
     {"_lock_until", rlocker_lock_until, METH_O,
-     "_lock_until(deadline_ns) -> bool\n\nrlock, giving up at an absolute deadline (-1: never)."},
-    {"unlock", rlocker_unlock, METH_NOARGS, "unlock() -> None\n\nUnlock is the RWMutex's runlock."},
-    {"release", rlocker_unlock, METH_NOARGS, "release() -> None\n\nRelease is the RWMutex's runlock."},
-    {"try_lock", rlocker_try_lock, METH_NOARGS, "try_lock() -> bool\n\nThe RWMutex's try_rlock."},
+     "_lock_until($self, deadline_ns, /)\n--\n\nrlock, giving up at an absolute deadline (-1: never)."},
+    {"unlock", rlocker_unlock, METH_NOARGS, "unlock($self, /)\n--\n\nUnlock is the RWMutex's runlock."},
+    {"release", rlocker_unlock, METH_NOARGS, "release($self, /)\n--\n\nRelease is the RWMutex's runlock."},
+    {"try_lock", rlocker_try_lock, METH_NOARGS, "try_lock($self, /)\n--\n\nThe RWMutex's try_rlock."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -269,7 +268,7 @@ static PyGetSetDef rlocker_getset[] = {
 };
 
 static PyType_Slot rlocker_slots[] = {
-    {Py_tp_doc, "The read lock of a gosync.RWMutex, as a Locker."},
+    {Py_tp_doc, "RLockerBase(rw, /)\n--\n\nThe read lock of a gosync.RWMutex, as a Locker."},
     {Py_tp_new, rlocker_new},
     {Py_tp_traverse, rlocker_traverse},
     {Py_tp_clear, rlocker_clear},

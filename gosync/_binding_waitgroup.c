@@ -37,6 +37,7 @@ static PyObject *wg_add(gosync_waitgroup *wg, int64_t delta)
 /* add(delta=1): positional only, as the other C methods. */
 static PyObject *waitgroup_add(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     if (nargs == 0)
         return wg_add(WG(op), 1);
     if (nargs != 1) {
@@ -61,6 +62,7 @@ static PyObject *waitgroup_add(PyObject *op, PyObject *const *args, Py_ssize_t n
 
 static PyObject *waitgroup_done(PyObject *op, PyObject *unused)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     (void)unused;
     return wg_add(WG(op), -1);
 }
@@ -72,6 +74,7 @@ static int waitgroup_wait_call(void *wg, int64_t deadline_ns)
 
 static PyObject *waitgroup_wait_until(PyObject *op, PyObject *arg)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     int64_t deadline_ns;
     if (gosync_py_deadline(arg, &deadline_ns) < 0)
         return NULL;
@@ -85,6 +88,7 @@ static PyObject *waitgroup_wait_until(PyObject *op, PyObject *arg)
  * for tests and repr. */
 static PyObject *waitgroup_debug_fields(PyObject *op, PyObject *unused)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     (void)unused;
     return Py_BuildValue("(iI)", (int)gosync_waitgroup_counter(WG(op)),
                          (unsigned int)gosync_waitgroup_waiters(WG(op)));
@@ -92,25 +96,26 @@ static PyObject *waitgroup_debug_fields(PyObject *op, PyObject *unused)
 
 static PyMethodDef waitgroup_methods[] = {
     {"add", (PyCFunction)(void (*)(void))waitgroup_add, METH_FASTCALL,
-     "add(delta: int = 1) -> None\n\nAdd adds delta, which may be negative, to the WaitGroup counter.\n"
+     "add($self, delta=1, /)\n--\n\nAdd adds delta, which may be negative, to the WaitGroup counter.\n"
      "If the counter becomes zero, all threads blocked in wait are released.\n\n"
      "A counter that would go negative raises\n"
      "SyncError(\"sync: negative WaitGroup counter\"), and one past 2**31 - 1\n"
      "OverflowError; neither changes anything. Calls with a positive delta\n"
      "that occur when the counter is zero must happen before a wait."},
     {"done", waitgroup_done, METH_NOARGS,
-     "done() -> None\n\nDone decrements the WaitGroup counter by one."},
+     "done($self, /)\n--\n\nDone decrements the WaitGroup counter by one."},
     {"_wait_until", waitgroup_wait_until, METH_O,
-     "_wait_until(deadline_ns) -> bool\n\nWait until the counter is zero or an absolute deadline (-1: never)."},
+     "_wait_until($self, deadline_ns, /)\n--\n\nWait until the counter is zero or an absolute deadline (-1: never)."},
     {"_debug_fields", waitgroup_debug_fields, METH_NOARGS,
-     "_debug_fields() -> tuple\n\nThe fields of gosync.waitgroup.WaitGroupState: counter, waiters."},
+     "_debug_fields($self, /)\n--\n\nThe fields of gosync.waitgroup.WaitGroupState: counter, waiters."},
     {NULL, NULL, 0, NULL},
 };
 
-/* No tp_dealloc: as MutexBase's (see _binding_mutex.c). */
+/* The dealloc drops the reference to a gosync.shared mapping, if any. */
 static PyType_Slot waitgroup_slots[] = {
+    {Py_tp_dealloc, gosync_py_object_dealloc},
     {Py_tp_new, waitgroup_new},
-    {Py_tp_doc, "The C state of gosync.WaitGroup."},
+    {Py_tp_doc, "WaitGroupBase()\n--\n\nThe C state of gosync.WaitGroup."},
     {Py_tp_methods, waitgroup_methods},
     {0, NULL},
 };

@@ -29,6 +29,9 @@ class LeaseLost(SyncError):
     """
 
 
+LeaseLost.__module__ = "gosync"  # as SyncError's: where users import it from
+
+
 class Done:
     """Done is a channel that is closed when a session's lease is lost.
 

@@ -34,5 +34,7 @@ def _copy(fn: types.FunctionType, cls: type) -> types.FunctionType:
     copy.__qualname__ = qualname
     copy.__doc__ = fn.__doc__
     copy.__module__ = cls.__module__
-    copy.__annotations__ = dict(fn.__annotations__)
+    # Without self's annotation: it names the mixin's private protocol of
+    # what it needs (_CLock), which inspect.signature and help() would show.
+    copy.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k != "self"}
     return copy

@@ -76,8 +76,12 @@ __all__ = [
     "Uint64Base",
     "BoolBase",
     "PoolLocal",
+    "WeightedBase",
     "ChanBase",
     "chan_select",
+    "Mapping",
+    "SharedMutexBase",
+    "SharedRWMutexBase",
 ]
 
 # The lock types live in the binding: docs/DESIGN.md, "The GIL policy", says why.
@@ -94,5 +98,22 @@ Int64Base = _gosync.Int64Base
 Uint64Base = _gosync.Uint64Base
 BoolBase = _gosync.BoolBase
 PoolLocal = _gosync.PoolLocal
+Mapping = _gosync.Mapping
+SharedMutexBase = _gosync.SharedMutexBase
+SharedRWMutexBase = _gosync.SharedRWMutexBase
+WeightedBase = _gosync.WeightedBase
 ChanBase = _gosync.ChanBase
 chan_select = _gosync.select
+
+
+def _run_signal_handlers() -> None:
+    """_run_signal_handlers gives PyPy a chance to run pending signal
+    handlers; the binding calls it on PyPy where CPython's binding calls
+    PyErr_CheckSignals (a no-op under PyPy's cpyext).
+
+    PyPy runs handlers from its interpreter loop, at a backward jump, so this
+    function needs one. A handler's exception (KeyboardInterrupt) propagates
+    to the binding, which returns it to the caller of the blocked call.
+    """
+    for _ in range(2):
+        pass

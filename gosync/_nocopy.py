@@ -5,7 +5,12 @@ from __future__ import annotations
 import sys
 from typing import NoReturn
 
-__all__ = ["NoCopy", "public_name"]
+__all__ = ["NoCopy", "WEAKREF_SLOT", "public_name"]
+
+# The slot that lets a class with __slots__ be weakly referenced, for the
+# classes users keep in weak containers (a WeakValueDictionary of locks).
+# PyPy gives every object a weakref slot already and refuses a second one.
+WEAKREF_SLOT: tuple[str, ...] = () if sys.implementation.name == "pypy" else ("__weakref__",)
 
 
 class NoCopy:
@@ -29,7 +34,7 @@ def public_name(cls: type) -> str:
     gosync.Mutex, gosync.atomic.Int64.
 
     For a class exported by neither gosync nor gosync.atomic (a user's
-    subclass, gosync.rwmutex.RLocker), it is the module and qualified name.
+    subclass), it is the module and qualified name.
     """
     for module in ("gosync", "gosync.atomic"):
         if getattr(sys.modules.get(module), cls.__name__, None) is cls:

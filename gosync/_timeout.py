@@ -54,9 +54,10 @@ class TimedLock:
     """TimedLock gives a lock type written in C its lock(timeout) and
     threading.Lock's acquire(blocking, timeout).
 
-    It must come before the C type among a class's bases, which provides
+    It comes after the C type among a class's bases (PyPy lays out an
+    instance wrongly when a Python class precedes the C base), which provides
     __enter__ (lock, waiting for ever), _lock_until(deadline_ns) and
-    try_lock. For Mutex the lock is the mutex; for RWMutex, the write lock;
+    try_lock, and no lock or acquire of its own. For Mutex the lock is the mutex; for RWMutex, the write lock;
     for RLocker, the read lock.
 
     Each subclass gets its own copies of lock and acquire, named after it

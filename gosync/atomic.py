@@ -6,6 +6,21 @@ consistent as in Go, with no lock. Their operations are C methods
 (gosync._gosync.Int64Base and friends); the classes here add the
 constructor, repr and the no-copy rule, written once in _Atomic.
 
+In Python's protocols an atomic stands for the value it holds at that
+instant, read once: `if stopping:` reads a Bool, `int(n)`, `range(n)`,
+`n < limit` and `n == 3` read an Int64. Comparisons are by value, with
+numbers and with other atomics. The in-place operators of the integer types
+are single atomic operations that keep the name bound to the same atomic:
+`n += d` is n.add(d), `n -= d` adds -d, `n &= m` is n.and_(m) and `n |= m`
+is n.or_(m). There is no `n + d`: an expression that made a plain int would
+read like an atomic update and not be one. The atomics are unhashable,
+since their value changes.
+
+Arguments follow Python's subtyping: a bool is an int, so Int64(True) holds
+1 as Int64(1) does; an int is not a bool, so Bool(1) raises TypeError, as
+every Bool method does for anything but True and False (accepting any
+truthy object would hide a wrong argument).
+
 Value holds any Python object, with Go's rules: None cannot be stored, and
 every value stored must have the type of the first one.
 
@@ -20,7 +35,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from ._mixin import name_after
 from ._native import BoolBase, Int32Base, Int64Base, Uint32Base, Uint64Base
-from ._nocopy import NoCopy
+from ._nocopy import WEAKREF_SLOT, NoCopy
 from .mutex import Mutex
 
 __all__ = ["Bool", "Int32", "Int64", "Uint32", "Uint64", "Value"]
@@ -40,8 +55,9 @@ class _Word(Protocol):
 
 class _Atomic(NoCopy):
     """The constructor, repr and no-copy rule of the atomic types whose word
-    is in C. It comes before the C type among a class's bases; the C type
-    has the operations.
+    is in C. It comes after the C type among a class's bases (PyPy lays
+    out an instance wrongly when a Python class precedes the C base); the C
+    type has the operations and no __init__ or __repr__ of its own.
     """
 
     __slots__ = ()
@@ -62,7 +78,7 @@ class _Atomic(NoCopy):
         return f"<{type(self)._repr_name} {self.load()}>"
 
 
-class Int32(_Atomic, Int32Base):
+class Int32(Int32Base, _Atomic):
     """An Int32 is an atomic int32: -2**31 to 2**31 - 1.
 
     Int32(value=0) creates one holding value. Its methods are load, store,
@@ -74,10 +90,10 @@ class Int32(_Atomic, Int32Base):
     as unsigned bit patterns too. See each method's docstring.
     """
 
-    __slots__ = ("__weakref__",)
+    __slots__ = WEAKREF_SLOT
 
 
-class Uint32(_Atomic, Uint32Base):
+class Uint32(Uint32Base, _Atomic):
     """A Uint32 is an atomic uint32: 0 to 2**32 - 1.
 
     Uint32(value=0) creates one holding value; the methods are Int32's. As
@@ -86,10 +102,10 @@ class Uint32(_Atomic, Uint32Base):
     a flag.
     """
 
-    __slots__ = ("__weakref__",)
+    __slots__ = WEAKREF_SLOT
 
 
-class Int64(_Atomic, Int64Base):
+class Int64(Int64Base, _Atomic):
     """An Int64 is an atomic int64: -2**63 to 2**63 - 1.
 
     Int64(value=0) creates one holding value; the methods are Int32's, on 64
@@ -97,10 +113,10 @@ class Int64(_Atomic, Int64Base):
     store.
     """
 
-    __slots__ = ("__weakref__",)
+    __slots__ = WEAKREF_SLOT
 
 
-class Uint64(_Atomic, Uint64Base):
+class Uint64(Uint64Base, _Atomic):
     """A Uint64 is an atomic uint64: 0 to 2**64 - 1.
 
     Uint64(value=0) creates one holding value; the methods are Int32's, on 64
@@ -108,10 +124,10 @@ class Uint64(_Atomic, Uint64Base):
     (it is taken modulo 2**64).
     """
 
-    __slots__ = ("__weakref__",)
+    __slots__ = WEAKREF_SLOT
 
 
-class Bool(_Atomic, BoolBase):
+class Bool(BoolBase, _Atomic):
     """A Bool is an atomic boolean.
 
     Bool(value=False) creates one holding value. Its methods are load, store,
@@ -119,7 +135,7 @@ class Bool(_Atomic, BoolBase):
     else raises TypeError without storing.
     """
 
-    __slots__ = ("__weakref__",)
+    __slots__ = WEAKREF_SLOT
 
     def __init__(self, value: bool = False) -> None:
         self.store(value)
@@ -148,7 +164,7 @@ class Value(NoCopy, Generic[T]):
     GIL too.
     """
 
-    __slots__ = ("_mu", "_v", "__weakref__")
+    __slots__ = ("_mu", "_v") + WEAKREF_SLOT
 
     def __init__(self) -> None:
         self._mu = Mutex()

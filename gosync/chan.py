@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from ._native import ChanBase
-from ._nocopy import NoCopy
+from ._nocopy import WEAKREF_SLOT, NoCopy
 
 __all__ = ["Chan", "ChanState"]
 
@@ -46,7 +46,7 @@ class Chan(ChanBase, NoCopy):
     A Chan works in gosync.select, and must not be copied or pickled.
     """
 
-    __slots__ = ("__weakref__",)
+    __slots__ = WEAKREF_SLOT
 
     def _debug_state(self) -> ChanState:
         """A snapshot of the channel, for tests."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 from ._native import CondBase
-from ._nocopy import NoCopy
+from ._nocopy import WEAKREF_SLOT, NoCopy
 from ._timeout import NO_DEADLINE, deadline_ns
 from .mutex import Mutex
 from .rwmutex import RLocker, RWMutex
@@ -50,7 +50,7 @@ class Cond(CondBase, NoCopy):
     or pickled.
     """
 
-    __slots__ = ("_L", "_native", "_unlock", "_lock", "__weakref__")
+    __slots__ = ("_L", "_native", "_unlock", "_lock") + WEAKREF_SLOT
 
     _L: Any
     _native: Any

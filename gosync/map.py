@@ -30,15 +30,16 @@ their finalisers run outside it.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Generic, Hashable, TypeVar
+from typing import Any, Callable, Generic, Hashable, Iterator, TypeVar, overload
 
-from ._nocopy import NoCopy
+from ._nocopy import WEAKREF_SLOT, NoCopy
 from .mutex import Mutex
 
 __all__ = ["Map"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+D = TypeVar("D")
 
 
 class _Marker:
@@ -85,9 +86,18 @@ class Map(NoCopy, Generic[K, V]):
     Keys must be hashable (an unhashable key raises TypeError and changes
     nothing). Their __hash__ and __eq__ must not call the same Map. Values
     are compared with ==. A Map must not be copied or pickled.
+
+    Python's container protocols are written on Go's methods: `key in m`
+    (load), `m[key]` (load; KeyError if absent), `m[key] = value` (store),
+    `del m[key]` (load_and_delete; KeyError if absent), `m.get(key,
+    default)`, and iteration over the keys, or m.items(), with range's
+    rules. len(m) and bool(m) visit the entries as range does. There is no
+    keys() or setdefault(): a Map is not a MutableMapping, whose mixin
+    methods would be several calls, not one atomic operation; use
+    load_or_store, and dict(m.items()) for a copy.
     """
 
-    __slots__ = ("_read", "_mu", "_emu", "_dirty", "_misses", "__weakref__")
+    __slots__ = ("_read", "_mu", "_emu", "_dirty", "_misses") + WEAKREF_SLOT
 
     def __init__(self) -> None:
         self._read: tuple[dict[Any, _Entry], bool] = _EMPTY_READ
@@ -133,27 +143,84 @@ class Map(NoCopy, Generic[K, V]):
         """
         if not callable(f):
             raise TypeError(f"Map.range() needs a callable, not {type(f).__name__}")
-        m, amended = self._read
-        if amended:
-            # Publish dirty, so that the keys stored since the last time are
-            # visited; the published dict is never modified again, so it can
-            # be iterated with no lock.
-            with self._mu:
-                m, amended = self._read
-                _dropped = None
-                if amended:
-                    _dropped = self._read
-                    m = self._dirty  # type: ignore[assignment]
-                    self._read = (m, False)
-                    self._dirty = None
-                    self._misses = 0
-            del _dropped
-        for k, e in m.items():
+        for k, e in self._published().items():
             p = e.p
             if p is _NIL or p is _EXPUNGED:
                 continue
             if f(k, p) is False:
                 break
+
+    # ---- Python's container protocols, on the methods above -------------------
+
+    def __contains__(self, key: object) -> bool:
+        """`key in m` reports whether the map holds a value for key (load's ok)."""
+        return self.load(key)[1]  # type: ignore[arg-type]
+
+    def __getitem__(self, key: K) -> V:
+        """`m[key]` is the value for key; KeyError if there is none."""
+        value, ok = self.load(key)
+        if not ok:
+            raise KeyError(key)
+        return value  # type: ignore[return-value]
+
+    def __setitem__(self, key: K, value: V) -> None:
+        """`m[key] = value` is store."""
+        self.swap(key, value)
+
+    def __delitem__(self, key: K) -> None:
+        """`del m[key]` deletes the value for key, as one load_and_delete, and
+        raises KeyError if there was none (delete is silent, as Go's)."""
+        if not self.load_and_delete(key)[1]:
+            raise KeyError(key)
+
+    @overload
+    def get(self, key: K) -> V | None: ...
+
+    @overload
+    def get(self, key: K, default: D) -> V | D: ...
+
+    def get(self, key: K, default: object = None) -> object:
+        """Get returns the value for key, or default if there is none."""
+        value, ok = self.load(key)
+        return value if ok else default
+
+    def __iter__(self) -> Iterator[K]:
+        """Iterating a map yields its keys with range's rules: no key twice,
+        no lock held between keys, a key stored or deleted meanwhile may or
+        may not be seen, and the loop body may call any method of the map."""
+        for k, e in self._published().items():
+            p = e.p
+            if p is not _NIL and p is not _EXPUNGED:
+                yield k
+
+    def items(self) -> Iterator[tuple[K, V]]:
+        """Items yields (key, value) pairs with range's rules (see __iter__);
+        each value is the one present when its key is reached.
+        dict(m.items()) copies the map."""
+        for k, e in self._published().items():
+            p = e.p
+            if p is not _NIL and p is not _EXPUNGED:
+                yield k, p
+
+    def __len__(self) -> int:
+        """len(m) counts the keys that iteration would yield: it takes time
+        proportional to the map's size (Go's sync.Map has no Len for that
+        reason), and while other threads store or delete, it is a count over
+        the moments it passed through, as range is, not of one instant."""
+        n = 0
+        for e in self._published().values():
+            p = e.p
+            if p is not _NIL and p is not _EXPUNGED:
+                n += 1
+        return n
+
+    def __bool__(self) -> bool:
+        """A map is true if it holds any value; it stops at the first."""
+        for e in self._published().values():
+            p = e.p
+            if p is not _NIL and p is not _EXPUNGED:
+                return True
+        return False
 
     # ---- writes ----------------------------------------------------------------
 
@@ -313,6 +380,25 @@ class Map(NoCopy, Generic[K, V]):
         return f"<gosync.Map at {id(self):#x}>"
 
     # ---- helpers ----------------------------------------------------------------------
+
+    def _published(self) -> dict[Any, _Entry]:
+        """Returns the read dict, after publishing dirty as the new read if
+        keys were stored since the last time, so that it holds every key.
+        A published dict is never modified again, so it can be iterated
+        with no lock while other threads use the map."""
+        m, amended = self._read
+        if amended:
+            with self._mu:
+                m, amended = self._read
+                _dropped = None
+                if amended:
+                    _dropped = self._read
+                    m = self._dirty  # type: ignore[assignment]
+                    self._read = (m, False)
+                    self._dirty = None
+                    self._misses = 0
+            del _dropped
+        return m
 
     def _load_slow(self, key: K) -> _Entry | None:
         """Looks key up under mu, once read has missed it: in read again,

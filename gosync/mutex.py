@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ._native import MutexBase
-from ._nocopy import NoCopy
+from ._nocopy import WEAKREF_SLOT, NoCopy
 from ._timeout import TimedLock
 
 __all__ = ["Mutex", "MutexState"]
@@ -23,7 +23,18 @@ class MutexState(NamedTuple):
     sema_waiters: int
 
 
-class Mutex(TimedLock, MutexBase, NoCopy):
+if TYPE_CHECKING:
+    # For type checkers only: typeshed's threading.Condition accepts just
+    # the standard library's lock types, which it declares final. Mutex
+    # speaks their protocol (acquire, release, locked, the with statement),
+    # which is all Condition uses, so it is declared one of them, so that
+    # threading.Condition(gosync.Mutex()) type-checks as it runs.
+    from _thread import LockType as _StdlibLock
+else:
+    _StdlibLock = object
+
+
+class Mutex(MutexBase, TimedLock, NoCopy, _StdlibLock):  # type: ignore[misc]
     """A Mutex is a mutual exclusion lock, with Go's semantics.
 
     A Mutex is created unlocked. It is not tied to a thread: one thread may
@@ -45,14 +56,15 @@ class Mutex(TimedLock, MutexBase, NoCopy):
     threads asleep in lock() on it), the child can use it, unlocking it
     first in the second case. If another thread held it, it stays locked
     in the child. If another thread was in the middle of locking or
-    unlocking it, nothing is promised. See the README's "fork()".
+    unlocking it, nothing is promised. See the README's "Threads, asyncio
+    and fork()".
 
     lock and acquire take a timeout (see gosync._timeout.TimedLock); unlock,
     release, try_lock, locked and the with statement are implemented in C
     (gosync._gosync.MutexBase). See their docstrings.
     """
 
-    __slots__ = ("__weakref__",)
+    __slots__ = WEAKREF_SLOT
 
     def _debug_state(self) -> MutexState:
         """A snapshot of the state word and the semaphore, for tests."""

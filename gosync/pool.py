@@ -30,10 +30,10 @@ from __future__ import annotations
 import gc
 import threading
 import weakref
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Callable, Generic, TypeVar, overload
 
 from ._native import PoolLocal
-from ._nocopy import NoCopy
+from ._nocopy import WEAKREF_SLOT, NoCopy
 from .atomic import Int64
 from .mutex import Mutex
 
@@ -46,7 +46,7 @@ class _Local(PoolLocal):
     """One thread's slots; weakly referenced by the pool so that a thread's
     slots (and what they hold) die with the thread."""
 
-    __slots__ = ("__weakref__",)
+    __slots__ = WEAKREF_SLOT
 
 
 class Pool(NoCopy, Generic[T]):
@@ -59,7 +59,9 @@ class Pool(NoCopy, Generic[T]):
     multiple threads simultaneously, and must not be copied or pickled.
 
     Pool(new=None): new, if not None, makes a value when get would otherwise
-    return None. It is the attribute `new`, and may be changed at any time;
+    return None. For type checkers, Pool(new=f) is a Pool of what f returns,
+    whose get() never returns None; a Pool without new is declared as
+    Pool[X | None]. It is the attribute `new`, and may be changed at any time;
     anything but None or a callable raises TypeError, there and in the
     constructor, and is not kept.
 
@@ -68,7 +70,16 @@ class Pool(NoCopy, Generic[T]):
     with get, used by one thread, and given back with put.
     """
 
-    __slots__ = ("_new", "_tls", "_locals", "_locals_mu", "_mu", "_shared", "_victim", "_pending", "__weakref__")
+    __slots__ = ("_new", "_tls", "_locals", "_locals_mu", "_mu", "_shared", "_victim", "_pending") + WEAKREF_SLOT
+
+    # Typed so that get() has new's return type: Pool(new=f) is a Pool[R]
+    # for f returning R, and a Pool without new a Pool[X | None], since its
+    # get returns None when empty.
+    @overload
+    def __init__(self: Pool[T], new: Callable[[], T]) -> None: ...
+
+    @overload
+    def __init__(self: Pool[T | None], new: None = None) -> None: ...
 
     def __init__(self, new: Callable[[], T] | None = None) -> None:
         self.new = new
@@ -110,7 +121,7 @@ class Pool(NoCopy, Generic[T]):
             if self._pending.load():
                 self._rotate()
 
-    def get(self) -> T | None:
+    def get(self) -> T:
         """Get selects an arbitrary item from the pool, removes it from the
         pool, and returns it to the caller.
 
@@ -127,7 +138,7 @@ class Pool(NoCopy, Generic[T]):
             return self._get_slow(local)
         return x
 
-    def _get_slow(self, local: _Local) -> T | None:
+    def _get_slow(self, local: _Local) -> T:
         with self._mu:
             if self._shared:
                 x = self._shared.pop()
@@ -143,6 +154,7 @@ class Pool(NoCopy, Generic[T]):
             new = self._new
             if new is not None:
                 x = new()
+        # None only for a pool without new, whose T includes None.
         return x
 
     def _new_local(self) -> _Local:
@@ -216,4 +228,23 @@ def _on_gc(phase: str, info: dict[str, int]) -> None:
             _pools_mu.unlock()
 
 
-gc.callbacks.append(_on_gc)
+def _install_gc_hook() -> None:
+    if hasattr(gc, "callbacks"):
+        gc.callbacks.append(_on_gc)
+        return
+    # PyPy has no gc.callbacks; its gc.hooks has one slot per event. The
+    # pools empty at each major collection, as Go's do at each GC (PyPy's
+    # minor collections run far too often for that). A hook already there
+    # is kept and called first.
+    hooks: Any = getattr(gc, "hooks")  # noqa: B009  (PyPy only: not in typeshed)
+    previous = hooks.on_gc_collect
+
+    def on_gc_collect(stats: object) -> None:
+        if previous is not None:
+            previous(stats)
+        _on_gc("start", {})
+
+    hooks.on_gc_collect = on_gc_collect
+
+
+_install_gc_hook()

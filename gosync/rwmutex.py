@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ._native import RLockerBase, RWMutexBase
-from ._nocopy import NoCopy
+from ._nocopy import WEAKREF_SLOT, NoCopy
 from ._timeout import NO_DEADLINE, TimedLock, deadline_ns
 
 __all__ = ["RWMutex", "RLocker", "RWMutexState"]
@@ -20,9 +20,7 @@ class RWMutexState(NamedTuple):
     w_locked: bool
 
 
-# TimedLock.lock, which takes a timeout, replaces the C type's lock(): that is
-# the point of listing it first.
-class RLocker(TimedLock, RLockerBase, NoCopy):  # type: ignore[misc]
+class RLocker(RLockerBase, TimedLock, NoCopy):
     """RLocker is the read lock of an RWMutex as a Locker: lock and unlock
     are the RWMutex's rlock and runlock.
 
@@ -35,7 +33,7 @@ class RLocker(TimedLock, RLockerBase, NoCopy):  # type: ignore[misc]
     __slots__ = ()
 
 
-class RWMutex(TimedLock, RWMutexBase, NoCopy):
+class RWMutex(RWMutexBase, TimedLock, NoCopy):
     """An RWMutex is a reader/writer mutual exclusion lock, with Go's
     semantics.
 
@@ -57,7 +55,7 @@ class RWMutex(TimedLock, RWMutexBase, NoCopy):
     their docstrings.
     """
 
-    __slots__ = ("__weakref__",)
+    __slots__ = WEAKREF_SLOT
 
     def rlock(self, timeout: float | None = None) -> bool:
         """RLock locks the RWMutex for reading. It waits while a writer holds

@@ -6,7 +6,7 @@ import threading
 from typing import Any, Callable, NamedTuple
 
 from ._native import WaitGroupBase
-from ._nocopy import NoCopy
+from ._nocopy import WEAKREF_SLOT, NoCopy
 from ._timeout import NO_DEADLINE, deadline_ns
 
 __all__ = ["WaitGroup", "WaitGroupState"]
@@ -36,7 +36,7 @@ class WaitGroup(WaitGroupBase, NoCopy):
     add and done are implemented in C; see their docstrings.
     """
 
-    __slots__ = ("__weakref__",)
+    __slots__ = WEAKREF_SLOT
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait blocks until the WaitGroup counter is zero, and returns True.

@@ -43,6 +43,22 @@ _unshadow_the_installed_gosync()
 
 # GOSYNC_STRESS multiplies the size of race tests: 1 in a plain `pytest` run,
 # larger in .ci/run.
+PYPY = sys.implementation.name == "pypy"
+
+
+def pypy_cannot(reason: str) -> pytest.MarkDecorator:
+    """Skips a test on PyPy, for what PyPy cannot do, with the reason."""
+    return pytest.mark.skipif(PYPY, reason=f"PyPy: {reason}")
+
+
+# What the GIL tests measure is CPython's: the binding keeps the GIL on its
+# fast paths. PyPy's cpyext lets other threads run around every C call.
+PYPY_GIL = "cpyext lets other threads run around every call into C, so no fast path can keep the GIL"
+# Finalisers and weak references die at PyPy's next major collection, not
+# at the last reference's release or at a chosen gc.collect().
+PYPY_GC = "objects die at the collector's choice, not at their last reference"
+
+
 STRESS = max(1, int(os.environ.get("GOSYNC_STRESS", "1")))
 
 

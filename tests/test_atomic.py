@@ -5,6 +5,7 @@ hammer tests sized by GOSYNC_STRESS."""
 from __future__ import annotations
 
 import copy
+import operator
 import pickle
 import threading
 import time
@@ -14,7 +15,7 @@ from functools import partial
 from typing import Any
 
 import pytest
-from conftest import STRESS, Guarded, run_threads, switches_during
+from conftest import PYPY_GC, PYPY_GIL, STRESS, Guarded, pypy_cannot, run_threads, switches_during
 
 from gosync.atomic import Bool, Int32, Int64, Uint32, Uint64, Value
 
@@ -193,6 +194,188 @@ def test_bool_takes_only_bools(bad: object) -> None:
     assert b.load() is True
 
 
+# ---- Python's protocols: the atomic stands for the value it holds ---------------------
+
+
+ALL_ATOMICS = [Int32, Uint32, Int64, Uint64, Bool]
+
+
+@pytest.mark.parametrize("cls, bits, signed", INT_TYPES, ids=INT_IDS)
+def test_int_truth_int_and_index_read_the_value(cls: Any, bits: int, signed: bool) -> None:
+    lo, hi = bounds(bits, signed)
+    assert not cls() and bool(cls()) is False
+    a = cls(hi)
+    assert a and bool(a) is True
+    for v in (0, 1, 5, lo, hi):
+        a.store(v)
+        assert type(int(a)) is int and int(a) == v
+        assert type(operator.index(a)) is int and operator.index(a) == v
+        assert bool(a) is (v != 0)
+    a.store(3)
+    assert list(range(a)) == [0, 1, 2]
+    assert "abcd"[a] == "d" and hex(a) == "0x3"
+    assert cls(Int64(2)).load() == 2  # an atomic is an index like any other
+
+
+def test_bool_truth_int_and_index_read_the_value() -> None:
+    # The bug the issue names: `if stopping:` was always true.
+    stopping = Bool(False)
+    assert not stopping and bool(stopping) is False
+    stopping.store(True)
+    assert stopping and bool(stopping) is True
+    assert int(stopping) == 1 and type(int(stopping)) is int
+    assert operator.index(Bool(False)) == 0 and type(operator.index(Bool(True))) is int
+    assert ["no", "yes"][Bool(True)] == "yes"
+
+
+@pytest.mark.parametrize("cls, bits, signed", INT_TYPES, ids=INT_IDS)
+def test_int_compares_by_value_with_numbers_and_atomics(cls: Any, bits: int, signed: bool) -> None:
+    a = cls(5)
+    assert a == 5 and 5 == a and a != 6 and not (a != 5)
+    assert a == 5.0 and a == Fraction(5) and a == Decimal(5)
+    assert a < 6 and a <= 5 and a > 4 and a >= 5 and not (a < 5) and not (a > 5)
+    assert a < 5.5 and a > Fraction(9, 2) and 4 < a < 6
+    assert a == cls(5) and a != cls(4) and a < Int64(6) and cls(5) == a
+    assert a != "5" and a != None  # noqa: E711 - == with anything else is False, not an error
+    with pytest.raises(TypeError):
+        a < "6"  # noqa: B015
+    a.store(7)
+    assert a == 7 and a > 6  # each comparison reads the current value
+
+
+def test_bool_compares_by_value() -> None:
+    b = Bool(True)
+    assert b == True and b != False and b == 1 and b == Bool(True) and b != Bool(False)  # noqa: E712
+    assert Bool(False) < b
+
+
+@pytest.mark.parametrize("cls", ALL_ATOMICS, ids=lambda c: c.__name__)
+def test_atomics_stay_unhashable(cls: Any) -> None:
+    # Their value changes, so no hash could agree with ==.
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(cls())
+    with pytest.raises(TypeError, match="unhashable"):
+        {cls()}  # noqa: B018
+
+
+@pytest.mark.parametrize("cls, bits, signed", INT_TYPES, ids=INT_IDS)
+def test_in_place_operators_update_the_same_atomic(cls: Any, bits: int, signed: bool) -> None:
+    lo, hi = bounds(bits, signed)
+    a = cls(10)
+    same = a
+    a += 5
+    assert a is same and a.load() == 15
+    a -= 3
+    assert a is same and a.load() == 12
+    a &= 0b1010
+    assert a is same and a.load() == 8
+    a |= 0b0011
+    assert a is same and a.load() == 11
+    a += Index(1)
+    assert a.load() == 12
+    # They wrap around as add does, and -= takes the operand's full range.
+    a.store(hi)
+    a += 1
+    assert a.load() == lo
+    a -= 1
+    assert a.load() == hi
+    a.store(0)
+    a -= -(1 << bits)  # the most negative bit pattern: subtracting it adds nothing mod 2**bits
+    assert a.load() == 0
+    a -= 1
+    assert a.load() == wrap(-1, bits, signed)
+
+    class Holder:
+        n = cls(1)
+
+    h = Holder()
+    h.n += 2  # getattr, one atomic add, setattr of the same object
+    assert h.n is Holder.n and Holder.n.load() == 3
+
+
+@pytest.mark.parametrize("cls, bits, signed", INT_TYPES, ids=INT_IDS)
+def test_in_place_bad_operand_raises_and_changes_nothing(cls: Any, bits: int, signed: bool) -> None:
+    a = cls(7)
+    same = a
+    for bad in (1.5, "1", None, Fraction(1), [1]):
+        with pytest.raises(TypeError, match="unsupported operand type"):
+            a += bad
+        with pytest.raises(TypeError, match="unsupported operand type"):
+            a -= bad
+        assert a is same and a.load() == 7
+    for too_big in (1 << bits, -(1 << bits) - 1):
+        for op in (operator.iadd, operator.isub, operator.iand, operator.ior):
+            with pytest.raises(OverflowError, match="out of range"):
+                op(a, too_big)
+    assert a is same and a.load() == 7
+    with pytest.raises(TypeError):
+        a + 1  # noqa: B018 - no binary +: it would make a plain int
+
+
+def test_an_int_type_takes_a_bool_as_the_int_it_is() -> None:
+    # The decision recorded in docs/DESIGN.md: bool is an int, int is not a bool.
+    a = Int64(True)
+    assert a.load() == 1 and type(a.load()) is int
+    a += True
+    assert a.load() == 2
+    with pytest.raises(TypeError, match="must be a bool"):
+        Bool(1)  # type: ignore[arg-type]
+
+
+def test_in_place_operators_keep_the_gil(fast_switching: None) -> None:
+    ints = [cls() for cls, _, _ in INT_TYPES for _ in range(2000)]
+    calls: list[Any] = []
+    for a in ints:
+        calls += [partial(operator.iadd, a, 7), partial(operator.isub, a, 1), partial(operator.iand, a, 6)]
+        calls += [partial(operator.ior, a, 1), partial(bool, a), partial(operator.index, a), partial(operator.lt, a, 9)]
+    moved = switches_during(calls)
+    assert moved == 0, f"the GIL changed hands ({moved} ticks)"
+    assert all(a.load() == 7 for a in ints)  # ((0 + 7 - 1) & 6) | 1
+
+
+@pytest.mark.stress
+@pytest.mark.parametrize("cls, bits, signed", INT_TYPES, ids=INT_IDS)
+def test_hammer_in_place_add_and_subtract_are_exact(cls: Any, bits: int, signed: bool, fast_switching: None) -> None:
+    # Even threads `+= 3`, odd ones `-= 1`: a load-then-store would lose updates.
+    iters = 50_000 * STRESS
+    a = cls(1000)
+
+    def work(i: int) -> None:
+        n = a
+        for _ in range(iters):
+            if i % 2 == 0:
+                n += 3
+            else:
+                n -= 1
+
+    run_threads(THREADS, work)
+    assert a.load() == wrap(1000 + (THREADS // 2) * iters * 2, bits, signed)
+
+
+@pytest.mark.stress
+@pytest.mark.parametrize("cls, bits, signed", INT_TYPES, ids=INT_IDS)
+def test_hammer_in_place_or_and_never_touch_other_bits(cls: Any, bits: int, signed: bool, fast_switching: None) -> None:
+    # Each thread owns one bit: sets it with |=, checks it, clears it with &=.
+    # Only its owner clears a bit, so a set bit found clear was lost to
+    # another thread's read-modify-write.
+    iters = 20_000 * STRESS
+    a = cls()
+    lost: list[int] = []
+
+    def work(i: int) -> None:
+        n = a
+        bit = 1 << (bits - 1 if i == 0 else i)
+        for _ in range(iters):
+            n |= bit
+            if not n.load() & bit:
+                lost.append(i)
+            n &= ~bit
+
+    run_threads(THREADS, work)
+    assert lost == []
+    assert a.load() == 0
+
+
 # ---- Value -------------------------------------------------------------------------
 
 
@@ -300,6 +483,7 @@ def test_value_cas_compares_again_when_the_value_changes_meanwhile() -> None:
     assert v.load().n == 99
 
 
+@pypy_cannot(PYPY_GC)
 def test_value_finalizer_of_replaced_value_may_use_the_value() -> None:
     # The replaced object is released after the internal lock is: its
     # finaliser can call the Value without deadlocking.
@@ -361,6 +545,7 @@ def test_repr_shows_the_current_value() -> None:
 # ---- the GIL policy: every atomic operation keeps it ----------------------------------
 
 
+@pypy_cannot(PYPY_GIL)
 def test_atomic_operations_keep_the_gil(fast_switching: None) -> None:
     # The probe of test_gil.py around 60000 atomic operations.
     ints = [cls() for cls, _, _ in INT_TYPES for _ in range(2000)]

@@ -10,6 +10,7 @@ import copy
 import io
 import json
 import os
+import platform
 import subprocess
 import sys
 from dataclasses import asdict
@@ -18,7 +19,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from gosync._bench import SCENARIOS, contended
+from gosync._bench import SCENARIOS, contended, distributed
 from gosync._bench.contended import CONTENDED
 from gosync._bench.report import missed, render, summarize, target_rows
 from gosync._bench.run import Progress, run
@@ -198,7 +199,7 @@ def test_cli_prints_the_table_json_and_progress(quick_run: tuple) -> None:
     assert "not run: no 4-thread run" in out  # its target is at 4 threads
     raw = json.loads((tmp / "run.json").read_text())
     assert raw["rounds"] == 2 and raw["threads"] == [1, 2]
-    assert raw["machine"]["cpus"] >= 1 and raw["machine"]["python"].startswith("CPython")
+    assert raw["machine"]["cpus"] >= 1 and raw["machine"]["python"].startswith(platform.python_implementation())
     names = [s["name"] for s in raw["scenarios"]]
     assert names == [s.name for s in SCENARIOS if "mutex_" in s.name]
     for s in raw["scenarios"]:
@@ -235,6 +236,58 @@ def test_plot_writes_a_png(quick_run: tuple) -> None:
     data = (tmp / "chart.png").read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert 5_000 < len(data) < 200_000
+
+
+def test_chart_colours_mean_one_family_and_no_legend_covers_a_panel(quick_run: tuple) -> None:
+    pytest.importorskip("matplotlib", reason="--plot needs the bench extra")
+    import matplotlib.pyplot as plt
+
+    from gosync._bench.plot import family, figure
+
+    tmp, _ = quick_run
+    fig = figure(json.loads((tmp / "run.json").read_text()))
+    try:
+        by_family: Dict[str, set] = {}
+        lines = 0
+        for ax in fig.axes:
+            # A legend inside a panel can hide its points (it hid the
+            # sleeping scenario's longest waits); the figure has one legend,
+            # below the panels.
+            assert ax.get_legend() is None, ax.get_title()
+            for line in ax.get_lines():
+                contender = line.get_label().split(" (")[0]
+                by_family.setdefault(family(contender), set()).add(line.get_color())
+                lines += 1
+        assert lines >= 6  # 3 throughput panels, fairness and wait: 2 contenders each
+        assert set(by_family) == {"gosync", "standard library"}
+        assert all(len(c) == 1 for c in by_family.values()), by_family
+        assert by_family["gosync"] != by_family["standard library"]
+        (legend,) = fig.legends
+        texts = [t.get_text() for t in legend.get_texts()]
+        assert texts[0] == "gosync (Mutex)" and texts[1] == "standard library (Lock)", texts
+        assert any("sleep(50 us)" in t for t in texts), texts  # the line styles of the Mutex panels
+        assert min(t.get_fontsize() for t in legend.get_texts()) >= 9
+    finally:
+        plt.close(fig)
+
+
+def test_medians_gives_the_median_and_range_over_runs(quick_run: tuple) -> None:
+    # Three copies of one run, gosync.Mutex 1x, 2x and 4x slower in each
+    # round: its ns/op is the middle copy's (not the mean), and its range
+    # spans the other two.
+    tmp, _ = quick_run
+    names = [_doctored(tmp, f"x{k}.json", float(k)) for k in (1, 2, 4)]
+    proc = bench(tmp, *names, script=str(RATIOS.parent / "medians.py"))
+    assert proc.returncode == 0, proc.stderr
+    raw = json.loads((tmp / "run.json").read_text())
+    (with_run,) = [s for s in raw["scenarios"] if s["name"] == "mutex_with"][0]["runs"]
+    ns = summarize(with_run["samples"]["gosync.Mutex"])["ns_per_op"]
+    row = next(line for line in proc.stdout.splitlines() if line.startswith("| `with m: pass`, uncontended |"))
+    assert f"| {2 * ns:.1f} ({ns:.1f}-{4 * ns:.1f}) |" in row, (row, ns)
+    lock = summarize(with_run["samples"]["threading.Lock"])["ns_per_op"]
+    ratios = sorted(k * ns / lock for k in (1, 2, 4))
+    assert f"| {ratios[1]:.2f}x ({ratios[0]:.2f}-{ratios[2]:.2f}) |" in row, row
+    assert proc.stdout.startswith("3 runs; ")
 
 
 def _doctored(tmp: Path, name: str, slower: float) -> str:
@@ -276,6 +329,8 @@ def test_check_fails_on_a_missed_target(quick_run: tuple) -> None:
         (("--from", "x.json", "--json", "y.json"), "with --from there is none"),
         (("--json", "no/such/dir/run.json", "--only", "mutex_with"), "--json no/such/dir/run.json:"),
         (("--bogus",), "unrecognized arguments: --bogus"),
+        (("--from", "x.json", "--start-servers"), "with --from there is nothing to measure"),
+        (("--from", "x.json", "--redis", "redis://127.0.0.1:1/0"), "with --from there is nothing to measure"),
     ],
 )
 def test_bad_arguments_are_usage_errors(tmp_path: Path, args: tuple, message: str) -> None:
@@ -380,6 +435,149 @@ def test_list_names_the_scenarios_for_only(tmp_path: Path) -> None:
     lines = proc.stdout.splitlines()
     assert all(len(line) <= 79 for line in lines), lines
     named = [line.split()[0] for line in lines if not line.startswith(" ")]
-    assert named == [s.name for s in SCENARIOS]
+    assert named == [s.name for s in SCENARIOS] + [name for name, _ in distributed.listing()]
+    assert "redis_handoff" in named and "etcd_read_overlap" in named
     only = bench(tmp_path, "--list", "--only", "contended_rw")
     assert [line.split()[0] for line in only.stdout.splitlines()] == ["contended_rw_90_10", "contended_rw_50_50"]
+
+
+# ---- the distributed measures (issue 15) ------------------------------------------------
+
+REQUIRE_SERVERS = os.environ.get("GOSYNC_REQUIRE_SERVERS") == "1"
+
+
+def _require_servers() -> None:
+    from gosync._bench.servers import which
+
+    reason = ""
+    if which("redis-server") is None or which("etcd") is None:
+        reason = "redis-server or etcd not found: install the Debian packages redis-server and etcd-server"
+    else:
+        try:
+            import redis  # noqa: F401
+        except ImportError:
+            reason = "redis-py is not installed: pip install '.[redis]'"
+    if reason:
+        if REQUIRE_SERVERS:
+            pytest.fail(reason + " (GOSYNC_REQUIRE_SERVERS=1 forbids skipping)")
+        pytest.skip(reason)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_without_a_server_each_distributed_measure_is_skipped_and_says_why(tmp_path: Path) -> None:
+    # The bench never uses a server it was not given: none given, none used.
+    proc = bench(tmp_path, "--only", "redis_", "--json", "run.json")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "redis: skipped (redis_lock_unlock, redis_handoff, redis_read_overlap): no server given:" in " ".join(
+        out.split()
+    ), out
+    assert "--start-servers" in out
+    assert "not run: redis was skipped (see above)" in " ".join(out.split())
+    dist = json.loads((tmp_path / "run.json").read_text())["distributed"]
+    assert dist["engines"] == [] and [s["engine"] for s in dist["skipped"]] == ["redis"]
+    assert dist["skipped"][0]["why"] == distributed.NO_SERVER
+    assert all(len(line) <= 79 for line in out.splitlines())
+
+
+def test_an_unreachable_server_is_skipped_with_the_reason(tmp_path: Path) -> None:
+    from gosync._bench.servers import free_port
+
+    port = free_port()
+    proc = bench(tmp_path, "--only", "etcd_", "--etcd", f"127.0.0.1:{port}")
+    assert proc.returncode == 0, proc.stderr
+    flat = " ".join(proc.stdout.split())
+    assert f"etcd: skipped (etcd_lock_unlock, etcd_handoff, etcd_read_overlap): cannot reach 127.0.0.1:{port}:" in flat
+
+
+@pytest.mark.timeout(300)
+def test_start_servers_measures_on_throw_away_servers_and_stops_them(tmp_path: Path) -> None:
+    _require_servers()
+    proc = subprocess.run(
+        [sys.executable, "-m", "gosync", "bench", "--quick", "--start-servers", "--only", "redis_", "--json", "r.json"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=280,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    dist = json.loads((tmp_path / "r.json").read_text())["distributed"]
+    assert dist["skipped"] == [] and [e["engine"] for e in dist["engines"]] == ["redis"]
+    e = dist["engines"][0]
+    assert e["contenders"][:2] == ["gosync.redis", "redis-py Lock"]
+    for name in e["contenders"]:
+        assert len(e["lock_unlock_s"][name]) == distributed.RUNS
+        assert len(e["handoff_s"][name]) == distributed.RUNS * dist["handoffs"]
+        assert all(0 < x < 30 for x in e["handoff_s"][name])
+    assert 1 <= e["read_overlap"]["most_inside"] <= distributed.READERS
+    # The server it started is gone: stopped by pid when the measures ended.
+    assert e["server"].startswith("started by the bench on 127.0.0.1:")
+    assert not _alive(e["server_pid"])
+    flat = " ".join(proc.stdout.split())
+    assert "redis: server started by the bench on 127.0.0.1:" in flat and "handoff, unlock -> waiter returns" in flat
+    assert "redis_lock_unlock: gosync.redis vs redis-py Lock" in flat
+
+
+@pytest.mark.timeout(300)
+def test_a_given_server_is_used_and_left_running(tmp_path: Path, servers: Dict[str, Any]) -> None:
+    _require_servers()
+    from dist_servers import start_etcd
+
+    etcd = servers.setdefault("bench-etcd", start_etcd())
+    proc = bench(tmp_path, "--quick", "--only", "etcd_lock", "--etcd", etcd.address, "--json", "e.json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    dist = json.loads((tmp_path / "e.json").read_text())["distributed"]
+    e = dist["engines"][0]
+    assert e["server"] == f"given: {etcd.address}" and e["server_pid"] is None
+    assert len(e["lock_unlock_s"]["gosync.etcd"]) == distributed.RUNS
+    assert "handoff_s" not in e and "read_overlap" not in e  # --only etcd_lock
+    assert _alive(etcd.pid)  # not the bench's to stop
+
+
+def _distributed_results(gosync_lock_s: float, p99_s: float, readers: int) -> Dict[str, Any]:
+    """A saved run with only the distributed section, redis measured and
+    etcd skipped."""
+    base = _wide_results()
+    base["scenarios"] = []
+    contenders = ["gosync.redis", "redis-py Lock", "python-redis-lock", "pottery Redlock"]
+    handoffs = [0.0007] * 98 + [p99_s] * 2
+    base["distributed"] = {
+        "runs": 3, "ops": 300, "handoffs": 40,
+        "engines": [{
+            "engine": "redis", "server": "given: redis://127.0.0.1:6379/0", "server_pid": None,
+            "contenders": contenders, "baseline": "redis-py Lock", "missing": {},
+            "measures": ["lock_unlock", "handoff", "read_overlap"],
+            "lock_unlock_s": {c: [gosync_lock_s if c == "gosync.redis" else 0.0002] * 3 for c in contenders},
+            "handoff_s": {c: handoffs for c in contenders},
+            "read_overlap": {"processes": 4, "rounds": 3, "most_inside": readers, "wall_s": 0.5, "held_s": 1.2},
+        }],
+        "skipped": [{"engine": "etcd", "measures": ["read_overlap"], "why": "cannot reach 127.0.0.1:1: refused"}],
+    }  # fmt: skip
+    return base
+
+
+def test_the_distributed_report_and_its_targets(tmp_path: Path) -> None:
+    good = _distributed_results(0.0001, 0.002, 4)
+    text = render(good)
+    assert all(len(line) <= 79 for line in text.splitlines()), text
+    flat = " ".join(text.split())
+    assert "gosync.redis 100.0 0.50x" in flat and "redis-py Lock 200.0 1.00x" in flat
+    assert "PASS redis_lock_unlock: gosync.redis vs redis-py Lock wanted <= 1x the time; measured 0.50x" in flat
+    assert "PASS redis_handoff: gosync.redis p99 wanted <= 10 ms; measured 2.00 ms" in flat
+    assert "PASS redis_read_overlap" in flat and "up to 4 readers at once" in flat
+    assert "etcd: skipped (etcd_read_overlap): cannot reach 127.0.0.1:1: refused" in flat
+    assert missed(good) == 0
+    bad = _distributed_results(0.0004, 0.020, 1)
+    assert missed(bad) == 3
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    (tmp_path / "good.json").write_text(json.dumps(good))
+    proc = bench(tmp_path, "--from", "bad.json", "--check")
+    assert proc.returncode == 1 and "3 target(s) missed" in proc.stdout, proc.stdout + proc.stderr
+    proc = bench(tmp_path, "--from", "good.json", "--check")
+    assert proc.returncode == 0 and proc.stdout == render(good)  # --from renders the saved run exactly
+    md = render(good, markdown=True)
+    assert "```\nAcross machines (gosync.redis, gosync.etcd):" in md

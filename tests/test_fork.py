@@ -1,5 +1,5 @@
 """os.fork() while threads use a Mutex: what the child gets, as documented in
-the README ("fork()") and in Mutex's docstring.
+the README ("Threads, asyncio and fork()") and in Mutex's docstring.
 
 Each case runs in a fresh interpreter (so that the pytest process never
 forks with threads), which forks; the child exits with os._exit, and the
@@ -319,6 +319,261 @@ def test_threads_asleep_in_lock_at_fork_leave_a_working_mutex(
         m.unlock()
         join_all(ws)
         assert m._debug_state() == IDLE, m._debug_state()
+        print("PARENT OK")
+        """,
+        tmp_path,
+    )
+
+
+# The other rows of the README's fork() table: each primitive in the child,
+# after another thread used it, or nobody did.
+
+
+def test_a_forked_childs_copy_is_private(tmp_path: Path) -> None:
+    run(
+        """
+        from gosync.atomic import Int64
+        n, mp = Int64(5), gosync.Map()
+        mp.store("k", 1)
+
+        def child():
+            assert n.add(10) == 15
+            mp.store("k", 2)
+            mp.store("j", 3)
+            assert mp.load("k") == (2, True) and mp.load("j") == (3, True)
+
+        fork_and_check(child)
+        assert n.load() == 5
+        assert mp.load("k") == (1, True) and mp.load("j") == (None, False)
+        print("PARENT OK")
+        """,
+        tmp_path,
+    )
+
+
+def test_every_primitive_nobody_was_using_works_in_the_child(tmp_path: Path) -> None:
+    run(
+        """
+        from gosync.atomic import Bool, Value
+        rw, wg, cond = gosync.RWMutex(), gosync.WaitGroup(), gosync.Cond(gosync.Mutex())
+        once, pool, mp, v, flag = gosync.Once(), gosync.Pool(new=list), gosync.Map(), Value(), Bool()
+        ov = gosync.once_value(lambda: object())
+        first = ov()  # finished before the fork
+        parked = threading.Event()
+        t = threading.Thread(target=parked.wait, daemon=True)  # a thread alive at fork time
+        t.start()
+
+        def child():
+            assert rw.rlock(timeout=1) and rw.rlock(timeout=1)
+            rw.runlock()
+            rw.runlock()
+            assert rw.lock(timeout=1)
+            rw.unlock()
+            wg.add(1)
+            w = threading.Thread(target=wg.done)
+            w.start()
+            assert wg.wait(timeout=5)
+            w.join()
+            with cond.L:
+                s = threading.Timer(0.05, cond.signal)
+                s.start()
+                assert cond.wait(timeout=5)
+            s.join()
+            ran = []
+            once.do(lambda: ran.append(1))
+            once.do(lambda: ran.append(2))
+            assert ran == [1]
+            assert ov() is first
+            pool.put(pool.get())
+            mp.store("k", 1)
+            assert mp.load("k") == (1, True)
+            v.store(1)
+            assert v.swap(2) == 1
+            assert flag.compare_and_swap(False, True) and flag.load()
+
+        fork_and_check(child)
+        parked.set()
+        t.join()
+        print("PARENT OK")
+        """,
+        tmp_path,
+    )
+
+
+def test_rwmutex_locked_by_another_thread_in_the_child(tmp_path: Path) -> None:
+    # Read-locked: more readers get in, a writer never does. Write-locked:
+    # nobody gets in.
+    run(
+        """
+        reading, writing = gosync.RWMutex(), gosync.RWMutex()
+        hold = threading.Event()
+        ready = threading.Barrier(3)
+
+        def reader():
+            reading.rlock()
+            ready.wait()
+            hold.wait()
+            reading.runlock()
+
+        def writer():
+            writing.lock()
+            ready.wait()
+            hold.wait()
+            writing.unlock()
+
+        ts = [threading.Thread(target=f, daemon=True) for f in (reader, writer)]
+        for t in ts:
+            t.start()
+        ready.wait()
+
+        def child():
+            assert reading.rlock(timeout=1) and reading.try_rlock()
+            reading.runlock()
+            reading.runlock()
+            assert reading.lock(timeout=0.2) is False
+            assert not reading.try_lock()
+            assert reading.rlock(timeout=1)  # the writer that gave up holds nobody back
+            reading.runlock()
+            assert writing.rlock(timeout=0.2) is False
+            assert not writing.try_rlock() and not writing.try_lock()
+            assert writing.lock(timeout=0.2) is False
+
+        fork_and_check(child)
+        hold.set()
+        for t in ts:
+            t.join()
+        print("PARENT OK")
+        """,
+        tmp_path,
+    )
+
+
+def test_waitgroup_counting_another_threads_work_in_the_child(tmp_path: Path) -> None:
+    run(
+        """
+        wg = gosync.WaitGroup()
+        wg.add(1)
+        finish = threading.Event()
+
+        def work():
+            finish.wait()
+            wg.done()
+
+        t = threading.Thread(target=work, daemon=True)
+        t.start()
+
+        def child():
+            assert wg.wait(timeout=0.2) is False  # the worker is not in the child
+            wg.done()  # the child does it in the worker's place
+            assert wg.wait(timeout=1)
+
+        fork_and_check(child)
+        finish.set()
+        t.join()
+        assert wg.wait(timeout=5)
+        print("PARENT OK")
+        """,
+        tmp_path,
+    )
+
+
+def test_cond_signal_can_go_to_a_waiter_that_is_gone(tmp_path: Path) -> None:
+    # Two threads wait, one signal wakes one of them: the other is left in
+    # the older group (G1), owed no notification, when the process forks. In
+    # the child, a new waiter joins the newer group, so the next signal is
+    # counted for the gone waiter; broadcast wakes the child's waiter.
+    run(
+        """
+        mu = gosync.Mutex()
+        c = gosync.Cond(mu)
+        arrived, woke = [0], []
+
+        def waiter():
+            with mu:
+                arrived[0] += 1
+                woke.append(c.wait(30))
+
+        ws = [threading.Thread(target=waiter, daemon=True) for _ in range(2)]
+        for t in ws:
+            t.start()
+        deadline = time.monotonic() + 20
+        while True:
+            with mu:
+                if arrived[0] == 2:
+                    break
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+        c.signal()
+        while not woke:
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+
+        def child():
+            entered, got = [], []
+
+            def child_waiter():
+                with mu:
+                    entered.append(1)
+                    got.append(c.wait(timeout=10))
+
+            w = threading.Thread(target=child_waiter, daemon=True)
+            w.start()
+            while True:  # it entered, and released mu, which it does only inside wait
+                time.sleep(0.01)
+                with mu:
+                    if entered:
+                        break
+            c.signal()
+            w.join(0.5)
+            assert w.is_alive() and got == [], got  # the signal went to the gone waiter
+            c.broadcast()
+            w.join(5)
+            assert got == [True], got
+
+        fork_and_check(child)
+        c.broadcast()
+        join_all(ws)
+        assert woke == [True, True], woke
+        print("PARENT OK")
+        """,
+        tmp_path,
+    )
+
+
+def test_once_whose_first_call_runs_in_another_thread_never_returns_in_the_child(tmp_path: Path) -> None:
+    run(
+        """
+        once = gosync.Once()
+        inside, finish = threading.Event(), threading.Event()
+
+        def slow():
+            inside.set()
+            finish.wait()
+            return 42
+
+        ov = gosync.once_value(slow)
+        t = threading.Thread(target=ov, daemon=True)
+        t.start()
+        inside.wait()
+        inside.clear()
+        t2 = threading.Thread(target=once.do, args=(slow,), daemon=True)
+        t2.start()
+        inside.wait()
+
+        def child():
+            # Each call waits for a first call that is not in the child.
+            stuck = [threading.Thread(target=ov, daemon=True),
+                     threading.Thread(target=once.do, args=(lambda: None,), daemon=True)]
+            for s in stuck:
+                s.start()
+            for s in stuck:
+                s.join(0.5)
+            assert all(s.is_alive() for s in stuck)
+
+        fork_and_check(child)
+        finish.set()
+        join_all([t, t2])
+        assert ov() == 42
         print("PARENT OK")
         """,
         tmp_path,

@@ -10,10 +10,12 @@ from functools import partial
 from typing import Callable
 
 import pytest
-from conftest import switches_during
 
 import gosync
 from gosync._testing import gil_held
+from conftest import PYPY_GIL, pypy_cannot, switches_during
+
+pytestmark = pypy_cannot(PYPY_GIL)
 
 
 def test_non_blocking_entry_points_keep_the_gil() -> None:
@@ -59,6 +61,8 @@ FAST_PAIRS: dict[str, Callable[[], tuple[Callable[[], object], Callable[[], obje
     "Cond.signal": lambda: (gosync.Cond(gosync.Mutex()).signal, int),
     "Chan.send, recv (buffered, ready)": _chan_pair,
     "Chan.send, timeout=0, not ready": lambda: (partial(gosync.Chan().send, 1, timeout=0), int),
+    "Weighted.acquire": lambda: (lambda w: (w.acquire, w.release))(gosync.semaphore.Weighted(1)),
+    "Weighted.try_acquire": lambda: (lambda w: (partial(w.try_acquire, 1), w.release))(gosync.semaphore.Weighted(1)),
 }
 
 

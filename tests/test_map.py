@@ -19,6 +19,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 import gosync
 
 
+THREADS = 8  # more than the cores of the CI machines
+
+
 def items(m: gosync.Map[Any, Any]) -> dict[Any, Any]:
     out: dict[Any, Any] = {}
 
@@ -326,6 +329,49 @@ class MapMachine(RuleBasedStateMachine):
         self.m.clear()
         self.model.clear()
 
+    # Python's container protocols: each as the dict does it.
+
+    @rule(k=KEYS)
+    def contains(self, k: Any) -> None:
+        assert (k in self.m) is (k in self.model)
+
+    @rule(k=KEYS)
+    def getitem(self, k: Any) -> None:
+        if k in self.model:
+            assert self.m[k] == self.model[k]
+        else:
+            with pytest.raises(KeyError) as e:
+                self.m[k]
+            assert e.value.args == (k,)
+
+    @rule(k=KEYS, v=VALUES)
+    def setitem(self, k: Any, v: Any) -> None:
+        self.m[k] = v
+        self.model[k] = v
+
+    @rule(k=KEYS)
+    def delitem(self, k: Any) -> None:
+        if k in self.model:
+            del self.model[k]
+            del self.m[k]
+        else:
+            with pytest.raises(KeyError):
+                del self.m[k]
+
+    @rule(k=KEYS, default=VALUES)
+    def get(self, k: Any, default: Any) -> None:
+        assert self.m.get(k) == self.model.get(k)
+        assert self.m.get(k, default) == self.model.get(k, default)
+
+    @rule()
+    def size_truth_and_iteration(self) -> None:
+        assert len(self.m) == len(self.model)
+        assert bool(self.m) is bool(self.model)
+        keys = list(self.m)
+        assert len(keys) == len(set(keys)) and set(keys) == set(self.model)
+        pairs = list(self.m.items())
+        assert len(pairs) == len(self.model) and dict(pairs) == self.model
+
     @invariant()
     def read_is_never_a_dict_that_dirty_still_changes(self) -> None:
         read, _ = self.m._read
@@ -337,6 +383,104 @@ TestMapModel.settings = settings(max_examples=300, stateful_step_count=60, deadl
 
 
 # ---- concurrency -------------------------------------------------------------------------------
+
+
+def test_container_protocols() -> None:
+    m: gosync.Map[str, Any] = gosync.Map()
+    assert "a" not in m and len(m) == 0 and not m and list(m) == []
+    m["a"] = None  # None is a value like any other
+    assert "a" in m and m["a"] is None and m.get("a", 5) is None and len(m) == 1 and m
+    assert m.get("b") is None and m.get("b", 5) == 5
+    with pytest.raises(KeyError):
+        m["b"]
+    with pytest.raises(KeyError):
+        del m["b"]
+    m["b"] = 2
+    assert sorted(m) == ["a", "b"] and dict(m.items()) == {"a": None, "b": 2}
+    del m["a"]
+    assert "a" not in m and list(m) == ["b"] and len(m) == 1
+    m.delete("a")  # Go's delete stays silent
+    with pytest.raises(TypeError):
+        [] in m  # noqa: B015 - unhashable, as for a dict
+    assert not hasattr(m, "keys") and not hasattr(m, "setdefault")
+
+
+def test_iteration_body_may_use_the_map() -> None:
+    # range's rule: the body may call any method, and no key is seen twice.
+    m: gosync.Map[int, int] = gosync.Map()
+    for i in range(100):
+        m[i] = i
+    seen = []
+    for k in m:
+        seen.append(k)
+        del m[k]
+        m[k + 1000] = k  # stored during the loop: may or may not be seen
+    assert len(seen) == len(set(seen)) and set(range(100)) <= set(seen)
+    assert all(k >= 1000 or k < 100 for k in seen)
+    assert len(m) == 100 and set(m) == {k + 1000 for k in range(100)}
+
+
+@pytest.mark.stress
+def test_concurrent_del_removes_each_key_exactly_once(fast_switching: None) -> None:
+    # Threads race to `del m[k]` over the same keys: exactly one wins each
+    # key, the others get KeyError. A load-then-delete would let two win.
+    keys = 2000 * STRESS
+    m: gosync.Map[int, int] = gosync.Map()
+    for k in range(keys):
+        m[k] = k
+    won: list[list[int]] = [[] for _ in range(THREADS)]
+
+    def work(i: int) -> None:
+        for k in range(keys):
+            try:
+                del m[k]
+            except KeyError:
+                continue
+            won[i].append(k)
+
+    run_threads(THREADS, work)
+    all_won = sorted(k for w in won for k in w)
+    assert all_won == list(range(keys))
+    assert len(m) == 0 and not m
+
+
+@pytest.mark.stress
+def test_concurrent_iteration_sees_each_key_once(fast_switching: None) -> None:
+    # Half the threads store and delete churning keys while the others
+    # iterate (keys and items) and take len: no key twice, every stable key
+    # (never deleted) seen with its own value, and len within the bounds.
+    stable = set(range(512))
+    m: gosync.Map[int, int] = gosync.Map()
+    for k in stable:
+        m[k] = k
+    readers_done = threading.Event()
+    bad: list[str] = []
+
+    def work(i: int) -> None:
+        if i % 2 == 0:
+            n = 0
+            while not readers_done.is_set():
+                k = 1000 + (n * THREADS + i) % 4096
+                m[k] = k
+                m.delete(k - 7)
+                n += 1
+            return
+        try:
+            for _ in range(10 * STRESS):
+                keys = list(m)
+                if len(keys) != len(set(keys)) or not stable <= set(keys):
+                    bad.append("iteration: a key twice or a stable key missed")
+                pairs = list(m.items())
+                if any(k < 512 and v != k for k, v in pairs) or len(pairs) != len({k for k, _ in pairs}):
+                    bad.append("items: a wrong value or a key twice")
+                if not len(stable) <= len(m) <= len(stable) + 4096:
+                    bad.append("len out of bounds")
+        finally:
+            if i == 1:
+                readers_done.set()  # the writers stop after one reader's passes
+
+    run_threads(THREADS, work)
+    assert bad == []
 
 
 @pytest.mark.stress

@@ -60,6 +60,134 @@ def test_non_callable_raises_before_anything_changes() -> None:
     assert ran == [1]
 
 
+def test_do_returns_true_once_fn_has_been_called() -> None:
+    once = gosync.Once()
+    assert once.do(lambda: None) is True
+    assert once.do(lambda: None) is True  # done: the fast path
+    assert once.do(lambda: None, timeout=0) is True
+
+
+@pytest.mark.timeout(30)
+def test_do_timeout_bounds_the_wait_behind_a_running_fn() -> None:
+    # Item 6 of the issue: a thread waiting in do behind the first caller
+    # had no timeout. Now it gives up after its timeout and returns False,
+    # without calling its fn, while the first call goes on undisturbed.
+    once = gosync.Once()
+    started, release = threading.Event(), threading.Event()
+    first_calls: list[int] = []
+
+    def slow() -> None:
+        first_calls.append(1)
+        started.set()
+        assert release.wait(20)
+
+    t = threading.Thread(target=once.do, args=(slow,), daemon=True)
+    t.start()
+    assert started.wait(10)
+    late_calls: list[int] = []
+    for timeout in (0, 0.2):
+        t0 = time.monotonic()
+        assert once.do(lambda: late_calls.append(1), timeout=timeout) is False
+        waited = time.monotonic() - t0
+        assert timeout <= waited < timeout + 2, waited
+    assert late_calls == [] and first_calls == [1] and t.is_alive()
+    # A waiter with a longer timeout returns True when fn ends, not calling its fn.
+    result: list[bool] = []
+    w = threading.Thread(target=lambda: result.append(once.do(lambda: late_calls.append(2), timeout=10)), daemon=True)
+    w.start()
+    time.sleep(0.1)
+    release.set()
+    t.join(10)
+    w.join(10)
+    assert result == [True] and late_calls == [] and first_calls == [1]
+    assert once.do(lambda: late_calls.append(3), timeout=0) is True and late_calls == []
+
+
+def test_do_timeout_does_not_bound_fn_itself() -> None:
+    once = gosync.Once()
+    calls: list[int] = []
+    # The first caller runs fn to its end, however long it takes.
+    assert once.do(lambda: (time.sleep(0.2), calls.append(1)), timeout=0.01) is True
+    assert calls == [1]
+
+
+@pytest.mark.parametrize("bad, error", [(-1, ValueError), ("1", TypeError), (float("nan"), ValueError)])
+def test_do_bad_timeout_raises_before_anything_changes(bad: object, error: type) -> None:
+    once = gosync.Once()
+    calls: list[int] = []
+    with pytest.raises(error):
+        once.do(lambda: calls.append(1), timeout=bad)  # type: ignore[arg-type]
+    assert calls == [] and not once._m.locked()
+    assert once.do(lambda: calls.append(2), timeout=1) is True and calls == [2]
+
+
+@pytest.mark.parametrize("make", [gosync.once_func, gosync.once_value, gosync.once_values])
+def test_once_helpers_on_a_method_run_once_per_instance(make) -> None:  # type: ignore[no-untyped-def]
+    calls: list[object] = []
+
+    class Config:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        @make
+        def load(self) -> tuple[str, int]:
+            calls.append(self)
+            return (self.name, len(calls))
+
+    a, b = Config("a"), Config("b")
+    first = a.load()
+    assert a.load() == first and b.load() == b.load()
+    assert calls == [a, b]  # once per instance, with the instance as self
+    if make is gosync.once_value or make is gosync.once_values:
+        assert first == ("a", 1) and b.load() == ("b", 2)
+    assert Config.load.__name__ == "load"
+
+
+def test_once_value_on_a_method_is_once_per_instance_across_threads(fast_switching: None) -> None:
+    calls: list[int] = []
+
+    class Lazy:
+        @gosync.once_value
+        def value(self) -> int:
+            calls.append(1)
+            time.sleep(0.01)
+            return 42
+
+    objs = [Lazy() for _ in range(5)]
+    results: list[int] = []
+    run_threads(10, lambda i: results.extend(o.value() for o in objs))
+    assert calls == [1] * 5 and results == [42] * 50
+
+
+def test_once_value_on_a_method_of_a_slots_class_refuses_clearly() -> None:
+    class Slotted:
+        __slots__ = ()
+
+        @gosync.once_value
+        def value(self) -> int:
+            return 1
+
+    with pytest.raises(TypeError, match=r"once_value\(\) on .*Slotted.value needs instances with a __dict__"):
+        Slotted().value()
+
+
+def test_once_value_as_a_plain_function_is_not_tied_to_any_instance() -> None:
+    f = gosync.once_value(lambda: 5)
+    assert f() == 5 and f() == 5
+    with pytest.raises(TypeError):
+        f(1)  # type: ignore[call-arg]
+
+
+def test_once_values_returns_a_tuple_as_it_is() -> None:
+    import collections
+
+    Pair = collections.namedtuple("Pair", "a b")
+    p = Pair(1, 2)
+    f = gosync.once_values(lambda: p)
+    assert f() is p
+    assert gosync.once_values(lambda: [1, 2])() == (1, 2)
+
+
 def test_once_value_and_values() -> None:
     calls = [0]
 

@@ -13,7 +13,7 @@ import weakref
 from typing import Any, Iterator
 
 import pytest
-from conftest import STRESS, run_threads
+from conftest import PYPY_GC, STRESS, pypy_cannot, run_threads
 
 import gosync
 
@@ -108,6 +108,7 @@ def test_an_exception_from_new_propagates_and_leaves_the_pool_usable() -> None:
     assert p.get() == "a"
 
 
+@pypy_cannot(PYPY_GC)
 def test_pooled_objects_are_freed_after_two_collections(no_auto_gc: None) -> None:
     # No leak: the pool keeps a weakly referenced object, in the private
     # slot and in the shared list, and it dies after the second collection.
@@ -123,6 +124,7 @@ def test_pooled_objects_are_freed_after_two_collections(no_auto_gc: None) -> Non
     assert all(r() is None for r in refs), "still alive after two collections"
 
 
+@pypy_cannot(PYPY_GC)
 def test_objects_in_another_threads_slots_are_freed_too(no_auto_gc: None) -> None:
     # The collection runs in this thread; the object sits in the private
     # slot of another thread, which is alive but idle.
@@ -152,6 +154,7 @@ def test_objects_in_another_threads_slots_are_freed_too(no_auto_gc: None) -> Non
         t.join(10)
 
 
+@pypy_cannot(PYPY_GC)
 def test_a_threads_slots_die_with_the_thread() -> None:
     p: gosync.Pool[Obj] = gosync.Pool()
     box: list[weakref.ref[Obj]] = []
@@ -170,6 +173,7 @@ def test_a_threads_slots_die_with_the_thread() -> None:
     assert all(r() is not None for r in p._locals)
 
 
+@pypy_cannot(PYPY_GC)
 def test_a_dropped_pool_is_freed_and_leaves_no_callback(no_auto_gc: None) -> None:
     callbacks = len(gc.callbacks)
     p: gosync.Pool[Any] = gosync.Pool()
@@ -184,6 +188,7 @@ def test_a_dropped_pool_is_freed_and_leaves_no_callback(no_auto_gc: None) -> Non
     assert len(gc.callbacks) == callbacks, "each pool added a gc callback"
 
 
+@pypy_cannot(PYPY_GC)
 def test_finalisers_of_dropped_objects_may_use_the_pool(no_auto_gc: None) -> None:
     # A dropped object's __del__ runs after the pool has released its Mutex:
     # here it puts a fresh object back (as a buffer pool's users might).

@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import HOLD_IN_THREAD
+from conftest import HOLD_IN_THREAD, pypy_cannot
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -262,7 +262,19 @@ COND_RELOCK = textwrap.dedent(
 
 @pytest.mark.stress
 @pytest.mark.parametrize("lock", ["Mutex", "RWMutex", "rlocker"])
-@pytest.mark.parametrize("signals", [1, 2])
+@pytest.mark.parametrize(
+    "signals",
+    [
+        1,
+        pytest.param(
+            2,
+            marks=pypy_cannot(
+                "a SIGINT that comes while the relock defers signals never has its handler run afterwards"
+                " (seen with PyPy 7.3.11; the first KeyboardInterrupt and the relock are right)"
+            ),
+        ),
+    ],
+)
 def test_cond_wait_relocks_when_a_signal_handler_raises(lock: str, signals: int, tmp_path: Path) -> None:
     make = {
         "Mutex": "gosync.Mutex()",

@@ -9,9 +9,9 @@ import textwrap
 from typing import List, Optional, TextIO
 
 from .._cli import positive_int
-from . import SCENARIOS
+from . import SCENARIOS, distributed
 from .report import missed, render
-from .run import run
+from .run import Progress, run
 from .scenario import Scenario
 
 DEFAULT_ROUNDS = 9
@@ -37,15 +37,16 @@ def _open_for_writing(ap: argparse.ArgumentParser, path: str) -> TextIO:
         ap.error(f"--json {path}: {e.strerror}")
 
 
-def _listing(scenarios: List[Scenario]) -> str:
+def _listing(scenarios: List[Scenario], measures: List[str]) -> str:
     """One scenario a line: its name, which --only matches, and its title,
-    wrapped within 80 columns."""
-    width = max(len(s.name) for s in scenarios) + 2
+    wrapped within 80 columns; then the distributed measures."""
+    entries = [(s.name, s.title + (" (contended)" if s.contended else "")) for s in scenarios]
+    entries += [(name, title) for name, title in distributed.listing() if name in measures]
+    width = max(len(name) for name, _ in entries) + 2
     lines = []
-    for s in scenarios:
-        title = s.title + (" (contended)" if s.contended else "")
+    for name, title in entries:
         lines += textwrap.wrap(
-            title, 79, initial_indent=s.name.ljust(width), subsequent_indent=" " * width, break_on_hyphens=False
+            title, 79, initial_indent=name.ljust(width), subsequent_indent=" " * width, break_on_hyphens=False
         )
     return "\n".join(lines) + "\n"
 
@@ -76,6 +77,18 @@ def parser(prog: str = "python -m gosync bench") -> argparse.ArgumentParser:
     ap.add_argument(
         "--no-progress", action="store_true", help="no progress bar on stderr (drawn only when stderr is a terminal)"
     )
+    servers = ap.add_argument_group(
+        "across machines",
+        "gosync.redis and gosync.etcd against Redis lock clients, on servers you name or the bench starts;"
+        " never on a server you did not name. Without one, the report says these measures were skipped.",
+    )
+    servers.add_argument("--redis", metavar="URL", help="a running Redis to measure on, e.g. redis://127.0.0.1:6379/0")
+    servers.add_argument("--etcd", metavar="HOST:PORT", help="a running etcd to measure on, e.g. 127.0.0.1:2379")
+    servers.add_argument(
+        "--start-servers",
+        action="store_true",
+        help="start throw-away redis-server and etcd on 127.0.0.1 (free ports, temporary data; stopped after)",
+    )
     return ap
 
 
@@ -92,13 +105,16 @@ def main(argv: Optional[List[str]] = None, prog: str = "python -m gosync bench",
         except ImportError:
             ap.error("--plot needs matplotlib: pip install 'go-sync[bench]'")
     chosen = [s for s in SCENARIOS if not args.only or args.only in s.name]
-    if not chosen:
+    measures = [m for e in distributed.ENGINES for m in distributed.measure_names(e) if not args.only or args.only in m]
+    if not chosen and not measures:
         ap.error(f"no scenario name contains {args.only!r}")
     if args.list:
-        print(_listing(chosen), end="")
+        print(_listing(chosen, measures), end="")
         return 0
     if args.load and args.json:
         ap.error("--json writes a new run; with --from there is none")
+    if args.load and (args.redis or args.etcd or args.start_servers):
+        ap.error("--redis, --etcd and --start-servers measure; with --from there is nothing to measure")
     if args.load:
         try:
             with open(args.load) as f:
@@ -117,6 +133,12 @@ def main(argv: Optional[List[str]] = None, prog: str = "python -m gosync bench",
             " ".join([prog, *argv]),
             None if args.no_progress else sys.stderr,
         )
+        if measures:
+            progress = Progress(distributed.units(measures), None if args.no_progress else sys.stderr)
+            results["distributed"] = distributed.run_distributed(
+                measures, args.redis, args.etcd, args.start_servers, args.quick, progress.step
+            )
+            progress.close()
         if out is not None:
             with out:
                 json.dump(results, out)

@@ -10,6 +10,7 @@ import statistics
 import textwrap
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, TypedDict
 
+from . import distributed
 from .contended import WAIT_SAMPLE_EVERY
 from .run import Results
 from .scenario import Sample, Target
@@ -130,9 +131,18 @@ def target_rows(results: Results) -> Iterator[Tuple[str, str, str, Optional[bool
                 yield what, t.text(), f"{ratio:.2f}x", t.met(ratio)
 
 
+def all_target_rows(results: Results) -> List[Tuple[str, str, str, Optional[bool]]]:
+    """target_rows, then the distributed measures' targets, if any ran or
+    were skipped."""
+    out = list(target_rows(results))
+    if "distributed" in results:
+        out += distributed.target_rows(results["distributed"])
+    return out
+
+
 def missed(results: Results) -> int:
     """How many targets were checked and missed."""
-    return sum(met is False for *_, met in target_rows(results))
+    return sum(met is False for *_, met in all_target_rows(results))
 
 
 def _wrap(line: str, indent: str = "  ") -> List[str]:
@@ -217,11 +227,15 @@ def render(results: Results, markdown: bool = False) -> str:
         else:
             table = _text_blocks(TEXT_CONTENDED_HEADER, contended, 2)
         out += ["", "Contended:", "", *table]
-    out += ["", LEGEND]
+    if single or contended:
+        out += ["", LEGEND]
     notes = _notes(results)
     if notes:
         out += ["", *notes]
-    targets = [(w, t, m, "-" if ok is None else "PASS" if ok else "MISS") for w, t, m, ok in target_rows(results)]
+    if "distributed" in results:
+        lines = distributed.render_lines(results["distributed"])
+        out += ["", *(["```", *lines, "```"] if markdown else lines)]
+    targets = [(w, t, m, "-" if ok is None else "PASS" if ok else "MISS") for w, t, m, ok in all_target_rows(results)]
     if targets:
         if markdown:
             table = _markdown_table(("target", "wanted", "measured", "result"), targets)

@@ -160,6 +160,15 @@ def pair_loop(acquire: Callable[[], object], release: Callable[[], object], n: i
     return perf_counter() - t0
 
 
+# A weight of 1 on both sides: Weighted's API takes the weight, as Go's does.
+def pair_loop_1(acquire: Callable[[int], object], release: Callable[[int], object], n: int) -> float:
+    t0 = perf_counter()
+    for _ in repeat(None, n):
+        acquire(1)
+        release(1)
+    return perf_counter() - t0
+
+
 # The one extra argument is part of threading's API for a non-blocking
 # acquire, so it belongs in the measurement.
 def pair_loop_nonblocking(acquire: Callable[[bool], object], release: Callable[[], object], n: int) -> float:

@@ -1,0 +1,88 @@
+"""Once: Go's sync.Once in shared memory."""
+
+from __future__ import annotations
+
+from typing import Callable, TypeVar, cast
+
+from .. import once as _inprocess
+from .._errors import OwnerDied
+from .._native import SharedMutexBase, Uint32Base
+from .._timeout import deadline_ns
+from ._arena import Arena
+from ._default import place
+from ._layout import SLOT_HEADER
+from ._placed import Placed
+
+__all__ = ["Once"]
+
+OnceT = TypeVar("OnceT", bound="Once")
+
+
+class Once(_inprocess.Once, Placed):
+    """Once is an object that performs exactly one action among all the
+    processes that share it: gosync.Once's do(fn), across processes.
+
+    State: a robust mutex and a done flag. If the process running fn dies
+    before fn returns, fn did not complete: the next do() in any process
+    takes the mutex over (OwnerDied, absorbed here) and runs fn itself.
+    """
+
+    __slots__ = ("_arena", "_slot")
+    _kind = 5
+
+    def __new__(cls) -> Once:
+        return place(cls._make)
+
+    def __init__(self) -> None:
+        # Set up by _place, which every way of making one goes through.
+        pass
+
+    @classmethod
+    def _state_size(cls) -> int:
+        return 16  # the robust mutex (8 bytes), then the flag
+
+    @classmethod
+    def _place(cls: type[OnceT], arena: Arena, slot: int, fresh: bool) -> OnceT:
+        obj = object.__new__(cls)
+        state = slot + SLOT_HEADER
+        # The in-process Once's slots, holding the shared types of the same API.
+        obj._m = arena._mapping.at(SharedMutexBase, state, fresh)  # type: ignore[assignment]
+        obj._flag = arena._mapping.at(Uint32Base, state + 8, fresh)  # type: ignore[assignment]
+        obj._done = False
+        obj._arena = arena
+        obj._slot = slot
+        return obj
+
+    def _do_slow(self, fn: Callable[[], object], timeout: float | None) -> bool:
+        if not callable(fn):
+            raise TypeError(f"Once.do() needs a callable, not {type(fn).__name__}")
+        m = cast(SharedMutexBase, self._m)
+        # The mutex is held for as long as fn runs, so waiting for it is
+        # waiting for fn; deadline_ns validates the timeout first.
+        try:
+            if timeout is None:
+                m.__enter__()
+            elif not m._lock_until(deadline_ns(timeout)):
+                return False
+        except OwnerDied:
+            # The process running fn died in it: fn did not complete, and
+            # nothing else is guarded, so the state is consistent again.
+            m.mark_consistent()
+        try:
+            if self._flag.load():
+                self._done = True
+                return True
+            try:
+                fn()
+            finally:
+                self._flag.store(1)
+                self._done = True
+            return True
+        finally:
+            m.unlock()
+
+    def __repr__(self) -> str:
+        closed = self._closed_repr()
+        if closed:
+            return closed
+        return f"<gosync.shared.Once done={bool(self._flag.load())}>"
