@@ -497,7 +497,7 @@ out:
 
 PyMethodDef gosync_py_chan_functions[] = {
     {"select", (PyCFunction)(void (*)(void))chan_select, METH_FASTCALL | METH_KEYWORDS,
-     "select(*cases, block=True, timeout=None) -> (index, value, ok)\n\n"
+     "select(*cases, block=True, timeout=None)\n--\n\n"
      "Select performs one of the channel operations given as cases and returns\n"
      "(index, value, ok).\n\n"
      "A case is ch.recv (receive from ch), (ch.send, v) (send v on ch), or None (a\n"
@@ -514,24 +514,24 @@ PyMethodDef gosync_py_chan_functions[] = {
 
 static PyMethodDef chan_methods[] = {
     {"send", (PyCFunction)(void (*)(void))chan_send, METH_FASTCALL | METH_KEYWORDS,
-     "send(v, timeout=None) -> bool\n\nSend sends v on the channel, waiting until a receiver takes it (unbuffered)\n"
+     "send($self, v, /, timeout=None)\n--\n\nSend sends v on the channel, waiting until a receiver takes it (unbuffered)\n"
      "or there is room in the buffer, and returns True. With a timeout in seconds it\n"
      "gives up after that long and returns False; v was then not sent. Sending on a\n"
      "closed channel raises SyncError(\"send on closed channel\"), also for a sender\n"
      "blocked when the channel is closed."},
     {"recv", (PyCFunction)(void (*)(void))chan_recv, METH_FASTCALL | METH_KEYWORDS,
-     "recv(timeout=None) -> value\n\nRecv receives a value, waiting until one is sent. Once the channel is closed\n"
+     "recv($self, /, timeout=None)\n--\n\nRecv receives a value, waiting until one is sent. Once the channel is closed\n"
      "and drained it returns None at once. With a timeout in seconds it raises\n"
      "TimeoutError after that long, having received nothing."},
     {"recv_ok", (PyCFunction)(void (*)(void))chan_recv_ok, METH_FASTCALL | METH_KEYWORDS,
-     "recv_ok(timeout=None) -> (value, ok)\n\nRecvOK is recv that also says whether a value was sent: ok is False (and\n"
+     "recv_ok($self, /, timeout=None)\n--\n\nRecvOK is recv that also says whether a value was sent: ok is False (and\n"
      "value None) once the channel is closed and drained. Timeouts as recv."},
     {"close", chan_close, METH_NOARGS,
-     "close() -> None\n\nClose closes the channel: receivers drain the buffered values, then get None\n"
+     "close($self, /)\n--\n\nClose closes the channel: receivers drain the buffered values, then get None\n"
      "(ok False); blocked and later senders raise SyncError(\"send on closed channel\").\n"
      "Closing a closed channel raises SyncError(\"close of closed channel\")."},
     {"_debug_fields", chan_debug_fields, METH_NOARGS,
-     "_debug_fields() -> tuple\n\nThe fields of gosync.chan.ChanState."},
+     "_debug_fields($self, /)\n--\n\nThe fields of gosync.chan.ChanState."},
     {NULL, NULL, 0, NULL},
 };
 

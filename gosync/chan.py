@@ -48,6 +48,10 @@ class Chan(ChanBase, NoCopy):
 
     __slots__ = WEAKREF_SLOT
 
+    def __new__(cls, capacity: int = 0) -> Chan:
+        # Written here for its signature; ChanBase checks the capacity.
+        return super().__new__(cls, capacity)
+
     def _debug_state(self) -> ChanState:
         """A snapshot of the channel, for tests."""
         return ChanState(*self._debug_fields())
