@@ -1912,6 +1912,133 @@ static void test_rwmutex_writer_behind_unlock(void)
     report("rwmutex: a writer behind a stopped unlock sleeps and keeps its deadline", ok);
 }
 
+/* ---- Weighted: each transition of the table, single-threaded --------------- */
+
+static void test_weighted_edges(void)
+{
+    int ok = 1;
+    gosync_weighted w;
+    memset(&w, 0, sizeof w);
+    w.size = 4;
+    CHECK(gosync_weighted_try_acquire(&w, 0), "a weight of 0 refused");
+    CHECK(!gosync_weighted_try_acquire(&w, 5), "more than the size taken");
+    CHECK(gosync_weighted_try_acquire(&w, 3), "3 of 4 refused");
+    CHECK(!gosync_weighted_try_acquire(&w, 2), "2 taken with 1 free");
+    CHECK(gosync_weighted_release(&w, 4) == GOSYNC_WEIGHTED_OVER, "released 4 of 3");
+    CHECK(gosync_weighted_word(&w) == 3, "a refused release changed the word");
+    CHECK(!gosync_weighted_take_or_queue(&w, 4), "4 taken with 3 held");
+    CHECK(gosync_weighted_word(&w) == GOSYNC_WEIGHTED_QUEUED + 3, "not marked queued");
+    CHECK(!gosync_weighted_take_or_queue(&w, 1), "1 taken past a queued waiter");
+    CHECK(!gosync_weighted_try_acquire(&w, 1), "the fast path barged past a queued waiter");
+    CHECK(!gosync_weighted_try_acquire(&w, 0), "a weight of 0 barged past a queued waiter");
+    CHECK(gosync_weighted_release(&w, 1) == GOSYNC_WEIGHTED_SLOW, "fast release while queued");
+    CHECK(gosync_weighted_word(&w) == GOSYNC_WEIGHTED_QUEUED + 3, "the slow release changed the word");
+    CHECK(gosync_weighted_add(&w, -3) == GOSYNC_WEIGHTED_QUEUED, "add");
+    CHECK(gosync_weighted_add(&w, 4 - GOSYNC_WEIGHTED_QUEUED) == 4, "grant and clear");
+    CHECK(gosync_weighted_release(&w, 4) == GOSYNC_WEIGHTED_RELEASED, "release all");
+    CHECK(gosync_weighted_take_or_queue(&w, 4), "4 of 4 free refused");
+    CHECK(gosync_weighted_word(&w) == 4, "word %lld", (long long)gosync_weighted_word(&w));
+    report("weighted edges", ok);
+}
+
+/* ---- Weighted: fast paths against the queue's lock ------------------------ */
+
+/* Threads take weights of 1..3 out of 4 with the fast paths; a release that
+ * finds waiters queued gives back under the queue's lock, as
+ * gosync/semaphore.py does. One thread at a time also asks for the whole
+ * size through the queue (take_or_queue, then a grant under the lock once
+ * everything is given back). The weight inside never exceeds the size,
+ * and every acquisition is given back exactly once. */
+typedef struct {
+    gosync_weighted w;
+    pthread_mutex_t queue; /* the queue's lock */
+    int waiting;           /* a whole-size request is queued (under queue) */
+    int granted;           /* ... and has been granted (under queue) */
+    _Atomic int inside;
+    _Atomic int over;
+    _Atomic int next_id;
+    int iters;
+} weighted_hammer_t;
+
+static void weighted_grant_locked(weighted_hammer_t *h)
+{
+    int64_t word = gosync_weighted_word(&h->w);
+    if (h->waiting && word - GOSYNC_WEIGHTED_QUEUED == 0) {
+        gosync_weighted_add(&h->w, h->w.size - GOSYNC_WEIGHTED_QUEUED); /* grant, and clear QUEUED */
+        h->waiting = 0;
+        h->granted = 1;
+    }
+}
+
+static void weighted_enter(weighted_hammer_t *h, int n)
+{
+    if (atomic_fetch_add(&h->inside, n) + n > h->w.size)
+        atomic_fetch_add(&h->over, 1);
+}
+
+static void *weighted_hammer_thread(void *arg)
+{
+    weighted_hammer_t *h = arg;
+    int id = atomic_fetch_add(&h->next_id, 1);
+    unsigned seed = (unsigned)id * 2654435761u;
+    for (int i = 0; i < h->iters; i++) {
+        int64_t n = 1 + (int64_t)((seed = seed * 1103515245u + 12345u) >> 16) % 3;
+        if (id == 0 && i % 64 == 0) {
+            n = h->w.size;
+            pthread_mutex_lock(&h->queue);
+            bool took = gosync_weighted_take_or_queue(&h->w, n);
+            if (!took)
+                h->waiting = 1;
+            pthread_mutex_unlock(&h->queue);
+            while (!took) {
+                pthread_mutex_lock(&h->queue);
+                weighted_grant_locked(h);
+                took = h->granted;
+                h->granted = 0;
+                pthread_mutex_unlock(&h->queue);
+                if (!took)
+                    sched_yield();
+            }
+        } else {
+            while (!gosync_weighted_try_acquire(&h->w, n))
+                sched_yield();
+        }
+        weighted_enter(h, (int)n);
+        atomic_fetch_sub(&h->inside, (int)n);
+        int rc = gosync_weighted_release(&h->w, n);
+        if (rc == GOSYNC_WEIGHTED_SLOW) {
+            pthread_mutex_lock(&h->queue);
+            int64_t word = gosync_weighted_word(&h->w);
+            if (word >= GOSYNC_WEIGHTED_QUEUED)
+                gosync_weighted_add(&h->w, -n);
+            else if (gosync_weighted_release(&h->w, n) != GOSYNC_WEIGHTED_RELEASED)
+                abort();
+            weighted_grant_locked(h);
+            pthread_mutex_unlock(&h->queue);
+        } else if (rc != GOSYNC_WEIGHTED_RELEASED) {
+            abort();
+        }
+    }
+    return NULL;
+}
+
+static void test_weighted_hammer(void)
+{
+    int ok = 1, threads = 6;
+    weighted_hammer_t h;
+    memset(&h, 0, sizeof h);
+    pthread_mutex_init(&h.queue, NULL);
+    h.w.size = 4;
+    h.iters = 20000 * scale;
+    run_threads(threads, weighted_hammer_thread, &h);
+    CHECK(atomic_load(&h.over) == 0, "%d times more than the size was inside", atomic_load(&h.over));
+    CHECK(gosync_weighted_word(&h.w) == 0, "word %lld at the end", (long long)gosync_weighted_word(&h.w));
+    CHECK(gosync_weighted_release(&h.w, 1) == GOSYNC_WEIGHTED_OVER, "release of nothing held accepted");
+    CHECK(gosync_weighted_word(&h.w) == 0, "a refused release changed the word");
+    pthread_mutex_destroy(&h.queue);
+    report("weighted hammer", ok);
+}
+
 /* ---- Chan: the ring and the wait queues ----------------------------------
  * Tokens are integers 1..N (0 is "no value"); every received token is
  * counted in `seen`, so a lost or doubled token fails the case. */
@@ -2117,112 +2244,6 @@ static void *chan_select_thread(void *arg)
             atomic_fetch_add(&h->sent_ok[token], 1);
         else
             atomic_fetch_add(&h->seen[cases[k].elem], 1);
-/* ---- Weighted: each transition of the table, single-threaded --------------- */
-
-static void test_weighted_edges(void)
-{
-    int ok = 1;
-    gosync_weighted w;
-    memset(&w, 0, sizeof w);
-    w.size = 4;
-    CHECK(gosync_weighted_try_acquire(&w, 0), "a weight of 0 refused");
-    CHECK(!gosync_weighted_try_acquire(&w, 5), "more than the size taken");
-    CHECK(gosync_weighted_try_acquire(&w, 3), "3 of 4 refused");
-    CHECK(!gosync_weighted_try_acquire(&w, 2), "2 taken with 1 free");
-    CHECK(gosync_weighted_release(&w, 4) == GOSYNC_WEIGHTED_OVER, "released 4 of 3");
-    CHECK(gosync_weighted_word(&w) == 3, "a refused release changed the word");
-    CHECK(!gosync_weighted_take_or_queue(&w, 4), "4 taken with 3 held");
-    CHECK(gosync_weighted_word(&w) == GOSYNC_WEIGHTED_QUEUED + 3, "not marked queued");
-    CHECK(!gosync_weighted_take_or_queue(&w, 1), "1 taken past a queued waiter");
-    CHECK(!gosync_weighted_try_acquire(&w, 1), "the fast path barged past a queued waiter");
-    CHECK(!gosync_weighted_try_acquire(&w, 0), "a weight of 0 barged past a queued waiter");
-    CHECK(gosync_weighted_release(&w, 1) == GOSYNC_WEIGHTED_SLOW, "fast release while queued");
-    CHECK(gosync_weighted_word(&w) == GOSYNC_WEIGHTED_QUEUED + 3, "the slow release changed the word");
-    CHECK(gosync_weighted_add(&w, -3) == GOSYNC_WEIGHTED_QUEUED, "add");
-    CHECK(gosync_weighted_add(&w, 4 - GOSYNC_WEIGHTED_QUEUED) == 4, "grant and clear");
-    CHECK(gosync_weighted_release(&w, 4) == GOSYNC_WEIGHTED_RELEASED, "release all");
-    CHECK(gosync_weighted_take_or_queue(&w, 4), "4 of 4 free refused");
-    CHECK(gosync_weighted_word(&w) == 4, "word %lld", (long long)gosync_weighted_word(&w));
-    report("weighted edges", ok);
-}
-
-/* ---- Weighted: fast paths against the queue's lock ------------------------ */
-
-/* Threads take weights of 1..3 out of 4 with the fast paths; a release that
- * finds waiters queued gives back under the queue's lock, as
- * gosync/semaphore.py does. One thread at a time also asks for the whole
- * size through the queue (take_or_queue, then a grant under the lock once
- * everything is given back). The weight inside never exceeds the size,
- * and every acquisition is given back exactly once. */
-typedef struct {
-    gosync_weighted w;
-    pthread_mutex_t queue; /* the queue's lock */
-    int waiting;           /* a whole-size request is queued (under queue) */
-    int granted;           /* ... and has been granted (under queue) */
-    _Atomic int inside;
-    _Atomic int over;
-    _Atomic int next_id;
-    int iters;
-} weighted_hammer_t;
-
-static void weighted_grant_locked(weighted_hammer_t *h)
-{
-    int64_t word = gosync_weighted_word(&h->w);
-    if (h->waiting && word - GOSYNC_WEIGHTED_QUEUED == 0) {
-        gosync_weighted_add(&h->w, h->w.size - GOSYNC_WEIGHTED_QUEUED); /* grant, and clear QUEUED */
-        h->waiting = 0;
-        h->granted = 1;
-    }
-}
-
-static void weighted_enter(weighted_hammer_t *h, int n)
-{
-    if (atomic_fetch_add(&h->inside, n) + n > h->w.size)
-        atomic_fetch_add(&h->over, 1);
-}
-
-static void *weighted_hammer_thread(void *arg)
-{
-    weighted_hammer_t *h = arg;
-    int id = atomic_fetch_add(&h->next_id, 1);
-    unsigned seed = (unsigned)id * 2654435761u;
-    for (int i = 0; i < h->iters; i++) {
-        int64_t n = 1 + (int64_t)((seed = seed * 1103515245u + 12345u) >> 16) % 3;
-        if (id == 0 && i % 64 == 0) {
-            n = h->w.size;
-            pthread_mutex_lock(&h->queue);
-            bool took = gosync_weighted_take_or_queue(&h->w, n);
-            if (!took)
-                h->waiting = 1;
-            pthread_mutex_unlock(&h->queue);
-            while (!took) {
-                pthread_mutex_lock(&h->queue);
-                weighted_grant_locked(h);
-                took = h->granted;
-                h->granted = 0;
-                pthread_mutex_unlock(&h->queue);
-                if (!took)
-                    sched_yield();
-            }
-        } else {
-            while (!gosync_weighted_try_acquire(&h->w, n))
-                sched_yield();
-        }
-        weighted_enter(h, (int)n);
-        atomic_fetch_sub(&h->inside, (int)n);
-        int rc = gosync_weighted_release(&h->w, n);
-        if (rc == GOSYNC_WEIGHTED_SLOW) {
-            pthread_mutex_lock(&h->queue);
-            int64_t word = gosync_weighted_word(&h->w);
-            if (word >= GOSYNC_WEIGHTED_QUEUED)
-                gosync_weighted_add(&h->w, -n);
-            else if (gosync_weighted_release(&h->w, n) != GOSYNC_WEIGHTED_RELEASED)
-                abort();
-            weighted_grant_locked(h);
-            pthread_mutex_unlock(&h->queue);
-        } else if (rc != GOSYNC_WEIGHTED_RELEASED) {
-            abort();
-        }
     }
     return NULL;
 }
@@ -2324,21 +2345,6 @@ static void test_chan_close_wakes(void)
     CHECK(gosync_chan_nodes_in_use() == 0, "%u nodes left", gosync_chan_nodes_in_use());
     free(h);
     report("chan close wakes receivers and senders", ok);
-static void test_weighted_hammer(void)
-{
-    int ok = 1, threads = 6;
-    weighted_hammer_t h;
-    memset(&h, 0, sizeof h);
-    pthread_mutex_init(&h.queue, NULL);
-    h.w.size = 4;
-    h.iters = 20000 * scale;
-    run_threads(threads, weighted_hammer_thread, &h);
-    CHECK(atomic_load(&h.over) == 0, "%d times more than the size was inside", atomic_load(&h.over));
-    CHECK(gosync_weighted_word(&h.w) == 0, "word %lld at the end", (long long)gosync_weighted_word(&h.w));
-    CHECK(gosync_weighted_release(&h.w, 1) == GOSYNC_WEIGHTED_OVER, "release of nothing held accepted");
-    CHECK(gosync_weighted_word(&h.w) == 0, "a refused release changed the word");
-    pthread_mutex_destroy(&h.queue);
-    report("weighted hammer", ok);
 }
 
 int main(int argc, char **argv)
@@ -2373,12 +2379,12 @@ int main(int argc, char **argv)
         {"park_fault", test_park_fault},
         {"sema_overflow", test_sema_class_overflow},
         {"rwmutex_writer_behind_unlock", test_rwmutex_writer_behind_unlock},
+        {"weighted_edges", test_weighted_edges},
+        {"weighted_hammer", test_weighted_hammer},
         {"chan_ring", test_chan_ring},
         {"chan_mpmc", test_chan_mpmc},
         {"chan_select_opposite", test_chan_select_opposite},
         {"chan_close", test_chan_close_wakes},
-        {"weighted_edges", test_weighted_edges},
-        {"weighted_hammer", test_weighted_hammer},
     };
     setvbuf(stdout, NULL, _IOLBF, 0); /* lines survive a kill by timeout */
     if (argc > 1)
