@@ -93,7 +93,7 @@ def test_unbuffered_send_returns_only_once_a_receiver_holds_the_value() -> None:
     for _ in range(20):
         ch = Chan()
         sent = threading.Event()
-        t = start(lambda ch=ch: (ch.send(1), sent.set()))  # type: ignore[misc]
+        t = start(lambda ch=ch, sent=sent: (ch.send(1), sent.set()))  # type: ignore[misc]
         time.sleep(0.002)
         assert not sent.is_set(), "send returned with nobody receiving"
         assert ch.recv() == 1
