@@ -346,8 +346,40 @@ static PyObject *chan_debug_fields(PyObject *op, PyObject *unused)
 /* ---- Select ---------------------------------------------------------------- */
 
 /* The case kinds select accepts. */
+#if defined(PYPY_VERSION)
+/* PyPy's cpyext hands out its own bound-method objects, not PyCFunctions:
+ * m is ch.<name> if binding the Chan type's own <name> to m.__self__
+ * gives an equal method. An error in the lookups reads as "not a case". */
+static bool bound_to_chan_by_name(PyObject *m, const char *name, PyObject **chan)
+{
+    PyObject *self = PyObject_GetAttrString(m, "__self__");
+    if (self == NULL) {
+        PyErr_Clear();
+        return false;
+    }
+    bool same = false;
+    if (PyObject_TypeCheck(self, gosync_py_chan_type)) {
+        PyObject *descr = PyObject_GetAttrString((PyObject *)gosync_py_chan_type, name);
+        PyObject *bound = descr ? PyObject_CallMethod(descr, "__get__", "O", self) : NULL;
+        int eq = bound ? PyObject_RichCompareBool(bound, m, Py_EQ) : -1;
+        Py_XDECREF(bound);
+        Py_XDECREF(descr);
+        if (eq < 0)
+            PyErr_Clear();
+        same = eq == 1;
+    }
+    Py_DECREF(self); /* the method still holds self */
+    if (same)
+        *chan = self;
+    return same;
+}
+#endif
+
 static bool bound_to_chan(PyObject *m, PyCFunction fn, PyObject **chan)
 {
+#if defined(PYPY_VERSION)
+    return bound_to_chan_by_name(m, fn == (PyCFunction)(void (*)(void))chan_recv ? "recv" : "send", chan);
+#else
     if (!PyCFunction_Check(m) || PyCFunction_GET_FUNCTION(m) != fn)
         return false;
     PyObject *self = PyCFunction_GET_SELF(m);
@@ -355,6 +387,7 @@ static bool bound_to_chan(PyObject *m, PyCFunction fn, PyObject **chan)
         return false;
     *chan = self;
     return true;
+#endif
 }
 
 /* Fills cases[i] from the Python case; a send case's value gets a new

@@ -15,6 +15,7 @@ import pytest
 import shared_workers as w
 
 import gosync.shared as shared
+from conftest import pypy_cannot
 
 METHODS = ["fork", "spawn", "forkserver"]
 
@@ -199,6 +200,7 @@ def test_pool_initializer_args(method: str) -> None:
 
 
 @pytest.mark.timeout(120)
+@pypy_cannot("its ProcessPoolExecutor fails with a spawn context (no _adjust_process_count, PyPy 7.3.11)")
 def test_process_pool_executor_initializer_args() -> None:
     counter = shared.atomic.Int64()
     ctx = multiprocessing.get_context("spawn")
