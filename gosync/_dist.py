@@ -1,5 +1,5 @@
 """Pieces shared by gosync.etcd and gosync.redis: LeaseLost, the done()
-channel stand-in, deadlines, and the lock API that both engines' types
+channel, deadlines, and the lock API that both engines' types
 present (the local types' API plus fencing_token).
 
 This module imports no client library, so that `import gosync` stays free of
