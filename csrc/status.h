@@ -15,6 +15,17 @@ enum {
     GOSYNC_FAULT = 5,       /* the kernel refused a wait (errno says why:
                                EFAULT, EINVAL, ENOSYS, ...); handled as a
                                timeout, so nothing was taken or queued */
+    /* The robust locks of gosync.shared (robust_mutex.h, robust_rwmutex.h): */
+    GOSYNC_OWNERDEAD = 6,       /* the caller holds the lock; its previous
+                                   owner died holding it: repair, then
+                                   mark_consistent */
+    GOSYNC_NOTRECOVERABLE = 7,  /* nothing held: the lock was unlocked after
+                                   OWNERDEAD without mark_consistent */
+    GOSYNC_BUSY = 8,            /* a try_ call: held by a live owner; nothing
+                                   changed */
+    GOSYNC_OWNERDEAD_WRITE = 9, /* an RLock that found a dead writer: the
+                                   caller holds the WRITE lock, as
+                                   OWNERDEAD */
 };
 
 #endif /* GOSYNC_STATUS_H */

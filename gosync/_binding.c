@@ -55,6 +55,9 @@
  *   _binding_pool.c      PoolLocal, a Pool's per-thread slots
  *   _binding_race.c      the race demo's unsynchronised increment
  *   _binding_testing.c   TEST ONLY: probes for gosync's tests
+ *   _binding_shared_mapping.c  Mapping, gosync.shared's arena memory
+ *   _binding_shared_mutex.c    SharedMutexBase, on the robust mutex
+ *   _binding_shared_rwmutex.c  SharedRWMutexBase, on the robust RWMutex
  */
 #include "_binding.h"
 
@@ -80,12 +83,13 @@ static const struct {
     {&gosync_py_rlocker_spec, &gosync_py_rlocker_type},
     {&gosync_py_waitgroup_spec, &gosync_py_waitgroup_type},
     {&gosync_py_cond_spec, &gosync_py_cond_type},
-    {&gosync_py_int32_spec, NULL},
-    {&gosync_py_uint32_spec, NULL},
-    {&gosync_py_int64_spec, NULL},
-    {&gosync_py_uint64_spec, NULL},
-    {&gosync_py_bool_spec, NULL},
+    {&gosync_py_int32_spec, &gosync_py_int32_type},
+    {&gosync_py_uint32_spec, &gosync_py_uint32_type},
+    {&gosync_py_int64_spec, &gosync_py_int64_type},
+    {&gosync_py_uint64_spec, &gosync_py_uint64_type},
+    {&gosync_py_bool_spec, &gosync_py_bool_type},
     {&gosync_py_pool_local_spec, NULL},
+    {&gosync_py_mapping_spec, NULL},
 };
 
 /* Creates the types and module functions of the binding and adds them to

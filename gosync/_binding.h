@@ -59,7 +59,42 @@
 typedef struct {
     PyObject_HEAD
     void *state;
+    PyObject *mapping; /* NULL in-process; else the Mapping that holds state */
 } gosync_py_object;
+
+/* A shared-memory mapping of gosync.shared (_binding_shared_mapping.c): an
+ * arena's file mapped MAP_SHARED. Closing only sets `closed`; the memory is
+ * unmapped when the last reference goes, so that an object whose call is
+ * still blocked in it never touches unmapped memory. */
+typedef struct {
+    PyObject_HEAD
+    char *base;
+    size_t size;
+    int closed;
+} gosync_py_mapping;
+
+/* Whether op's state is in a Mapping that has been closed: one load for an
+ * in-process object. Each method of a type that can live in shared memory
+ * begins with GOSYNC_PY_CHECK_OPEN(op). */
+static inline int gosync_py_closed(PyObject *op)
+{
+    PyObject *m = ((gosync_py_object *)op)->mapping;
+    return m != NULL && ((gosync_py_mapping *)m)->closed;
+}
+
+/* Raises ValueError("operation on a closed arena") and returns NULL. */
+GOSYNC_PY_INTERNAL PyObject *gosync_py_closed_error(void);
+
+#define GOSYNC_PY_CHECK_OPEN(op)               \
+    do {                                       \
+        if (gosync_py_closed(op))              \
+            return gosync_py_closed_error();   \
+    } while (0)
+
+/* The tp_dealloc of the types that can live in shared memory: drops the
+ * reference to the mapping, frees op and gives back the reference to its
+ * type (see gosync_py_gc_dealloc). */
+GOSYNC_PY_INTERNAL void gosync_py_object_dealloc(PyObject *op);
 
 /* The tp_new of the lock types: allocates an instance of `type` (zeroed:
  * every primitive's initial state is all zeros) and points its state at
@@ -173,6 +208,9 @@ GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_int64_spec;
 GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_uint64_spec;
 GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_bool_spec;
 GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_pool_local_spec;
+GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_mapping_spec;
+GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_shared_mutex_spec;
+GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_shared_rwmutex_spec;
 
 /* The types that parts check for (Cond's native relock, RLocker's argument,
  * the race demo's gate, the test probe). Set once by gosync_py_add_types;
@@ -182,6 +220,13 @@ GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_rwmutex_type;
 GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_rlocker_type;
 GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_waitgroup_type;
 GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_cond_type;
+GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_int32_type;
+GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_uint32_type;
+GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_int64_type;
+GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_uint64_type;
+GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_bool_type;
+GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_shared_mutex_type;
+GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_shared_rwmutex_type;
 
 /* Module-level functions: the race demo's (_binding_race.c) and the test
  * probes (_binding_testing.c). */

@@ -21,10 +21,9 @@
  * Every argument is converted before the word is touched, so an error
  * changes nothing.
  *
- * The words are still held inline, not reached through a pointer as the
- * lock types' state is (_binding.h). gosync.shared's atomics will need that
- * too; it is left for then, to be measured against these, the cheapest
- * calls of the package.
+ * Each word is reached through a pointer, as the lock types' state is
+ * (_binding.h): into the object itself, or into a gosync.shared arena's
+ * mapping, whose closing every method checks (GOSYNC_PY_CHECK_OPEN).
  */
 #include "_binding.h"
 
@@ -146,38 +145,52 @@ static int atomic_arg(PyObject *arg, const atomic_kind *k, int range, const char
 
 /* ---- Int32, Uint32, Int64, Uint64 --------------------------------------- */
 
+/* The word of an atomic: head.state, typed. */
+#define WORD_OF(op, T) ((_Atomic T *)((gosync_py_object *)(op))->state)
+
 /* One definition for the four types; `from_c` builds the Python int. */
-#define GOSYNC_PY_ATOMIC_INT(type, T, from_c, kind)                                         \
+#define GOSYNC_PY_ATOMIC_INT(type, T, from_c, kind)                                          \
     typedef struct {                                                                         \
-        PyObject_HEAD                                                                        \
-        _Atomic T v; /* zeroed by tp_alloc */                                                \
+        gosync_py_object head;                                                               \
+        _Atomic T storage; /* zeroed by tp_alloc; unused when head.state is shared */        \
     } gosync_py_##type;                                                                      \
+                                                                                             \
+    PyTypeObject *gosync_py_##type##_type; /* set by gosync_py_add_types */                  \
+                                                                                             \
+    static PyObject *type##_new(PyTypeObject *t, PyObject *args, PyObject *kwds)             \
+    {                                                                                        \
+        return gosync_py_new(t, args, kwds, offsetof(gosync_py_##type, storage));            \
+    }                                                                                        \
                                                                                              \
     static PyObject *type##_load(PyObject *op, PyObject *unused)                             \
     {                                                                                        \
+        GOSYNC_PY_CHECK_OPEN(op);                                                            \
         (void)unused;                                                                        \
-        return from_c(gosync_atomic_load_##type(&((gosync_py_##type *)op)->v));              \
+        return from_c(gosync_atomic_load_##type(WORD_OF(op, T)));                            \
     }                                                                                        \
                                                                                              \
     static PyObject *type##_store(PyObject *op, PyObject *arg)                               \
     {                                                                                        \
+        GOSYNC_PY_CHECK_OPEN(op);                                                            \
         uint64_t v;                                                                          \
         if (atomic_arg(arg, &kind, ARG_VALUE, "store", &v) < 0)                              \
             return NULL;                                                                     \
-        gosync_atomic_store_##type(&((gosync_py_##type *)op)->v, (T)v);                      \
+        gosync_atomic_store_##type(WORD_OF(op, T), (T)v);                                    \
         Py_RETURN_NONE;                                                                      \
     }                                                                                        \
                                                                                              \
     static PyObject *type##_swap(PyObject *op, PyObject *arg)                                \
     {                                                                                        \
+        GOSYNC_PY_CHECK_OPEN(op);                                                            \
         uint64_t v;                                                                          \
         if (atomic_arg(arg, &kind, ARG_VALUE, "swap", &v) < 0)                               \
             return NULL;                                                                     \
-        return from_c(gosync_atomic_swap_##type(&((gosync_py_##type *)op)->v, (T)v));        \
+        return from_c(gosync_atomic_swap_##type(WORD_OF(op, T), (T)v));                      \
     }                                                                                        \
                                                                                              \
     static PyObject *type##_cas(PyObject *op, PyObject *const *args, Py_ssize_t nargs)       \
     {                                                                                        \
+        GOSYNC_PY_CHECK_OPEN(op);                                                            \
         uint64_t old, new_;                                                                  \
         if (nargs != 2) {                                                                    \
             PyErr_Format(PyExc_TypeError,                                                    \
@@ -189,31 +202,34 @@ static int atomic_arg(PyObject *arg, const atomic_kind *k, int range, const char
             atomic_arg(args[1], &kind, ARG_VALUE, "compare_and_swap", &new_) < 0)            \
             return NULL;                                                                     \
         return PyBool_FromLong(                                                              \
-            gosync_atomic_cas_##type(&((gosync_py_##type *)op)->v, (T)old, (T)new_));        \
+            gosync_atomic_cas_##type(WORD_OF(op, T), (T)old, (T)new_));                      \
     }                                                                                        \
                                                                                              \
     static PyObject *type##_add(PyObject *op, PyObject *arg)                                 \
     {                                                                                        \
+        GOSYNC_PY_CHECK_OPEN(op);                                                            \
         uint64_t d;                                                                          \
         if (atomic_arg(arg, &kind, ARG_BITS, "add", &d) < 0)                                 \
             return NULL;                                                                     \
-        return from_c(gosync_atomic_add_##type(&((gosync_py_##type *)op)->v, (T)d));         \
+        return from_c(gosync_atomic_add_##type(WORD_OF(op, T), (T)d));                       \
     }                                                                                        \
                                                                                              \
     static PyObject *type##_and(PyObject *op, PyObject *arg)                                 \
     {                                                                                        \
+        GOSYNC_PY_CHECK_OPEN(op);                                                            \
         uint64_t m;                                                                          \
         if (atomic_arg(arg, &kind, ARG_BITS, "and_", &m) < 0)                                \
             return NULL;                                                                     \
-        return from_c(gosync_atomic_and_##type(&((gosync_py_##type *)op)->v, (T)m));         \
+        return from_c(gosync_atomic_and_##type(WORD_OF(op, T), (T)m));                       \
     }                                                                                        \
                                                                                              \
     static PyObject *type##_or(PyObject *op, PyObject *arg)                                  \
     {                                                                                        \
+        GOSYNC_PY_CHECK_OPEN(op);                                                            \
         uint64_t m;                                                                          \
         if (atomic_arg(arg, &kind, ARG_BITS, "or_", &m) < 0)                                 \
             return NULL;                                                                     \
-        return from_c(gosync_atomic_or_##type(&((gosync_py_##type *)op)->v, (T)m));          \
+        return from_c(gosync_atomic_or_##type(WORD_OF(op, T), (T)m));                        \
     }                                                                                        \
                                                                                              \
     static PyMethodDef type##_methods[] = {                                                  \
@@ -232,13 +248,13 @@ static int atomic_arg(PyObject *arg, const atomic_kind *k, int range, const char
          "Either argument out of the type's range raises OverflowError."},                   \
         {"add", type##_add, METH_O,                                                          \
          "add(delta) -> int\n\nAdd atomically adds delta and returns the new value.\n\n"     \
-         "The sum wraps around modulo 2**width, as in Go. delta is taken modulo\n"          \
-         "2**width, so it may be written signed or unsigned: add(-1) subtracts\n"           \
-         "one from an unsigned type too. Outside -2**width .. 2**width - 1 it\n"            \
+         "The sum wraps around modulo 2**width, as in Go. delta is taken modulo\n"           \
+         "2**width, so it may be written signed or unsigned: add(-1) subtracts\n"            \
+         "one from an unsigned type too. Outside -2**width .. 2**width - 1 it\n"             \
          "raises OverflowError, and nothing changes."},                                      \
         {"and_", type##_and, METH_O,                                                         \
          "and_(mask) -> int\n\nAnd atomically performs a bitwise AND with mask and returns\n" \
-         "the old value. mask is taken modulo 2**width, as add's delta, so\n"               \
+         "the old value. mask is taken modulo 2**width, as add's delta, so\n"                \
          "and_(~flag) clears a flag of an unsigned type too."},                              \
         {"or_", type##_or, METH_O,                                                           \
          "or_(mask) -> int\n\nOr atomically performs a bitwise OR with mask and returns\n"   \
@@ -247,7 +263,9 @@ static int atomic_arg(PyObject *arg, const atomic_kind *k, int range, const char
     };                                                                                       \
                                                                                              \
     static PyType_Slot type##_slots[] = {                                                    \
-        {Py_tp_doc, "The C word and atomic operations of a gosync.atomic integer type."},                \
+        {Py_tp_new, type##_new},                                                             \
+        {Py_tp_dealloc, gosync_py_object_dealloc},                                           \
+        {Py_tp_doc, "The C word and atomic operations of a gosync.atomic integer type."},    \
         {Py_tp_methods, type##_methods},                                                     \
         {0, NULL},                                                                           \
     };
@@ -260,9 +278,18 @@ GOSYNC_PY_ATOMIC_INT(uint64, uint64_t, PyLong_FromUnsignedLongLong, kind_uint64)
 /* ---- Bool: a uint32 word holding 0 or 1 --------------------------------- */
 
 typedef struct {
-    PyObject_HEAD
-    _Atomic uint32_t v;
+    gosync_py_object head;
+    _Atomic uint32_t storage;
 } gosync_py_bool;
+
+PyTypeObject *gosync_py_bool_type; /* set by gosync_py_add_types */
+
+#define BOOL_WORD(op) ((_Atomic uint32_t *)((gosync_py_object *)(op))->state)
+
+static PyObject *bool_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    return gosync_py_new(type, args, kwds, offsetof(gosync_py_bool, storage));
+}
 
 static int bool_arg(PyObject *arg, const char *method, uint32_t *out)
 {
@@ -277,29 +304,33 @@ static int bool_arg(PyObject *arg, const char *method, uint32_t *out)
 
 static PyObject *bool_load(PyObject *op, PyObject *unused)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     (void)unused;
-    return PyBool_FromLong(gosync_atomic_load_uint32(&((gosync_py_bool *)op)->v));
+    return PyBool_FromLong(gosync_atomic_load_uint32(BOOL_WORD(op)));
 }
 
 static PyObject *bool_store(PyObject *op, PyObject *arg)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     uint32_t v;
     if (bool_arg(arg, "store", &v) < 0)
         return NULL;
-    gosync_atomic_store_uint32(&((gosync_py_bool *)op)->v, v);
+    gosync_atomic_store_uint32(BOOL_WORD(op), v);
     Py_RETURN_NONE;
 }
 
 static PyObject *bool_swap(PyObject *op, PyObject *arg)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     uint32_t v;
     if (bool_arg(arg, "swap", &v) < 0)
         return NULL;
-    return PyBool_FromLong(gosync_atomic_swap_uint32(&((gosync_py_bool *)op)->v, v));
+    return PyBool_FromLong(gosync_atomic_swap_uint32(BOOL_WORD(op), v));
 }
 
 static PyObject *bool_cas(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     uint32_t old, new_;
     if (nargs != 2) {
         PyErr_Format(PyExc_TypeError,
@@ -309,7 +340,7 @@ static PyObject *bool_cas(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
     if (bool_arg(args[0], "compare_and_swap", &old) < 0 ||
         bool_arg(args[1], "compare_and_swap", &new_) < 0)
         return NULL;
-    return PyBool_FromLong(gosync_atomic_cas_uint32(&((gosync_py_bool *)op)->v, old, new_));
+    return PyBool_FromLong(gosync_atomic_cas_uint32(BOOL_WORD(op), old, new_));
 }
 
 static PyMethodDef bool_methods[] = {
@@ -326,6 +357,8 @@ static PyMethodDef bool_methods[] = {
 };
 
 static PyType_Slot bool_slots[] = {
+    {Py_tp_new, bool_new},
+    {Py_tp_dealloc, gosync_py_object_dealloc},
     {Py_tp_doc, "The C word and operations of gosync.atomic.Bool."},
     {Py_tp_methods, bool_methods},
     {0, NULL},

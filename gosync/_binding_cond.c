@@ -99,6 +99,7 @@ static int cond_relock_native(native_lock kind, PyObject *L)
  * then unlock() and lock() are called. */
 static PyObject *cond_wait(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     if (nargs != 4) {
         PyErr_SetString(PyExc_TypeError, "_wait() takes native, unlock, lock and deadline_ns");
         return NULL;
@@ -173,6 +174,7 @@ static PyObject *cond_wait(PyObject *op, PyObject *const *args, Py_ssize_t nargs
 
 static PyObject *cond_signal(PyObject *op, PyObject *unused)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     (void)unused;
     gosync_cond_signal(COND(op));
     Py_RETURN_NONE;
@@ -180,6 +182,7 @@ static PyObject *cond_signal(PyObject *op, PyObject *unused)
 
 static PyObject *cond_broadcast(PyObject *op, PyObject *unused)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     (void)unused;
     gosync_cond_broadcast(COND(op));
     Py_RETURN_NONE;
@@ -189,6 +192,7 @@ static PyObject *cond_broadcast(PyObject *op, PyObject *unused)
  * and repr. */
 static PyObject *cond_debug_fields(PyObject *op, PyObject *unused)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     (void)unused;
     return Py_BuildValue("(II)", (unsigned int)gosync_cond_waiters(COND(op)),
                          (unsigned int)gosync_cond_pending(COND(op)));
@@ -211,8 +215,9 @@ static PyMethodDef cond_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-/* No tp_dealloc: as MutexBase's (see _binding_mutex.c). */
+/* The dealloc drops the reference to a gosync.shared mapping, if any. */
 static PyType_Slot cond_slots[] = {
+    {Py_tp_dealloc, gosync_py_object_dealloc},
     {Py_tp_new, cond_new},
     {Py_tp_doc, "The C notify list of gosync.Cond."},
     {Py_tp_methods, cond_methods},

@@ -37,6 +37,7 @@ static PyObject *wg_add(gosync_waitgroup *wg, int64_t delta)
 /* add(delta=1): positional only, as the other C methods. */
 static PyObject *waitgroup_add(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     if (nargs == 0)
         return wg_add(WG(op), 1);
     if (nargs != 1) {
@@ -61,6 +62,7 @@ static PyObject *waitgroup_add(PyObject *op, PyObject *const *args, Py_ssize_t n
 
 static PyObject *waitgroup_done(PyObject *op, PyObject *unused)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     (void)unused;
     return wg_add(WG(op), -1);
 }
@@ -72,6 +74,7 @@ static int waitgroup_wait_call(void *wg, int64_t deadline_ns)
 
 static PyObject *waitgroup_wait_until(PyObject *op, PyObject *arg)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     int64_t deadline_ns;
     if (gosync_py_deadline(arg, &deadline_ns) < 0)
         return NULL;
@@ -85,6 +88,7 @@ static PyObject *waitgroup_wait_until(PyObject *op, PyObject *arg)
  * for tests and repr. */
 static PyObject *waitgroup_debug_fields(PyObject *op, PyObject *unused)
 {
+    GOSYNC_PY_CHECK_OPEN(op);
     (void)unused;
     return Py_BuildValue("(iI)", (int)gosync_waitgroup_counter(WG(op)),
                          (unsigned int)gosync_waitgroup_waiters(WG(op)));
@@ -107,8 +111,9 @@ static PyMethodDef waitgroup_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-/* No tp_dealloc: as MutexBase's (see _binding_mutex.c). */
+/* The dealloc drops the reference to a gosync.shared mapping, if any. */
 static PyType_Slot waitgroup_slots[] = {
+    {Py_tp_dealloc, gosync_py_object_dealloc},
     {Py_tp_new, waitgroup_new},
     {Py_tp_doc, "The C state of gosync.WaitGroup."},
     {Py_tp_methods, waitgroup_methods},

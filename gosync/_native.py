@@ -76,6 +76,7 @@ __all__ = [
     "Uint64Base",
     "BoolBase",
     "PoolLocal",
+    "Mapping",
 ]
 
 # The lock types live in the binding: docs/DESIGN.md, "The GIL policy", says why.
@@ -92,3 +93,4 @@ Int64Base = _gosync.Int64Base
 Uint64Base = _gosync.Uint64Base
 BoolBase = _gosync.BoolBase
 PoolLocal = _gosync.PoolLocal
+Mapping = _gosync.Mapping

@@ -1,0 +1,583 @@
+"""Arena: a region of shared memory that holds gosync.shared's primitives,
+and the handles that carry them to other processes.
+
+Layout (little-endian; docs/DESIGN.md, "gosync.shared"):
+
+    0      magic b"GOSYNCAR"
+    8      layout version (u32), header size (u32)
+    16     size of the mapping (u64)
+    24     arena id: 16 random bytes
+    64     bump offset: an atomic Uint64, the end of the last allocation
+    128    the directory's lock: a robust mutex
+    256    directory: 256 entries of 96 bytes: key (64 bytes, UTF-8, NUL
+           padded), kind (u32, written last), pad (u32), slot offset (u64)
+    32768  the first object slot
+
+An object slot is a 16-byte header, magic 0x424F5347 ("GSOB"), kind (u32,
+written last), extra (u64: a Cond's lock, as its slot | kind << 56), and
+the primitive's C state at slot + 64, in 64-byte units (cache lines). A
+fresh file is all zeros, which is every primitive's initial state.
+Allocation is one fetch-and-add on the bump word: lock-free, and a process
+killed after it leaves only a hole.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+import threading
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar
+
+from .._errors import OwnerDied
+from .._native import Mapping, Uint32Base, Uint64Base
+
+if TYPE_CHECKING:
+    from .atomic import Bool, Int32, Int64, Uint32, Uint64
+    from .cond import Cond
+    from .mutex import Mutex
+    from .once import Once
+    from .rwmutex import RWMutex
+    from .waitgroup import WaitGroup
+
+__all__ = ["Arena", "Placed", "attach", "default_arena", "place"]
+
+MAGIC = b"GOSYNCAR"
+VERSION = 1
+HEADER_SIZE = 32768
+BUMP = 64
+DIRECTORY_LOCK = 128
+DIRECTORY = 256
+ENTRY_SIZE = 96
+ENTRIES = 256
+KEY_SIZE = 64
+SLOT_MAGIC = 0x424F5347
+SLOT_HEADER = 64
+DEFAULT_SIZE = 1 << 20
+MIN_SIZE = 1 << 16
+SHM_DIR = "/dev/shm"
+PREFIX = "gosync."
+
+KIND_NAMES = {
+    1: "Mutex",
+    2: "RWMutex",
+    3: "WaitGroup",
+    4: "Cond",
+    5: "Once",
+    6: "Int32",
+    7: "Uint32",
+    8: "Int64",
+    9: "Uint64",
+    10: "Bool",
+    11: "Chan",
+}
+
+_NAME = re.compile(r"[A-Za-z0-9._-]{1,200}")
+_HEAD = struct.Struct("<8sIIQ16s")  # magic, version, header size, size, id
+_SLOT = struct.Struct("<IIQ")  # magic, kind, extra
+_ENTRY = struct.Struct("<64sIIQ")  # key, kind, pad, offset
+
+P = TypeVar("P", bound="Placed")
+
+# Each primitive class by kind number, filled as their modules are imported
+# (gosync.shared imports them all).
+CLASSES: dict[int, type[Placed]] = {}
+
+
+class Placed:
+    """Placed is what every primitive of gosync.shared shares: where its
+    state is (an arena and a slot offset), how it is made there, and its
+    pickling to a handle (locator, arena id, slot, kind), which maps the
+    arena once per process on unpickling.
+
+    A class using it declares the slots "_arena" and "_slot" and its kind.
+    """
+
+    __slots__ = ()
+
+    _kind: ClassVar[int] = 0
+    _arena: Arena
+    _slot: int
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls._kind and cls.__module__.startswith("gosync.shared."):
+            CLASSES.setdefault(cls._kind, cls)
+
+    @classmethod
+    def _state_size(cls) -> int:
+        """The bytes of C state of one, from the binding."""
+        return Mapping.state_size(cls)
+
+    @classmethod
+    def _place(cls: type[P], arena: Arena, slot: int, fresh: bool) -> P:
+        """_place returns the primitive whose slot is at slot in arena.
+        fresh: the slot was just allocated and nobody else sees it yet."""
+        obj: P = arena._mapping.at(cls, slot + SLOT_HEADER, fresh)
+        obj._arena = arena
+        obj._slot = slot
+        return obj
+
+    @classmethod
+    def _make(cls: type[P], arena: Arena) -> P:
+        """_make returns a new one in arena (subclasses add arguments)."""
+        return arena._new(cls)
+
+    @property
+    def arena(self) -> Arena:
+        """The Arena that holds this primitive."""
+        return self._arena
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        a = self._arena
+        a._check_open()
+        return (attach, (a._locator(), a._id, self._slot, self._kind))
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        return self.__reduce__()
+
+    def __copy__(self: P) -> P:
+        # A copy would be the same state: the handle says where it is.
+        return self
+
+    def __deepcopy__(self: P, memo: Any) -> P:
+        return self
+
+
+class Arena:
+    """An Arena is a region of shared memory holding gosync.shared
+    primitives, which processes that map it use together.
+
+    Arena(name=None, size=1 MiB, create=True): with a name, the arena is
+    the file /dev/shm/gosync.<name> (mode 0600), which unrelated programs
+    can open by that name. create=True makes it, raising FileExistsError if
+    it exists; create=False opens it, raising FileNotFoundError if it does
+    not. A named arena lasts until unlink(), also after every process has
+    closed it. Names are 1 to 200 of the characters A-Z a-z 0-9 . _ -.
+
+    With name=None the arena is anonymous: a memfd, never in /dev/shm, which
+    the kernel frees when the last process using it exits, killed or not.
+    Other processes reach it through the primitives pickled to them (while
+    a process that has it open is alive).
+
+    arena.Mutex(), arena.WaitGroup(), ... allocate a new primitive in the
+    arena; arena.get(key, kind) returns the one named key, made on first
+    use. An arena that is full raises MemoryError.
+
+    close() (or leaving a with block) closes this process's use of it: its
+    primitives then raise ValueError("operation on a closed arena"), as a
+    closed file does. The memory stays mapped while any of them exists, so
+    that a call still blocked in another thread is safe. Attaching to a
+    file or handle that is not a valid arena raises ValueError saying what
+    is wrong.
+    """
+
+    __slots__ = ("_fd", "_mapping", "_name", "_id", "_size", "_bump", "_dirlock", "__weakref__")
+
+    _fd: int
+    _mapping: Mapping
+    _name: str | None
+    _id: bytes
+    _size: int
+    _bump: Uint64Base
+    _dirlock: Any
+
+    def __init__(self, name: str | None = None, size: int = DEFAULT_SIZE, create: bool = True) -> None:
+        if name is not None and (not isinstance(name, str) or not _NAME.fullmatch(name)):
+            raise ValueError(f"arena name must be 1 to 200 of A-Z a-z 0-9 . _ -, not {name!r}")
+        if not create:
+            if name is None:
+                raise ValueError("an anonymous arena (name=None) can only be created")
+            fd = os.open(_path(name), os.O_RDWR | os.O_CLOEXEC)
+            self._setup(fd, name, None)
+            return
+        if type(size) is not int:
+            raise TypeError(f"arena size must be an int, not {type(size).__name__}")
+        if size < MIN_SIZE:
+            raise ValueError(f"arena size must be at least {MIN_SIZE} bytes, not {size}")
+        fd = _create_file(name, size)
+        self._setup(fd, name, None)
+
+    def _setup(self, fd: int, name: str | None, expected_id: bytes | None) -> None:
+        """Checks the file's header and maps it; closes fd on failure."""
+        try:
+            where = f"arena {name!r}" if name is not None else "anonymous arena"
+            self._size, self._id = _check_header(fd, where, expected_id)
+            self._mapping = Mapping(fd, self._size)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        self._name = name
+        self._bump = self._mapping.at(Uint64Base, BUMP, False)
+        from ._locks import SharedMutexBase
+
+        self._dirlock = self._mapping.at(SharedMutexBase, DIRECTORY_LOCK, False)
+        with _cache_lock:
+            _cache[self._id] = self
+
+    @classmethod
+    def _from_fd(cls, fd: int, name: str | None, expected_id: bytes | None) -> Arena:
+        arena = cls.__new__(cls)
+        arena._setup(fd, name, expected_id)
+        return arena
+
+    @property
+    def name(self) -> str | None:
+        """The arena's name, or None for an anonymous arena."""
+        return self._name
+
+    @property
+    def size(self) -> int:
+        """The size of the arena's memory in bytes, header included."""
+        return self._size
+
+    @property
+    def closed(self) -> bool:
+        """Whether close() was called."""
+        return bool(self._mapping.closed)
+
+    def close(self) -> None:
+        """Close ends this process's use of the arena: its primitives raise
+        ValueError from then on. Closing twice does nothing. The arena
+        itself, and its use by other processes, is not affected."""
+        if self._mapping.closed:
+            return
+        self._mapping.close()
+        with _cache_lock:
+            if _cache.get(self._id) is self:
+                del _cache[self._id]
+        os.close(self._fd)
+
+    def unlink(self) -> None:
+        """Unlink removes a named arena's name from /dev/shm: the memory is
+        freed when the last process has closed it, and the name can be
+        created again. For an anonymous arena it does nothing."""
+        if self._name is not None:
+            os.unlink(_path(self._name))
+
+    def __enter__(self) -> Arena:
+        self._check_open()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = " closed" if self._mapping.closed else ""
+        return f"<gosync.shared.Arena {self._describe()} size={self._size}{state}>"
+
+    def _describe(self) -> str:
+        return repr(self._name) if self._name is not None else "anonymous"
+
+    def _check_open(self) -> None:
+        if self._mapping.closed:
+            raise ValueError("operation on a closed arena")
+
+    def _locator(self) -> tuple[Any, ...]:
+        if self._name is not None:
+            return ("name", self._name)
+        return ("memfd", os.getpid(), self._fd)
+
+    # ---- Allocation and attachment ---------------------------------------
+
+    def _new(self, cls: type[P], extra: int = 0) -> P:
+        """_new allocates a slot for a new cls and returns it, its kind
+        published last."""
+        self._check_open()
+        state = (cls._state_size() + 63) // 64 * 64
+        n = SLOT_HEADER + state
+        end: int = self._bump.add(n)
+        slot = end - n
+        if end > self._size:
+            raise MemoryError(f"gosync.shared: arena {self._describe()} is full ({self._size} bytes)")
+        self._mapping.write(slot, _SLOT.pack(SLOT_MAGIC, 0, extra))
+        obj = cls._place(self, slot, True)
+        self._mapping.at(Uint32Base, slot + 4, False).store(cls._kind)
+        return obj
+
+    def _attach(self, slot: int, cls: type[P]) -> P:
+        """_attach returns the cls at slot, after checking that it is one."""
+        self._check_open()
+        if type(slot) is not int or not (HEADER_SIZE <= slot <= self._size - 2 * SLOT_HEADER) or slot % 64:
+            raise ValueError(f"offset {slot!r} holds no gosync object")
+        kind = self._mapping.at(Uint32Base, slot + 4, False).load()  # first: it is written last
+        magic, _, _ = _SLOT.unpack(self._mapping.read(slot, _SLOT.size))
+        if magic != SLOT_MAGIC or kind not in KIND_NAMES:
+            raise ValueError(f"offset {slot} holds no gosync object")
+        if kind != cls._kind:
+            raise ValueError(f"offset {slot} holds a {KIND_NAMES[kind]}, not a {KIND_NAMES[cls._kind]}")
+        if slot + SLOT_HEADER + cls._state_size() > self._size:
+            raise ValueError(f"offset {slot} holds no gosync object")
+        return cls._place(self, slot, False)
+
+    def _extra(self, slot: int) -> int:
+        extra: int = _SLOT.unpack(self._mapping.read(slot, _SLOT.size))[2]
+        return extra
+
+    def get(self, key: str, kind: type[P]) -> P:
+        """Get returns the primitive of the given kind (a class of
+        gosync.shared: Mutex, WaitGroup, atomic.Int64, ...) named key in
+        this arena, making it on first use. Processes that use the same
+        arena and key get the same primitive.
+
+        key is a str of 1 to 64 UTF-8 bytes (else ValueError). Asking for an
+        existing key as another kind raises TypeError. The directory holds
+        256 keys; past that, MemoryError.
+        """
+        if not isinstance(key, str):
+            raise TypeError(f"arena key must be a str, not {type(key).__name__}")
+        raw = key.encode("utf-8")
+        if not 1 <= len(raw) <= KEY_SIZE or b"\0" in raw:
+            raise ValueError(f"arena key must be 1 to {KEY_SIZE} UTF-8 bytes without NUL, not {key!r}")
+        if not isinstance(kind, type) or CLASSES.get(getattr(kind, "_kind", 0)) is not kind:
+            raise TypeError(f"get() needs a class of gosync.shared (Mutex, WaitGroup, ...), not {kind!r}")
+        self._check_open()
+        padded = raw.ljust(KEY_SIZE, b"\0")
+        self._lock_directory()
+        try:
+            directory = self._mapping.read(DIRECTORY, ENTRIES * ENTRY_SIZE)
+            free = -1
+            for i in range(ENTRIES):
+                k, entry_kind, _, offset = _ENTRY.unpack_from(directory, i * ENTRY_SIZE)
+                if entry_kind == 0:
+                    if free < 0:
+                        free = i
+                elif k == padded:
+                    if entry_kind != kind._kind:
+                        have = KIND_NAMES.get(entry_kind, f"kind {entry_kind}")
+                        raise TypeError(f"arena key {key!r} holds a {have}, not a {KIND_NAMES[kind._kind]}")
+                    return self._attach(offset, kind)
+            if free < 0:
+                raise MemoryError(f"gosync.shared: the directory of arena {self._describe()} is full ({ENTRIES} keys)")
+            obj = kind._make(self)
+            at = DIRECTORY + free * ENTRY_SIZE
+            self._mapping.write(at, _ENTRY.pack(padded, 0, 0, obj._slot))
+            self._mapping.at(Uint32Base, at + KEY_SIZE, False).store(kind._kind)
+            return obj
+        finally:
+            self._dirlock.unlock()
+
+    def _lock_directory(self) -> None:
+        try:
+            self._dirlock.__enter__()
+        except OwnerDied:
+            # A process died in get(). Entries are written kind last, so
+            # it left at most an entry still free and a hole: nothing to
+            # repair.
+            self._dirlock.mark_consistent()
+
+    # ---- The primitives ----------------------------------------------------
+
+    def Mutex(self) -> Mutex:
+        """Mutex returns a new gosync.shared.Mutex in this arena."""
+        from .mutex import Mutex
+
+        return Mutex._make(self)
+
+    def RWMutex(self) -> RWMutex:
+        """RWMutex returns a new gosync.shared.RWMutex in this arena."""
+        from .rwmutex import RWMutex
+
+        return RWMutex._make(self)
+
+    def WaitGroup(self) -> WaitGroup:
+        """WaitGroup returns a new gosync.shared.WaitGroup in this arena."""
+        from .waitgroup import WaitGroup
+
+        return WaitGroup._make(self)
+
+    def Cond(self, L: Mutex | RWMutex | None = None) -> Cond:
+        """Cond returns a new gosync.shared.Cond in this arena, whose lock L
+        is a shared Mutex or RWMutex of this arena (None: a new Mutex)."""
+        from .cond import Cond
+
+        return Cond._make(self, L)
+
+    def Once(self) -> Once:
+        """Once returns a new gosync.shared.Once in this arena."""
+        from .once import Once
+
+        return Once._make(self)
+
+    def Int32(self, value: int = 0) -> Int32:
+        """Int32 returns a new gosync.shared.atomic.Int32 in this arena."""
+        from .atomic import Int32
+
+        return Int32._make(self, value)
+
+    def Uint32(self, value: int = 0) -> Uint32:
+        """Uint32 returns a new gosync.shared.atomic.Uint32 in this arena."""
+        from .atomic import Uint32
+
+        return Uint32._make(self, value)
+
+    def Int64(self, value: int = 0) -> Int64:
+        """Int64 returns a new gosync.shared.atomic.Int64 in this arena."""
+        from .atomic import Int64
+
+        return Int64._make(self, value)
+
+    def Uint64(self, value: int = 0) -> Uint64:
+        """Uint64 returns a new gosync.shared.atomic.Uint64 in this arena."""
+        from .atomic import Uint64
+
+        return Uint64._make(self, value)
+
+    def Bool(self, value: bool = False) -> Bool:
+        """Bool returns a new gosync.shared.atomic.Bool in this arena."""
+        from .atomic import Bool
+
+        return Bool._make(self, value)
+
+
+def _path(name: str) -> str:
+    return os.path.join(SHM_DIR, PREFIX + name)
+
+
+def _create_file(name: str | None, size: int) -> int:
+    """_create_file makes the arena's file, header written, and returns its
+    descriptor. A named arena is built unnamed (O_TMPFILE) and linked under
+    its name only when whole, so that nobody opens a half-made one; where
+    O_TMPFILE is missing it is created with O_EXCL."""
+    arena_id = os.urandom(16)
+    head = _HEAD.pack(MAGIC, VERSION, HEADER_SIZE, size, arena_id) + struct.pack("<Q", HEADER_SIZE).rjust(
+        BUMP + 8 - _HEAD.size, b"\0"
+    )
+    if name is None:
+        fd = os.memfd_create("gosync-arena", os.MFD_CLOEXEC)
+        linked = True
+    else:
+        try:
+            fd = os.open(SHM_DIR, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600)
+            linked = False
+        except (AttributeError, IsADirectoryError, OSError):
+            fd = os.open(_path(name), os.O_CREAT | os.O_EXCL | os.O_RDWR | os.O_CLOEXEC, 0o600)
+            linked = True
+    try:
+        os.fchmod(fd, 0o600)
+        os.ftruncate(fd, size)
+        os.pwrite(fd, head, 0)
+        if not linked:
+            assert name is not None
+            os.link(f"/proc/self/fd/{fd}", _path(name), follow_symlinks=True)
+    except BaseException:
+        os.close(fd)
+        if linked and name is not None:
+            os.unlink(_path(name))
+        raise
+    return fd
+
+
+def _check_header(fd: int, where: str, expected_id: bytes | None) -> tuple[int, bytes]:
+    """_check_header checks an arena file's header and returns its size and
+    id, or raises ValueError saying what is wrong."""
+    file_size = os.fstat(fd).st_size
+    if file_size < HEADER_SIZE:
+        raise ValueError(f"{where} is not a gosync arena: {file_size} bytes")
+    magic, version, header_size, size, arena_id = _HEAD.unpack(os.pread(fd, _HEAD.size, 0))
+    if magic != MAGIC:
+        raise ValueError(f"{where} is not a gosync arena")
+    if version != VERSION:
+        raise ValueError(f"{where}: layout version {version}, this gosync reads {VERSION}")
+    if header_size != HEADER_SIZE:
+        raise ValueError(f"{where}: header size {header_size}, this gosync reads {HEADER_SIZE}")
+    if size != file_size:
+        raise ValueError(f"{where}: size field {size} is not the file's size {file_size}")
+    if expected_id is not None and arena_id != expected_id:
+        raise ValueError(f"{where}: arena was replaced")
+    return size, arena_id
+
+
+# ---- Handles: the arenas this process has mapped ---------------------------
+
+_cache: dict[bytes, Arena] = {}
+_cache_lock = threading.Lock()
+
+
+def _arena_for(locator: Any, arena_id: Any) -> Arena:
+    """The arena a handle names: this process's mapping of it if there is
+    one, else a new one, checked against the handle's id."""
+    if type(arena_id) is not bytes or len(arena_id) != 16:
+        raise ValueError(f"bad gosync.shared handle: arena id {arena_id!r}")
+    with _cache_lock:
+        arena = _cache.get(arena_id)
+    if arena is not None and not arena.closed:
+        return arena
+    if type(locator) is tuple and len(locator) == 2 and locator[0] == "name" and type(locator[1]) is str:
+        name = locator[1]
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"bad gosync.shared handle: arena name {name!r}")
+        return Arena._from_fd(os.open(_path(name), os.O_RDWR | os.O_CLOEXEC), name, arena_id)
+    if (
+        type(locator) is tuple
+        and len(locator) == 3
+        and locator[0] == "memfd"
+        and type(locator[1]) is int
+        and type(locator[2]) is int
+        and locator[1] > 0
+        and locator[2] >= 0
+    ):
+        _, pid, fd = locator
+        try:
+            mine = os.open(f"/proc/{pid}/fd/{fd}", os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"gosync.shared: the anonymous arena's process (pid {pid}) has exited or closed it"
+            ) from None
+        return Arena._from_fd(mine, None, arena_id)
+    raise ValueError(f"bad gosync.shared handle: locator {locator!r}")
+
+
+def attach(locator: Any, arena_id: Any, slot: Any, kind: Any) -> Placed:
+    """attach returns the primitive a handle names (what unpickling calls).
+    A handle that names no such primitive raises ValueError (or
+    FileNotFoundError for an arena that is gone)."""
+    cls = CLASSES.get(kind) if type(kind) is int else None
+    if cls is None:
+        raise ValueError(f"bad gosync.shared handle: kind {kind!r}")
+    return _arena_for(locator, arena_id)._attach(slot, cls)
+
+
+# ---- The default arena -----------------------------------------------------
+
+_default: Arena | None = None
+_default_lock = threading.Lock()
+
+
+def default_arena() -> Arena:
+    """default_arena returns this process's default arena, an anonymous
+    one made on first use, from which the module-level constructors
+    (gosync.shared.Mutex(), ...) allocate."""
+    global _default
+    with _default_lock:
+        if _default is None or _default.closed:
+            _default = Arena()
+        return _default
+
+
+def place(make: Callable[[Arena], P]) -> P:
+    """place returns make(arena) for the default arena; when that arena is
+    full, for a new default arena."""
+    global _default
+    arena = default_arena()
+    try:
+        return make(arena)
+    except MemoryError:
+        with _default_lock:
+            if _default is arena:
+                _default = Arena()
+        return make(default_arena())
+
+
+def _after_fork_in_child() -> None:
+    global _cache_lock, _default_lock
+    # A thread of the parent may have held them at the fork.
+    _cache_lock = threading.Lock()
+    _default_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

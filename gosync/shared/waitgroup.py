@@ -1,0 +1,29 @@
+"""WaitGroup: Go's sync.WaitGroup in shared memory."""
+
+from __future__ import annotations
+
+from .. import waitgroup as _inprocess
+from ._arena import Placed, place
+
+__all__ = ["WaitGroup"]
+
+
+class WaitGroup(Placed, _inprocess.WaitGroup):
+    """A WaitGroup waits for a collection of tasks, in any processes that
+    map its arena, to finish: gosync.WaitGroup's API and messages, with its
+    futex shared between processes.
+
+    A task whose process dies before done() never calls it: a wait without
+    a timeout then waits for ever, as in Go when a goroutine never returns.
+    A wait with a timeout always returns.
+    """
+
+    __slots__ = ("_arena", "_slot")
+    _kind = 3
+
+    def __new__(cls) -> WaitGroup:
+        return place(cls._make)
+
+    def __repr__(self) -> str:
+        s = self._debug_state()
+        return f"<gosync.shared.WaitGroup counter={s.counter} waiters={s.waiters}>"
