@@ -62,7 +62,9 @@ def consumer(total: int, slots: Any, book: Any, tally: Any, mu: Any, not_full: A
                 not_empty.broadcast()  # the idle consumers can go home
 
 
-def run(variant: str, producers: int, consumers: int, items: int, capacity: int, start_method: str) -> tuple[Any, float]:
+def run(
+    variant: str, producers: int, consumers: int, items: int, capacity: int, start_method: str
+) -> tuple[Any, float]:
     """Runs the warehouse as "threads" or "processes"; returns the tally
     (how often each item was consumed) and the wall time."""
     t0 = time.perf_counter()
@@ -90,7 +92,7 @@ def run(variant: str, producers: int, consumers: int, items: int, capacity: int,
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Producers and consumers around a bounded store, as threads and processes.")
+    ap = argparse.ArgumentParser(description="Producers and consumers around a bounded store.")
     ap.add_argument("--producers", type=int, default=2, help="default 2")
     ap.add_argument("--consumers", type=int, default=2, help="default 2")
     ap.add_argument("--items", type=int, default=2000, help="items per producer (default 2000)")

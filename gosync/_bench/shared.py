@@ -45,9 +45,9 @@ _FORK = multiprocessing.get_context("fork")
 
 
 def _shared_mutex() -> Lock:
-    import gosync.shared
+    import gosync.shared as shared
 
-    return gosync.shared.Mutex()
+    return shared.Mutex()
 
 
 def _mp_lock() -> Lock:
@@ -85,9 +85,9 @@ def _with(make: Callable[[], Lock]) -> Runner:
 
 
 def _shared_int64_add(n: int) -> float:
-    import gosync.shared
+    import gosync.shared as shared
 
-    return call_loop_1(gosync.shared.atomic.Int64().add, n)
+    return call_loop_1(shared.atomic.Int64().add, n)
 
 
 def _value_locked_increment(n: int) -> float:
@@ -230,9 +230,9 @@ def _primes(variant: str) -> Runner:
             next_block, mu, wg = gosync.atomic.Int64(), gosync.Mutex(), gosync.WaitGroup()
             launch = threading.Thread
         else:
-            import gosync.shared
+            import gosync.shared as shared
 
-            next_block, mu, wg = gosync.shared.atomic.Int64(), gosync.shared.Mutex(), gosync.shared.WaitGroup()
+            next_block, mu, wg = shared.atomic.Int64(), shared.Mutex(), shared.WaitGroup()
             launch = _FORK.Process
         wg.add(PROCESSES)
         workers = [launch(target=_primes_worker, args=(n, next_block, mu, result, wg)) for _ in range(PROCESSES)]
