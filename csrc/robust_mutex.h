@@ -7,6 +7,7 @@
  *   int      gosync_robust_mutex_unlock(gosync_robust_mutex *m);
  *   int      gosync_robust_mutex_mark_consistent(gosync_robust_mutex *m);
  *   int      gosync_robust_mutex_abandon(gosync_robust_mutex *m);
+ *   int      gosync_robust_mutex_take_over_dead(gosync_robust_mutex *m);
  *   uint64_t gosync_robust_mutex_word(const gosync_robust_mutex *m);
  *   bool     gosync_robust_mutex_locked(const gosync_robust_mutex *m);
  *
@@ -156,6 +157,11 @@ int gosync_robust_mutex_mark_consistent(gosync_robust_mutex *m);
  * dead writer's lock over and then timed out). GOSYNC_OK, or GOSYNC_MISUSE
  * (unchanged) if not held. */
 int gosync_robust_mutex_abandon(gosync_robust_mutex *m);
+
+/* Takes the lock only if its owner is dead (for an RWMutex reader blocked
+ * behind a dead writer): GOSYNC_OWNERDEAD (held), else GOSYNC_BUSY with
+ * nothing changed. Never sleeps. */
+int gosync_robust_mutex_take_over_dead(gosync_robust_mutex *m);
 
 /* A relaxed read of the word, for tests and debug views. */
 uint64_t gosync_robust_mutex_word(const gosync_robust_mutex *m);

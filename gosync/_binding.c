@@ -90,6 +90,8 @@ static const struct {
     {&gosync_py_bool_spec, &gosync_py_bool_type},
     {&gosync_py_pool_local_spec, NULL},
     {&gosync_py_mapping_spec, NULL},
+    {&gosync_py_shared_mutex_spec, &gosync_py_shared_mutex_type},
+    {&gosync_py_shared_rwmutex_spec, &gosync_py_shared_rwmutex_type},
 };
 
 /* Creates the types and module functions of the binding and adds them to

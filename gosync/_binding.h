@@ -181,6 +181,12 @@ GOSYNC_PY_INTERNAL int gosync_py_block(gosync_blocking_call call, void *primitiv
  * errno). Other codes are the caller's to map first. */
 GOSYNC_PY_INTERNAL PyObject *gosync_py_wait_result(int rc, const char *overflow_message);
 
+/* The Python result of a robust lock's acquire (gosync.shared): as
+ * gosync_py_wait_result, and GOSYNC_OWNERDEAD(_WRITE) raises
+ * gosync.shared.OwnerDied (the lock is held), GOSYNC_NOTRECOVERABLE
+ * SyncError("sync: mutex not recoverable"), GOSYNC_BUSY is False. */
+GOSYNC_PY_INTERNAL PyObject *gosync_py_robust_result(int rc, const char *overflow_message);
+
 /* ---- What Cond needs of the other lock types ------------------------------ */
 
 /* Unlock and RUnlock: None, or NULL with SyncError (Go's message) if the

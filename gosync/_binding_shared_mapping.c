@@ -20,6 +20,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "robust_mutex.h"
+#include "robust_rwmutex.h"
+
 
 PyObject *gosync_py_closed_error(void)
 {
@@ -167,6 +170,8 @@ static const placeable placeables[] = {
     {&gosync_py_int64_type, sizeof(int64_t), -1},
     {&gosync_py_uint64_type, sizeof(uint64_t), -1},
     {&gosync_py_bool_type, sizeof(uint32_t), -1},
+    {&gosync_py_shared_mutex_type, sizeof(gosync_robust_mutex), -1},
+    {&gosync_py_shared_rwmutex_type, sizeof(gosync_robust_rwmutex), -1},
 };
 
 /* The placeable entry of type, or NULL with TypeError. */

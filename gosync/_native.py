@@ -77,6 +77,8 @@ __all__ = [
     "BoolBase",
     "PoolLocal",
     "Mapping",
+    "SharedMutexBase",
+    "SharedRWMutexBase",
 ]
 
 # The lock types live in the binding: docs/DESIGN.md, "The GIL policy", says why.
@@ -94,3 +96,5 @@ Uint64Base = _gosync.Uint64Base
 BoolBase = _gosync.BoolBase
 PoolLocal = _gosync.PoolLocal
 Mapping = _gosync.Mapping
+SharedMutexBase = _gosync.SharedMutexBase
+SharedRWMutexBase = _gosync.SharedRWMutexBase
