@@ -31,7 +31,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar
 
 from .._errors import OwnerDied
-from .._native import Mapping, Uint32Base, Uint64Base
+from .._native import Mapping, SharedMutexBase, Uint32Base, Uint64Base
 
 if TYPE_CHECKING:
     from .atomic import Bool, Int32, Int64, Uint32, Uint64
@@ -124,6 +124,12 @@ class Placed:
         """_make returns a new one in arena (subclasses add arguments)."""
         return arena._new(cls)
 
+    def _closed_repr(self) -> str | None:
+        """The repr of one whose arena is closed, or None while open."""
+        if self._arena._mapping.closed:
+            return f"<{type(self).__module__.rsplit('.', 1)[0]}.{type(self).__name__} of a closed arena>"
+        return None
+
     @property
     def arena(self) -> Arena:
         """The Arena that holds this primitive."""
@@ -181,7 +187,7 @@ class Arena:
     _id: bytes
     _size: int
     _bump: Uint64Base
-    _dirlock: Any
+    _dirlock: SharedMutexBase
 
     def __init__(self, name: str | None = None, size: int = DEFAULT_SIZE, create: bool = True) -> None:
         if name is not None and (not isinstance(name, str) or not _NAME.fullmatch(name)):
@@ -211,8 +217,6 @@ class Arena:
         self._fd = fd
         self._name = name
         self._bump = self._mapping.at(Uint64Base, BUMP, False)
-        from ._locks import SharedMutexBase
-
         self._dirlock = self._mapping.at(SharedMutexBase, DIRECTORY_LOCK, False)
         with _cache_lock:
             _cache[self._id] = self
@@ -309,7 +313,7 @@ class Arena:
         if magic != SLOT_MAGIC or kind not in KIND_NAMES:
             raise ValueError(f"offset {slot} holds no gosync object")
         if kind != cls._kind:
-            raise ValueError(f"offset {slot} holds a {KIND_NAMES[kind]}, not a {KIND_NAMES[cls._kind]}")
+            raise ValueError(f"offset {slot} holds {_a(KIND_NAMES[kind])}, not {_a(KIND_NAMES[cls._kind])}")
         if slot + SLOT_HEADER + cls._state_size() > self._size:
             raise ValueError(f"offset {slot} holds no gosync object")
         return cls._place(self, slot, False)
@@ -349,7 +353,7 @@ class Arena:
                 elif k == padded:
                     if entry_kind != kind._kind:
                         have = KIND_NAMES.get(entry_kind, f"kind {entry_kind}")
-                        raise TypeError(f"arena key {key!r} holds a {have}, not a {KIND_NAMES[kind._kind]}")
+                        raise TypeError(f"arena key {key!r} holds {_a(have)}, not {_a(KIND_NAMES[kind._kind])}")
                     return self._attach(offset, kind)
             if free < 0:
                 raise MemoryError(f"gosync.shared: the directory of arena {self._describe()} is full ({ENTRIES} keys)")
@@ -432,6 +436,10 @@ class Arena:
         from .atomic import Bool
 
         return Bool._make(self, value)
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[0] in "AEIOU" else "a ") + noun
 
 
 def _path(name: str) -> str:

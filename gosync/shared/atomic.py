@@ -35,6 +35,9 @@ class Int32(Placed, _inprocess.Int32):
     _kind = 6
     _repr_name: ClassVar[str] = "gosync.shared.atomic.Int32"
 
+    def __repr__(self) -> str:
+        return self._closed_repr() or super().__repr__()
+
     def __new__(cls, value: int = 0) -> Int32:
         return place(lambda arena: cls._make(arena, value))
 
@@ -50,6 +53,9 @@ class Uint32(Placed, _inprocess.Uint32):
     __slots__ = ("_arena", "_slot")
     _kind = 7
     _repr_name: ClassVar[str] = "gosync.shared.atomic.Uint32"
+
+    def __repr__(self) -> str:
+        return self._closed_repr() or super().__repr__()
 
     def __new__(cls, value: int = 0) -> Uint32:
         return place(lambda arena: cls._make(arena, value))
@@ -67,6 +73,9 @@ class Int64(Placed, _inprocess.Int64):
     _kind = 8
     _repr_name: ClassVar[str] = "gosync.shared.atomic.Int64"
 
+    def __repr__(self) -> str:
+        return self._closed_repr() or super().__repr__()
+
     def __new__(cls, value: int = 0) -> Int64:
         return place(lambda arena: cls._make(arena, value))
 
@@ -83,6 +92,9 @@ class Uint64(Placed, _inprocess.Uint64):
     _kind = 9
     _repr_name: ClassVar[str] = "gosync.shared.atomic.Uint64"
 
+    def __repr__(self) -> str:
+        return self._closed_repr() or super().__repr__()
+
     def __new__(cls, value: int = 0) -> Uint64:
         return place(lambda arena: cls._make(arena, value))
 
@@ -98,6 +110,9 @@ class Bool(Placed, _inprocess.Bool):
     __slots__ = ("_arena", "_slot")
     _kind = 10
     _repr_name: ClassVar[str] = "gosync.shared.atomic.Bool"
+
+    def __repr__(self) -> str:
+        return self._closed_repr() or super().__repr__()
 
     def __new__(cls, value: bool = False) -> Bool:
         return place(lambda arena: cls._make(arena, value))

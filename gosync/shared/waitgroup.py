@@ -25,5 +25,8 @@ class WaitGroup(Placed, _inprocess.WaitGroup):
         return place(cls._make)
 
     def __repr__(self) -> str:
+        closed = self._closed_repr()
+        if closed:
+            return closed
         s = self._debug_state()
         return f"<gosync.shared.WaitGroup counter={s.counter} waiters={s.waiters}>"

@@ -1,0 +1,77 @@
+"""Once: Go's sync.Once in shared memory."""
+
+from __future__ import annotations
+
+from typing import Callable, TypeVar
+
+from .. import once as _inprocess
+from .._errors import OwnerDied
+from .._native import SharedMutexBase, Uint32Base
+from ._arena import SLOT_HEADER, Arena, Placed, place
+
+__all__ = ["Once"]
+
+O = TypeVar("O", bound="Once")
+
+
+class Once(Placed, _inprocess.Once):
+    """Once is an object that performs exactly one action among all the
+    processes that share it: gosync.Once's do(fn), across processes.
+
+    State: a robust mutex and a done flag. If the process running fn dies
+    before fn returns, fn did not complete: the next do() in any process
+    takes the mutex over (OwnerDied, absorbed here) and runs fn itself.
+    """
+
+    __slots__ = ("_arena", "_slot")
+    _kind = 5
+
+    def __new__(cls) -> Once:
+        return place(cls._make)
+
+    def __init__(self) -> None:
+        # Set up by _place, which every way of making one goes through.
+        pass
+
+    @classmethod
+    def _state_size(cls) -> int:
+        return 16  # the robust mutex (8 bytes), then the flag
+
+    @classmethod
+    def _place(cls: type[O], arena: Arena, slot: int, fresh: bool) -> O:
+        obj = object.__new__(cls)
+        state = slot + SLOT_HEADER
+        obj._m = arena._mapping.at(SharedMutexBase, state, fresh)
+        obj._flag = arena._mapping.at(Uint32Base, state + 8, fresh)
+        obj._done = False
+        obj._arena = arena
+        obj._slot = slot
+        return obj
+
+    def _do_slow(self, fn: Callable[[], object]) -> None:
+        if not callable(fn):
+            raise TypeError(f"Once.do() needs a callable, not {type(fn).__name__}")
+        m = self._m
+        try:
+            m.__enter__()
+        except OwnerDied:
+            # The process running fn died in it: fn did not complete, and
+            # nothing else is guarded, so the state is consistent again.
+            m.mark_consistent()
+        try:
+            if self._flag.load():
+                self._done = True
+                return
+            try:
+                fn()
+            finally:
+                self._flag.store(1)
+                self._done = True
+        finally:
+            m.unlock()
+
+    def __repr__(self) -> str:
+        closed = self._closed_repr()
+        if closed:
+            return closed
+        return f"<gosync.shared.Once done={bool(self._flag.load())}>"
