@@ -167,7 +167,7 @@ def _two_processes(make: Callable[[], Lock]) -> Runner:
 
         seconds, counter = _forked(body)
         _check("counter", counter, n)
-        return Sample(n, seconds, tuple(_share(n, s) for s in range(PROCESSES)))
+        return Sample(n, seconds)
 
     return run
 
@@ -252,7 +252,7 @@ def _primes(variant: str) -> Runner:
 
 SHARED: Tuple[Scenario, ...] = (
     Scenario(
-        "shared_mutex_with",
+        "shared_lock_with",
         "`with m: pass`, uncontended, with locks that processes share",
         (
             Contender("gosync.shared.Mutex", _with(_shared_mutex)),
@@ -279,7 +279,7 @@ SHARED: Tuple[Scenario, ...] = (
         targets=(Target("multiprocessing.Value", 20, "faster"),),
     ),
     Scenario(
-        "shared_mutex_2proc",
+        "shared_lock_2proc",
         "2 processes, one per core, on one lock: `with m: counter += 1`",
         (
             Contender("gosync.shared.Mutex", _two_processes(_shared_mutex)),
