@@ -50,9 +50,9 @@ LOCK_TIMEOUT = 20.0  # a worker that waits longer reports a hang and exits 3
 
 def lock_state(mu: Any) -> tuple[int, bool, bool]:
     """The lock's owner pid, and its INCONSISTENT and NOTRECOVERABLE bits,
-    from the binding's debug read of the state word."""
-    owner, _waiters, _starving, _handoff, inconsistent, not_recoverable = mu._debug_fields()
-    return owner, inconsistent, not_recoverable
+    from a snapshot of the lock's state word."""
+    s = mu._debug_state()
+    return s.owner, s.inconsistent, s.not_recoverable
 
 
 class Board(ctypes.Structure):
