@@ -175,7 +175,6 @@ def test_kill_9_torture() -> None:
     rng = random.Random(int.from_bytes(os.urandom(4), "little"))
     pids: dict[int, int] = {}
     kills = deaths_holding = unrecorded = 0
-    bad_exits: list[tuple[int, int]] = []
 
     def start(slot: int) -> None:
         pids[slot] = spawn(lambda: worker(board, mu, slot))
@@ -185,11 +184,12 @@ def test_kill_9_torture() -> None:
         it, and counts a death while holding, and an OwnerDied delivery
         left unrecorded by it."""
         nonlocal kills, deaths_holding, unrecorded
-        victim = pids.pop(slot)
+        victim = pids[slot]
         os.kill(victim, signal.SIGKILL)
         status = wait_for(victim, False, time.monotonic() + 10)
+        del pids[slot]
         if not (os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL):
-            bad_exits.append((victim, status))
+            raise AssertionError(f"worker {victim} ended by itself, wait status {status:#x}: see its stderr")
         kills += 1
         owner, inconsistent, _ = lock_state(mu)
         if owner == victim:
@@ -197,37 +197,39 @@ def test_kill_9_torture() -> None:
             if inconsistent and board.record & 0xFFFFFFFF != victim:
                 unrecorded += 1
 
+    def stop(slots: list[int]) -> None:
+        """SIGSTOPs the workers in slots and waits until each has stopped."""
+        for s in slots:
+            os.kill(pids[s], signal.SIGSTOP)
+        for s in slots:
+            status = wait_for(pids[s], True, time.monotonic() + 10)
+            if not os.WIFSTOPPED(status):
+                pid = pids.pop(s)  # reaped by that wait
+                raise AssertionError(f"worker {pid} ended by itself, wait status {status:#x}: see its stderr")
+
     try:
         for slot in range(WORKERS):
             start(slot)
         end = time.monotonic() + SECONDS
-        while time.monotonic() < end and not bad_exits:
+        while time.monotonic() < end:
             time.sleep(rng.uniform(0.015, 0.045))  # + ~20 ms of stop, kill, fork: ~50 ms
             victim_slot = rng.randrange(WORKERS)
-            others = [pid for s, pid in pids.items() if s != victim_slot]
-            for pid in others:
-                os.kill(pid, signal.SIGSTOP)
-            for pid in others:
-                status = wait_for(pid, True, time.monotonic() + 10)
-                if not os.WIFSTOPPED(status):
-                    bad_exits.append((pid, status))  # it ended by itself: a worker failed
+            others = [s for s in pids if s != victim_slot]
+            stop(others)
             kill_and_count(victim_slot)
             start(victim_slot)
-            for pid in others:
-                os.kill(pid, signal.SIGCONT)
+            for s in others:
+                os.kill(pids[s], signal.SIGCONT)
         # The end: stop them all, then kill them one by one, counting as before.
-        for pid in pids.values():
-            os.kill(pid, signal.SIGSTOP)
-        for pid in pids.values():
-            wait_for(pid, True, time.monotonic() + 10)
+        stop(list(pids))
         for slot in list(pids):
             kill_and_count(slot)
     finally:
+        # On failure: no worker outlives the test, and none is left unreaped.
         for pid in pids.values():
             os.kill(pid, signal.SIGKILL)
         for pid in pids.values():
             wait_for(pid, False, time.monotonic() + 10)
-    assert not bad_exits, f"workers that ended other than by our SIGKILL (pid, wait status): {bad_exits}"
     assert board.errors == 0
 
     # The last death while holding (if any) is delivered to us.
