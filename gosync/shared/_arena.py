@@ -28,12 +28,14 @@ import re
 import struct
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar, cast
 
 from .._errors import OwnerDied
 from .._native import Mapping, SharedMutexBase, Uint32Base, Uint64Base
 
 if TYPE_CHECKING:
+    from . import mutex as _mutex
+    from . import rwmutex as _rwmutex
     from .atomic import Bool, Int32, Int64, Uint32, Uint64
     from .cond import Cond
     from .mutex import Mutex
@@ -127,7 +129,8 @@ class Placed:
     def _closed_repr(self) -> str | None:
         """The repr of one whose arena is closed, or None while open."""
         if self._arena._mapping.closed:
-            return f"<{type(self).__module__.rsplit('.', 1)[0]}.{type(self).__name__} of a closed arena>"
+            where = "gosync.shared.atomic" if type(self).__module__.endswith(".atomic") else "gosync.shared"
+            return f"<{where}.{type(self).__name__} of a closed arena>"
         return None
 
     @property
@@ -394,7 +397,7 @@ class Arena:
 
         return WaitGroup._make(self)
 
-    def Cond(self, L: Mutex | RWMutex | None = None) -> Cond:
+    def Cond(self, L: _mutex.Mutex | _rwmutex.RWMutex | None = None) -> Cond:
         """Cond returns a new gosync.shared.Cond in this arena, whose lock L
         is a shared Mutex or RWMutex of this arena (None: a new Mutex)."""
         from .cond import Cond
@@ -448,33 +451,25 @@ def _path(name: str) -> str:
 
 def _create_file(name: str | None, size: int) -> int:
     """_create_file makes the arena's file, header written, and returns its
-    descriptor. A named arena is built unnamed (O_TMPFILE) and linked under
-    its name only when whole, so that nobody opens a half-made one; where
-    O_TMPFILE is missing it is created with O_EXCL."""
+    descriptor. A named one is created with O_EXCL, so that of two
+    creators one gets FileExistsError; a process that opens it in the
+    moment before its header is written gets ValueError ("not a gosync
+    arena")."""
     arena_id = os.urandom(16)
-    head = _HEAD.pack(MAGIC, VERSION, HEADER_SIZE, size, arena_id) + struct.pack("<Q", HEADER_SIZE).rjust(
-        BUMP + 8 - _HEAD.size, b"\0"
-    )
+    head = _HEAD.pack(MAGIC, VERSION, HEADER_SIZE, size, arena_id)
+    bump = struct.pack("<Q", HEADER_SIZE)
     if name is None:
         fd = os.memfd_create("gosync-arena", os.MFD_CLOEXEC)
-        linked = True
     else:
-        try:
-            fd = os.open(SHM_DIR, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600)
-            linked = False
-        except (AttributeError, IsADirectoryError, OSError):
-            fd = os.open(_path(name), os.O_CREAT | os.O_EXCL | os.O_RDWR | os.O_CLOEXEC, 0o600)
-            linked = True
+        fd = os.open(_path(name), os.O_CREAT | os.O_EXCL | os.O_RDWR | os.O_CLOEXEC, 0o600)
     try:
-        os.fchmod(fd, 0o600)
+        os.fchmod(fd, 0o600)  # whatever the umask
         os.ftruncate(fd, size)
+        os.pwrite(fd, bump, BUMP)
         os.pwrite(fd, head, 0)
-        if not linked:
-            assert name is not None
-            os.link(f"/proc/self/fd/{fd}", _path(name), follow_symlinks=True)
     except BaseException:
         os.close(fd)
-        if linked and name is not None:
+        if name is not None:
             os.unlink(_path(name))
         raise
     return fd
@@ -511,16 +506,10 @@ def _arena_for(locator: Any, arena_id: Any) -> Arena:
     one, else a new one, checked against the handle's id."""
     if type(arena_id) is not bytes or len(arena_id) != 16:
         raise ValueError(f"bad gosync.shared handle: arena id {arena_id!r}")
-    with _cache_lock:
-        arena = _cache.get(arena_id)
-    if arena is not None and not arena.closed:
-        return arena
     if type(locator) is tuple and len(locator) == 2 and locator[0] == "name" and type(locator[1]) is str:
-        name = locator[1]
-        if not _NAME.fullmatch(name):
-            raise ValueError(f"bad gosync.shared handle: arena name {name!r}")
-        return Arena._from_fd(os.open(_path(name), os.O_RDWR | os.O_CLOEXEC), name, arena_id)
-    if (
+        if not _NAME.fullmatch(locator[1]):
+            raise ValueError(f"bad gosync.shared handle: arena name {locator[1]!r}")
+    elif not (
         type(locator) is tuple
         and len(locator) == 3
         and locator[0] == "memfd"
@@ -529,15 +518,22 @@ def _arena_for(locator: Any, arena_id: Any) -> Arena:
         and locator[1] > 0
         and locator[2] >= 0
     ):
-        _, pid, fd = locator
-        try:
-            mine = os.open(f"/proc/{pid}/fd/{fd}", os.O_RDWR | os.O_CLOEXEC)
-        except FileNotFoundError:
-            raise FileNotFoundError(
-                f"gosync.shared: the anonymous arena's process (pid {pid}) has exited or closed it"
-            ) from None
-        return Arena._from_fd(mine, None, arena_id)
-    raise ValueError(f"bad gosync.shared handle: locator {locator!r}")
+        raise ValueError(f"bad gosync.shared handle: locator {locator!r}")
+    with _cache_lock:
+        arena = _cache.get(arena_id)
+    if arena is not None and not arena.closed:
+        return arena
+    if locator[0] == "name":
+        name = cast(str, locator[1])
+        return Arena._from_fd(os.open(_path(name), os.O_RDWR | os.O_CLOEXEC), name, arena_id)
+    _, pid, fd = locator
+    try:
+        mine = os.open(f"/proc/{pid}/fd/{fd}", os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"gosync.shared: the anonymous arena's process (pid {pid}) has exited or closed it"
+        ) from None
+    return Arena._from_fd(mine, None, arena_id)
 
 
 def attach(locator: Any, arena_id: Any, slot: Any, kind: Any) -> Placed:

@@ -18,7 +18,7 @@ from ._arena import Arena, Placed, place
 
 __all__ = ["Bool", "Int32", "Int64", "Uint32", "Uint64"]
 
-A = TypeVar("A", "Int32", "Uint32", "Int64", "Uint64", "Bool")
+A = TypeVar("A", "Int32", "Uint32", "Int64", "Uint64")
 
 
 def _make(cls: type[A], arena: Arena, value: int) -> A:
@@ -27,7 +27,7 @@ def _make(cls: type[A], arena: Arena, value: int) -> A:
     return obj
 
 
-class Int32(Placed, _inprocess.Int32):
+class Int32(Placed, _inprocess.Int32):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
     """An Int32 is an atomic int32 in shared memory: gosync.atomic.Int32's
     API, across processes."""
 
@@ -42,11 +42,11 @@ class Int32(Placed, _inprocess.Int32):
         return place(lambda arena: cls._make(arena, value))
 
     @classmethod
-    def _make(cls, arena: Arena, value: int = 0) -> Int32:  # type: ignore[override]
+    def _make(cls, arena: Arena, value: int = 0) -> Int32:
         return _make(cls, arena, value)
 
 
-class Uint32(Placed, _inprocess.Uint32):
+class Uint32(Placed, _inprocess.Uint32):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
     """A Uint32 is an atomic uint32 in shared memory: gosync.atomic.Uint32's
     API, across processes."""
 
@@ -61,11 +61,11 @@ class Uint32(Placed, _inprocess.Uint32):
         return place(lambda arena: cls._make(arena, value))
 
     @classmethod
-    def _make(cls, arena: Arena, value: int = 0) -> Uint32:  # type: ignore[override]
+    def _make(cls, arena: Arena, value: int = 0) -> Uint32:
         return _make(cls, arena, value)
 
 
-class Int64(Placed, _inprocess.Int64):
+class Int64(Placed, _inprocess.Int64):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
     """An Int64 is an atomic int64 in shared memory: gosync.atomic.Int64's
     API, across processes."""
 
@@ -80,11 +80,11 @@ class Int64(Placed, _inprocess.Int64):
         return place(lambda arena: cls._make(arena, value))
 
     @classmethod
-    def _make(cls, arena: Arena, value: int = 0) -> Int64:  # type: ignore[override]
+    def _make(cls, arena: Arena, value: int = 0) -> Int64:
         return _make(cls, arena, value)
 
 
-class Uint64(Placed, _inprocess.Uint64):
+class Uint64(Placed, _inprocess.Uint64):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
     """A Uint64 is an atomic uint64 in shared memory: gosync.atomic.Uint64's
     API, across processes."""
 
@@ -99,11 +99,11 @@ class Uint64(Placed, _inprocess.Uint64):
         return place(lambda arena: cls._make(arena, value))
 
     @classmethod
-    def _make(cls, arena: Arena, value: int = 0) -> Uint64:  # type: ignore[override]
+    def _make(cls, arena: Arena, value: int = 0) -> Uint64:
         return _make(cls, arena, value)
 
 
-class Bool(Placed, _inprocess.Bool):
+class Bool(Placed, _inprocess.Bool):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
     """A Bool is an atomic boolean in shared memory: gosync.atomic.Bool's
     API, across processes."""
 
@@ -118,7 +118,7 @@ class Bool(Placed, _inprocess.Bool):
         return place(lambda arena: cls._make(arena, value))
 
     @classmethod
-    def _make(cls, arena: Arena, value: bool = False) -> Bool:  # type: ignore[override]
+    def _make(cls, arena: Arena, value: bool = False) -> Bool:
         obj = arena._new(cls)
         obj.store(value)
         return obj

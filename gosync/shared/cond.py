@@ -17,7 +17,7 @@ SharedLock = Union[Mutex, RWMutex]
 _SLOT_MASK = (1 << 56) - 1
 
 
-class Cond(Placed, _inprocess.Cond):
+class Cond(Placed, _inprocess.Cond):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
     """Cond is a condition variable shared by processes, with gosync.Cond's
     API: wait(timeout), signal, broadcast, and L.
 
@@ -46,7 +46,7 @@ class Cond(Placed, _inprocess.Cond):
         pass
 
     @classmethod
-    def _make(cls: type[C], arena: Arena, L: Any = None) -> C:  # type: ignore[override]
+    def _make(cls: type[C], arena: Arena, L: Any = None) -> C:
         if L is None:
             L = Mutex._make(arena)
         elif _lock_arena(L) is not arena:

@@ -23,7 +23,7 @@ class MutexState(NamedTuple):
     not_recoverable: bool
 
 
-class Mutex(Placed, TimedLock, SharedMutexBase, NoCopy):
+class Mutex(Placed, TimedLock, SharedMutexBase, NoCopy):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
     """A Mutex is a mutual exclusion lock shared by processes, with Go's
     semantics and gosync.Mutex's API: lock(timeout), unlock, try_lock,
     locked, acquire/release and the with statement. Any process may unlock

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from typing import Callable, TypeVar, cast
 
 from .. import once as _inprocess
 from .._errors import OwnerDied
@@ -11,10 +11,10 @@ from ._arena import SLOT_HEADER, Arena, Placed, place
 
 __all__ = ["Once"]
 
-O = TypeVar("O", bound="Once")
+OnceT = TypeVar("OnceT", bound="Once")
 
 
-class Once(Placed, _inprocess.Once):
+class Once(Placed, _inprocess.Once):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
     """Once is an object that performs exactly one action among all the
     processes that share it: gosync.Once's do(fn), across processes.
 
@@ -38,11 +38,12 @@ class Once(Placed, _inprocess.Once):
         return 16  # the robust mutex (8 bytes), then the flag
 
     @classmethod
-    def _place(cls: type[O], arena: Arena, slot: int, fresh: bool) -> O:
+    def _place(cls: type[OnceT], arena: Arena, slot: int, fresh: bool) -> OnceT:
         obj = object.__new__(cls)
         state = slot + SLOT_HEADER
-        obj._m = arena._mapping.at(SharedMutexBase, state, fresh)
-        obj._flag = arena._mapping.at(Uint32Base, state + 8, fresh)
+        # The in-process Once's slots, holding the shared types of the same API.
+        obj._m = arena._mapping.at(SharedMutexBase, state, fresh)  # type: ignore[assignment]
+        obj._flag = arena._mapping.at(Uint32Base, state + 8, fresh)  # type: ignore[assignment]
         obj._done = False
         obj._arena = arena
         obj._slot = slot
@@ -51,7 +52,7 @@ class Once(Placed, _inprocess.Once):
     def _do_slow(self, fn: Callable[[], object]) -> None:
         if not callable(fn):
             raise TypeError(f"Once.do() needs a callable, not {type(fn).__name__}")
-        m = self._m
+        m = cast(SharedMutexBase, self._m)
         try:
             m.__enter__()
         except OwnerDied:

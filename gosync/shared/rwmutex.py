@@ -20,7 +20,7 @@ class RWMutexState(NamedTuple):
     inconsistent: bool
 
 
-class RWMutex(Placed, TimedLock, SharedRWMutexBase, NoCopy):
+class RWMutex(Placed, TimedLock, SharedRWMutexBase, NoCopy):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
     """An RWMutex is a reader/writer mutual exclusion lock shared by
     processes, with gosync.RWMutex's API: lock(timeout), unlock, try_lock,
     rlock(timeout), runlock, try_rlock, rlocker(), and the with statement

@@ -8,7 +8,7 @@ from ._arena import Placed, place
 __all__ = ["WaitGroup"]
 
 
-class WaitGroup(Placed, _inprocess.WaitGroup):
+class WaitGroup(Placed, _inprocess.WaitGroup):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
     """A WaitGroup waits for a collection of tasks, in any processes that
     map its arena, to finish: gosync.WaitGroup's API and messages, with its
     futex shared between processes.

@@ -1,0 +1,285 @@
+"""gosync.shared.Arena: names, modes, keys, closing, and the checks that turn
+bad handles and corrupt segments into clear exceptions."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+
+import pytest
+
+import gosync.shared as shared
+from gosync.shared import _arena
+
+
+@pytest.fixture
+def name() -> Iterator[str]:
+    n = f"test-{os.getpid()}-{time.monotonic_ns()}"
+    try:
+        yield n
+    finally:
+        try:
+            os.unlink(f"/dev/shm/gosync.{n}")
+        except FileNotFoundError:
+            pass
+
+
+def test_named_arena_create_open_and_errors(name: str) -> None:
+    with pytest.raises(FileNotFoundError):
+        shared.Arena(name, create=False)
+    a = shared.Arena(name)
+    with pytest.raises(FileExistsError):
+        shared.Arena(name)
+    a.get("counter", shared.atomic.Int64).add(5)
+    with shared.Arena(name, create=False) as b:
+        assert b.name == name
+        assert b.get("counter", shared.atomic.Int64).load() == 5
+    assert b.closed and not a.closed  # with closes, and does not unlink
+    assert os.path.exists(f"/dev/shm/gosync.{name}")
+    a.unlink()
+    with pytest.raises(FileNotFoundError):
+        shared.Arena(name, create=False)
+    a.close()
+
+
+def test_segment_mode_is_0600_whatever_the_umask(name: str) -> None:
+    old = os.umask(0)
+    try:
+        a = shared.Arena(name)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(f"/dev/shm/gosync.{name}").st_mode) == 0o600
+    a.unlink()
+    a.close()
+
+
+@pytest.mark.parametrize("bad", ["", "a/b", "x" * 201, "sp ace", "..\0"])
+def test_bad_names(bad: str) -> None:
+    with pytest.raises(ValueError, match="arena name"):
+        shared.Arena(bad)
+
+
+def test_get_kind_and_key_checks() -> None:
+    with shared.Arena() as a:
+        m = a.get("m", shared.Mutex)
+        assert a.get("m", shared.Mutex)._slot == m._slot
+        with pytest.raises(TypeError, match="holds a Mutex, not a WaitGroup"):
+            a.get("m", shared.WaitGroup)
+        with pytest.raises(TypeError):
+            a.get("x", int)  # type: ignore[type-var]
+        with pytest.raises(TypeError):
+            a.get(b"x", shared.Mutex)  # type: ignore[arg-type]
+        assert a.get("k" * 64, shared.Once) is not None
+        with pytest.raises(ValueError, match="64 UTF-8 bytes"):
+            a.get("k" * 65, shared.Mutex)
+        with pytest.raises(ValueError, match="64 UTF-8 bytes"):
+            a.get("é" * 33, shared.Mutex)  # 66 bytes
+        with pytest.raises(ValueError):
+            a.get("", shared.Mutex)
+
+
+def test_closed_arena_raises_value_error() -> None:
+    a = shared.Arena()
+    prims = [a.Mutex(), a.RWMutex(), a.WaitGroup(), a.Cond(), a.Int32(), a.Uint32(), a.Int64(), a.Uint64(), a.Bool()]
+    o = a.Once()
+    a.close()
+    a.close()  # twice is fine
+    calls = [
+        lambda: prims[0].lock(), lambda: prims[0].try_lock(), lambda: prims[0].unlock(),
+        lambda: prims[1].rlock(), lambda: prims[1].lock(), lambda: prims[2].add(1), lambda: prims[2].wait(),
+        lambda: prims[3].signal(), lambda: prims[3].wait(0), lambda: prims[4].load(), lambda: prims[5].add(1),
+        lambda: prims[6].store(1), lambda: prims[7].swap(1), lambda: prims[8].load(), lambda: o.do(print),
+        lambda: a.Mutex(), lambda: a.get("x", shared.Mutex), lambda: pickle.dumps(prims[4]),
+    ]  # fmt: skip
+    for call in calls:
+        with pytest.raises(ValueError, match="^operation on a closed arena$"):
+            call()
+    assert "closed" in repr(prims[0]) and "closed" in repr(a)
+
+
+def test_full_arena_raises_memory_error() -> None:
+    with shared.Arena(size=1 << 16) as a:
+        with pytest.raises(MemoryError, match="is full"):
+            for _ in range(10_000):
+                a.Int32()
+        with pytest.raises(MemoryError):
+            a.RWMutex()
+
+
+def test_default_arena_grows_when_full() -> None:
+    first = _arena.default_arena()
+    made = [shared.atomic.Int64() for _ in range((first.size - _arena.HEADER_SIZE) // 128 + 2)]
+    assert made[-1].arena is not first
+    made[0].add(1)
+    made[-1].add(2)
+    assert (made[0].load(), made[-1].load()) == (1, 2)
+
+
+def test_cond_lock_must_be_shared_and_in_the_same_arena() -> None:
+    import gosync
+
+    with pytest.raises(TypeError):
+        shared.Cond(gosync.Mutex())  # type: ignore[arg-type]
+    with shared.Arena() as a, shared.Arena() as b:
+        with pytest.raises(ValueError, match="arena"):
+            a.Cond(b.Mutex())
+        c = a.Cond(a.RWMutex())
+        assert isinstance(c.L, shared.RWMutex)
+
+
+# The checks run in a subprocess: a crash there is a negative exit code.
+BAD_INPUT_CHILD = textwrap.dedent(
+    r"""
+    import os, pickle, struct, sys
+    import gosync.shared as shared
+    from gosync.shared import _arena
+
+    name = sys.argv[1]
+    path = "/dev/shm/gosync." + name
+    a = shared.Arena(name, size=1 << 16)
+    m, wg = a.Mutex(), a.WaitGroup()
+    loc, aid = a._locator(), a._id
+    failures = []
+
+    def expect(exc, match, fn, *args):
+        try:
+            fn(*args)
+        except exc as e:
+            if match not in str(e):
+                failures.append(f"{fn.__name__}{args!r}: {type(e).__name__}({e}) lacks {match!r}")
+        except BaseException as e:
+            failures.append(f"{fn.__name__}{args!r}: {type(e).__name__}({e}), not {exc.__name__}")
+        else:
+            failures.append(f"{fn.__name__}{args!r}: no exception")
+
+    att = _arena.attach
+    expect(ValueError, "holds a Mutex, not a WaitGroup", att, loc, aid, m._slot, 3)
+    expect(ValueError, "holds no gosync object", att, loc, aid, 12, 1)
+    expect(ValueError, "holds no gosync object", att, loc, aid, 1 << 40, 1)
+    expect(ValueError, "holds no gosync object", att, loc, aid, -64, 1)
+    expect(ValueError, "holds no gosync object", att, loc, aid, m._slot + 64, 1)
+    expect(ValueError, "holds no gosync object", att, loc, aid, (1 << 16) - 64, 1)
+    expect(ValueError, "kind", att, loc, aid, m._slot, 99)
+    expect(ValueError, "arena id", att, loc, b"short", m._slot, 1)
+    expect(ValueError, "locator", att, ("nope",), aid, m._slot, 1)
+    expect(ValueError, "locator", att, ("memfd", -1, 3), aid, m._slot, 1)
+    expect(ValueError, "arena name", att, ("name", "../etc"), aid, m._slot, 1)
+    expect(FileNotFoundError, "", att, ("name", "no-such-arena-" + name), os.urandom(16), m._slot, 1)
+    expect(FileNotFoundError, "has exited", att, ("memfd", 4194000, 3), os.urandom(16), 32768, 1)
+    # A handle whose arena was replaced by another of the same name.
+    h = pickle.dumps(m)
+    a.unlink(); a.close()
+    b = shared.Arena(name, size=1 << 16)
+    expect(ValueError, "arena was replaced", pickle.loads, h)
+    b.close()
+    # Corrupt segments, each a fresh file under the name.
+    def corrupt(offset, data, match, size=1 << 16):
+        os.unlink(path)
+        c = shared.Arena(name, size=size)
+        c.close()
+        fd = os.open(path, os.O_RDWR)
+        os.pwrite(fd, data, offset)
+        os.close(fd)
+        expect(ValueError, match, shared.Arena, name, 1 << 16, False)
+    corrupt(0, b"GARBAGE!", "is not a gosync arena")
+    corrupt(8, struct.pack("<I", 7), "layout version 7, this gosync reads 1")
+    corrupt(12, struct.pack("<I", 4096), "header size")
+    corrupt(16, struct.pack("<Q", 1 << 40), "size field")
+    os.truncate(path, 100)
+    expect(ValueError, "is not a gosync arena", shared.Arena, name, 1 << 16, False)
+    # A slot whose magic or kind was overwritten.
+    os.unlink(path)
+    d = shared.Arena(name, size=1 << 16)
+    m = d.Mutex()
+    h = pickle.dumps(m)
+    d._mapping.write(m._slot, b"XXXX")
+    del m
+    d.close()
+    expect(ValueError, "holds no gosync object", pickle.loads, h)
+    os.unlink(path)
+    e = shared.Arena(name, size=1 << 16)
+    m = e.Mutex()
+    h = pickle.dumps(m)
+    e._mapping.write(m._slot + 4, struct.pack("<I", 3))
+    expect(ValueError, "holds a WaitGroup, not a Mutex", pickle.loads, h)
+    e._mapping.write(m._slot + 4, struct.pack("<I", 200))
+    expect(ValueError, "holds no gosync object", pickle.loads, h)
+    os.unlink(path)
+    print("\n".join(failures) or "ok")
+    sys.exit(1 if failures else 0)
+    """
+)
+
+
+@pytest.mark.timeout(60)
+def test_bad_handles_and_corrupt_segments_in_a_subprocess(name: str) -> None:
+    r = subprocess.run([sys.executable, "-c", BAD_INPUT_CHILD, name], capture_output=True, text=True, timeout=60)
+    assert r.returncode >= 0, f"crashed with signal {-r.returncode}: {r.stderr}"
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.strip() == "ok"
+
+
+LEAK_CHILD = textwrap.dedent(
+    """
+    import os, signal, sys, time
+    import gosync.shared as shared
+    a = shared.Arena()
+    m, n = a.Mutex(), shared.atomic.Int64()
+    print(os.readlink(f"/proc/self/fd/{a._fd}"), flush=True)
+    pid = os.fork()
+    if pid == 0:
+        m.lock()
+        n.add(1)
+        time.sleep(60)
+        os._exit(0)
+    while n.load() == 0:
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    try:
+        m.lock(5)
+    except shared.OwnerDied:
+        print("ownerdied", flush=True)
+    """
+)
+
+
+@pytest.mark.timeout(60)
+def test_anonymous_arenas_leave_nothing_in_dev_shm() -> None:
+    before = {e for e in os.listdir("/dev/shm") if e.startswith("gosync")}
+    r = subprocess.run([sys.executable, "-c", LEAK_CHILD], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    target, result = r.stdout.splitlines()
+    assert target.startswith("/memfd:gosync-arena")  # never a file in /dev/shm
+    assert result == "ownerdied"
+    after = {e for e in os.listdir("/dev/shm") if e.startswith("gosync")}
+    assert after - before == set()
+
+
+def test_copy_is_the_same_primitive() -> None:
+    import copy
+
+    v = shared.atomic.Int32(1)
+    assert copy.copy(v) is v and copy.deepcopy(v) is v
+
+
+@pytest.mark.timeout(30)
+def test_sigkilled_creator_of_a_named_arena_leaves_the_file(name: str) -> None:
+    # Documented: a named arena lasts until unlink(), even if its creator is
+    # killed; another process can open it, use it and unlink it.
+    code = (
+        f"import gosync.shared as s, os, signal; a = s.Arena({name!r}); "
+        "a.get('v', s.atomic.Int32).store(9); os.kill(os.getpid(), signal.SIGKILL)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], timeout=30, check=False)
+    assert r.returncode == -signal.SIGKILL
+    with shared.Arena(name, create=False) as a:
+        assert a.get("v", shared.atomic.Int32).load() == 9
+        a.unlink()
