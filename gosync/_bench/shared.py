@@ -225,6 +225,7 @@ def _primes(variant: str) -> Runner:
     def run(threads: int, n: int) -> Sample:
         result: Any = _FORK.RawValue("q", 0)
         launch: Callable[..., Any]
+        mu: Lock  # gosync.Mutex or gosync.shared.Mutex
         t0 = perf_counter()
         if variant == "threads":
             next_block, mu, wg = gosync.atomic.Int64(), gosync.Mutex(), gosync.WaitGroup()
