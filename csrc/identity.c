@@ -97,8 +97,7 @@ static bool has_other_threads(uint32_t pid)
     return strtol(t + 9, NULL, 10) > 1;
 }
 
-static proc_verdict proc_look(uint32_t pid, uint32_t start, bool compare_start,
-                              uint32_t *start_out)
+static proc_verdict proc_look(uint32_t pid, uint32_t start, bool compare_start, uint32_t *start_out)
 {
     char buf[1024];
     ssize_t n = read_proc(pid, "stat", buf, sizeof buf);

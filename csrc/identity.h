@@ -28,6 +28,9 @@
  *     owner could look alive only if a new process got the same pid at the
  *     same tick modulo 2^32; a live owner never looks dead.
  *
+ * exec() keeps both the pid and the start tick, so a process that execs
+ * while holding a lock stays its holder.
+ *
  * Every thread of a process has the same identity: the locks of
  * gosync.shared are owned by processes. A child made by fork() has its own
  * identity (its pid differs), so it is not the holder of its parent's locks.

@@ -35,6 +35,10 @@
  * handoff. */
 #define STARVATION_NS INT64_C(1000000)
 
+/* Go's active_spin and active_spin_cnt (mutex.c). */
+#define SPIN_ROUNDS 4
+#define SPIN_PAUSES 30
+
 static uint64_t owner_of(uint64_t w)
 {
     return w & OWNER_ID;
@@ -70,12 +74,40 @@ static bool take_over(gosync_robust_mutex *m, uint64_t *w, uint64_t me, bool sle
     return cas(m, w, new_, GOSYNC_ACQUIRE);
 }
 
+/* A HANDOFF word seen by a thread that may not wait for it: TryLock, or a
+ * Lock whose deadline has passed before it slept. The handoff belongs to a
+ * thread that has slept. If a wake finds one asleep, it will claim it:
+ * BUSY. If none sleeps, its receiver died (or gave up) after being woken
+ * and nobody waits behind it: without this, only a Lock that sleeps would
+ * ever claim it, and a caller that only uses TryLock would see BUSY for
+ * ever. So take it, in normal mode, as the starving Unlock does when it
+ * finds nobody to wake. (A woken receiver that is alive but has not run
+ * yet then finds the lock taken and queues again: one barging, no harm to
+ * exclusion.) */
+static int claim_orphan_handoff(gosync_robust_mutex *m, uint64_t w, uint64_t me)
+{
+    if (gosync_park_wake(futex_of(m), 1, GOSYNC_PARK_ANY, GOSYNC_PARK_SHARED) > 0)
+        return GOSYNC_BUSY;
+    if (cas(m, &w, me | (w & (INCONSISTENT | WAITERS)), GOSYNC_ACQUIRE))
+        return (w & INCONSISTENT) ? GOSYNC_OWNERDEAD : GOSYNC_OK;
+    return GOSYNC_BUSY;
+}
+
 int gosync_robust_mutex_lock(gosync_robust_mutex *m, int64_t deadline_ns)
 {
     uint64_t me = gosync_identity_self();
     uint64_t w = 0;
     if (cas(m, &w, me, GOSYNC_ACQUIRE))
         return GOSYNC_OK;
+
+    /* Spin a little first, as Go's Lock does: a short critical section
+     * ends in a few hundred cycles, and the first pass below reads the
+     * owner's /proc entry (about 10 us) to see whether it died. */
+    for (int i = 0; i < SPIN_ROUNDS && gosync_ncpu() > 1 && has_owner(w) && !(w & STARVING); i++) {
+        for (int k = 0; k < SPIN_PAUSES; k++)
+            gosync_cpu_relax();
+        w = gosync_load(&m->word, GOSYNC_RELAXED);
+    }
 
     bool slept = false; /* may claim a HANDOFF, and keeps WAITERS set */
     bool check = true;  /* look at the owner's liveness on this pass */
@@ -115,6 +147,11 @@ int gosync_robust_mutex_lock(gosync_robust_mutex *m, int64_t deadline_ns)
             if (!looked && has_owner(w)) {
                 check = true; /* a last look at the owner first */
                 continue;
+            }
+            if ((w & HANDOFF) && !has_owner(w)) {
+                int rc = claim_orphan_handoff(m, w, me);
+                if (rc != GOSYNC_BUSY)
+                    return rc;
             }
             return GOSYNC_TIMEDOUT;
         }
@@ -161,7 +198,7 @@ int gosync_robust_mutex_try_lock(gosync_robust_mutex *m)
             return GOSYNC_NOTRECOVERABLE;
         if (!has_owner(w)) {
             if (w & HANDOFF)
-                return GOSYNC_BUSY; /* reserved for a thread that slept */
+                return claim_orphan_handoff(m, w, me);
             if (cas(m, &w, me | (w & (INCONSISTENT | WAITERS)), GOSYNC_ACQUIRE))
                 return (w & INCONSISTENT) ? GOSYNC_OWNERDEAD : GOSYNC_OK;
             continue;

@@ -54,6 +54,8 @@
  *   Lock, takeover    owner != 0 and the owner is dead (identity_alive)
  *                       -> me | INCONSISTENT | (WAITERS, STARVING kept;
  *                          WAITERS also if it had slept)           OWNERDEAD
+ *   Lock, spin        reads only: up to 4 short rounds while owned and not
+ *                     STARVING, before the first liveness check
  *   Lock, queue       owner != 0 (or HANDOFF and not slept)
  *                       -> w | WAITERS (| STARVING if it has slept, waited
  *                          >= 1 ms and owner != 0); then sleep on the low
@@ -71,6 +73,10 @@
  *   Abandon           owner != 0 -> INCONSISTENT | (WAITERS kept); wake 1
  *                     (otherwise unchanged, MISUSE)
  *   TryLock           fast, free or takeover as Lock; never queues; BUSY
+ *   orphan handoff    owner 0, HANDOFF, seen by TryLock or by a Lock past
+ *                     its deadline that never slept: wake 1; if nobody was
+ *                     asleep (the woken receiver died), -> me | (WAITERS,
+ *                     INCONSISTENT kept), normal mode
  *
  * Any process may unlock (as in Go): Unlock does not check the owner.
  *
@@ -91,6 +97,13 @@
  * (reading /proc costs ~10 us).
  *
  * A dead waiter leaves at most a stale WAITERS bit: one wake for nobody.
+ *
+ * The low half can come back to a value a sleeper expects (the threads of
+ * one process share a pid: unlock, relock, another waiter sets WAITERS).
+ * As with glibc's lock word, that costs no wake-up: every unlock that sees
+ * WAITERS wakes one sleeper, and a thread that has slept sets WAITERS again
+ * whenever it takes the lock or queues, so the sleepers are woken one per
+ * unlock; and no sleep outlasts POLL.
  *
  * Memory: after the CAS that gives the lock away, Unlock and Abandon touch
  * only the futex address (gosync_park_wake reads nothing). In shared memory
@@ -140,7 +153,7 @@ int gosync_robust_mutex_lock(gosync_robust_mutex *m, int64_t deadline_ns);
 
 /* TryLock: never sleeps. GOSYNC_OK or GOSYNC_OWNERDEAD (held, as Lock),
  * GOSYNC_NOTRECOVERABLE, or GOSYNC_BUSY (a live owner holds it, or a
- * handoff is reserved for a thread that slept). */
+ * handoff is reserved for a thread that sleeps). */
 int gosync_robust_mutex_try_lock(gosync_robust_mutex *m);
 
 /* Unlock: GOSYNC_OK, or GOSYNC_MISUSE (word unchanged) if not held. An

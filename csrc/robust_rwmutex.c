@@ -143,7 +143,8 @@ static int drain(gosync_robust_rwmutex *rw, int64_t deadline_ns)
         }
         bool capped;
         int64_t until = sleep_until(deadline_ns, &capped);
-        gosync_park_result r = gosync_park_wait(&rw->readers_left, seq, 1, until, GOSYNC_PARK_SHARED);
+        gosync_park_result r =
+            gosync_park_wait(&rw->readers_left, seq, 1, until, GOSYNC_PARK_SHARED);
         if (r == GOSYNC_PARK_TIMEDOUT)
             check = true;
         else if (gosync_park_gave_up(r))
@@ -259,6 +260,24 @@ int gosync_robust_rwmutex_lock(gosync_robust_rwmutex *rw, int64_t deadline_ns)
     if (rc != GOSYNC_OK && rc != GOSYNC_OWNERDEAD)
         return rc;
     return become_writer(rw, rc, deadline_ns);
+}
+
+int gosync_robust_rwmutex_lock_writers(gosync_robust_rwmutex *rw, int64_t deadline_ns)
+{
+    int rc = gosync_robust_mutex_lock(&rw->w, deadline_ns);
+    if (rc == GOSYNC_OK || rc == GOSYNC_OWNERDEAD)
+        gosync_store(&rw->writer, 1, GOSYNC_SEQ_CST);
+    return rc;
+}
+
+int gosync_robust_rwmutex_drain(gosync_robust_rwmutex *rw, int64_t deadline_ns)
+{
+    return drain(rw, deadline_ns);
+}
+
+void gosync_robust_rwmutex_cancel_lock(gosync_robust_rwmutex *rw, int w_status)
+{
+    undo_writer(rw, w_status);
 }
 
 int gosync_robust_rwmutex_try_lock(gosync_robust_rwmutex *rw)

@@ -10,6 +10,9 @@
  *   int  gosync_robust_rwmutex_try_lock(gosync_robust_rwmutex *rw);
  *   int  gosync_robust_rwmutex_unlock(gosync_robust_rwmutex *rw);
  *   int  gosync_robust_rwmutex_mark_consistent(gosync_robust_rwmutex *rw);
+ *   int  gosync_robust_rwmutex_lock_writers(gosync_robust_rwmutex *rw, int64_t deadline_ns);
+ *   int  gosync_robust_rwmutex_drain(gosync_robust_rwmutex *rw, int64_t deadline_ns);
+ *   void gosync_robust_rwmutex_cancel_lock(gosync_robust_rwmutex *rw, int w_status);
  *   uint32_t gosync_robust_rwmutex_readers(const gosync_robust_rwmutex *rw);
  *   bool gosync_robust_rwmutex_write_locked(const gosync_robust_rwmutex *rw);
  *
@@ -56,6 +59,12 @@
  * The slot increment and the writer store are seq_cst, as are the loads
  * after them: either the reader sees writer == 1, or the writer's scan
  * sees the reader's hold (Dekker).
+ *
+ * readers_left wraps modulo 2^32. The writer reads it before its scan and
+ * sleeps only while it still holds that value; a wrap would need 2^32
+ * departures of readers between the read and the sleep (a few
+ * instructions and one scan of 64 words), and even then the sleep ends by
+ * POLL.
  *
  * Statuses: besides those of robust_mutex.h,
  *   GOSYNC_OWNERDEAD_WRITE  (RLock, TryRLock) a writer died holding the
@@ -110,6 +119,26 @@ int gosync_robust_rwmutex_runlock(gosync_robust_rwmutex *rw);
  * GOSYNC_NOTRECOVERABLE, GOSYNC_TIMEDOUT, GOSYNC_INTERRUPTED, GOSYNC_FAULT
  * (nothing held). Returns by its deadline. */
 int gosync_robust_rwmutex_lock(gosync_robust_rwmutex *rw, int64_t deadline_ns);
+
+/* Lock in steps, for a caller that waits in slices (to run signal
+ * handlers between them) without giving up its place: Lock's own undo at
+ * a slice's end would let every blocked reader in, and a writer whose
+ * slices keep ending behind readers might never get the lock.
+ *
+ *   rc = lock_writers(rw, deadline): Lock's first half: w, then writer = 1
+ *        (new readers now wait). GOSYNC_OK or GOSYNC_OWNERDEAD: go on to
+ *        drain; anything else: nothing held, as Lock.
+ *   drain(rw, slice_deadline): waits until no live process holds a read
+ *        lock. GOSYNC_OK: the write lock is held, and rc (OK or OWNERDEAD)
+ *        is what Lock returns. GOSYNC_TIMEDOUT, GOSYNC_INTERRUPTED or
+ *        GOSYNC_FAULT: nothing changed; call drain again, or give up with
+ *   cancel_lock(rw, rc): writer = 0, wake the readers, and w back (unlock;
+ *        abandon if rc was OWNERDEAD, so that the next acquirer hears of
+ *        the death).
+ * Lock is lock_writers, drain(deadline), and cancel_lock if that failed. */
+int gosync_robust_rwmutex_lock_writers(gosync_robust_rwmutex *rw, int64_t deadline_ns);
+int gosync_robust_rwmutex_drain(gosync_robust_rwmutex *rw, int64_t deadline_ns);
+void gosync_robust_rwmutex_cancel_lock(gosync_robust_rwmutex *rw, int w_status);
 
 /* TryLock: never sleeps. GOSYNC_OK, GOSYNC_OWNERDEAD (held),
  * GOSYNC_NOTRECOVERABLE or GOSYNC_BUSY. */

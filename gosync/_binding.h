@@ -53,7 +53,7 @@
 /* The head of every lock type's object. `state` points to the primitive's C
  * state (a gosync_mutex, gosync_rwmutex, ...). An object made in this
  * process holds that state itself, right after the head, and points into
- * itself; a shared object (gosync.shared, docs/DESIGN.md) will point into a
+ * itself; a shared object (gosync.shared, docs/DESIGN.md) points into a
  * shared-memory mapping instead, keeping a reference to it. Every method
  * goes through the pointer, so the same code serves both. */
 typedef struct {
@@ -186,6 +186,15 @@ GOSYNC_PY_INTERNAL PyObject *gosync_py_wait_result(int rc, const char *overflow_
  * gosync.shared.OwnerDied (the lock is held), GOSYNC_NOTRECOVERABLE
  * SyncError("sync: mutex not recoverable"), GOSYNC_BUSY is False. */
 GOSYNC_PY_INTERNAL PyObject *gosync_py_robust_result(int rc, const char *overflow_message);
+
+/* gosync_py_block for the robust locks' waits: in slices of at most
+ * GOSYNC_ROBUST_POLL_NS, each a fresh call of the core, so that a signal
+ * whose handler this process has not run yet (one that arrived while the
+ * thread was not asleep in the kernel, which the core cannot see) is
+ * handled within a slice rather than when the lock comes. A slice that
+ * times out before the caller's deadline changes nothing: the robust locks
+ * leave at most a WAITERS bit behind. */
+GOSYNC_PY_INTERNAL int gosync_py_block_robust(gosync_blocking_call call, void *lock, int64_t deadline_ns);
 
 /* ---- What Cond needs of the other lock types ------------------------------ */
 

@@ -57,6 +57,17 @@ PyObject *gosync_py_robust_result(int rc, const char *overflow_message)
     }
 }
 
+int gosync_py_block_robust(gosync_blocking_call call, void *lock, int64_t deadline_ns)
+{
+    for (;;) {
+        int64_t slice = gosync_now_ns() + GOSYNC_ROBUST_POLL_NS;
+        int64_t until = deadline_ns != GOSYNC_NO_DEADLINE && deadline_ns < slice ? deadline_ns : slice;
+        int rc = gosync_py_block(call, lock, until); /* runs pending handlers first */
+        if (rc != GOSYNC_TIMEDOUT || until == deadline_ns)
+            return rc;
+    }
+}
+
 static PyObject *shared_mutex_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     return gosync_py_new(type, args, kwds, offsetof(gosync_py_shared_mutex, storage));
@@ -76,7 +87,7 @@ static PyObject *shared_mutex_lock(gosync_robust_mutex *m, int64_t deadline_ns)
     uint64_t unlocked = 0;
     if (gosync_cas(&m->word, &unlocked, gosync_identity_self(), GOSYNC_ACQUIRE, GOSYNC_RELAXED))
         Py_RETURN_TRUE;
-    return gosync_py_robust_result(gosync_py_block(shared_mutex_lock_call, m, deadline_ns), "");
+    return gosync_py_robust_result(gosync_py_block_robust(shared_mutex_lock_call, m, deadline_ns), "");
 }
 
 static PyObject *shared_mutex_enter(PyObject *op, PyObject *unused)

@@ -46,7 +46,7 @@ static PyObject *rw_lock(PyObject *op, int64_t deadline_ns)
 {
     int rc = gosync_robust_rwmutex_try_lock(RRW(op));
     if (rc == GOSYNC_BUSY)
-        rc = gosync_py_block(lock_call, RRW(op), deadline_ns);
+        rc = gosync_py_block_robust(lock_call, RRW(op), deadline_ns);
     return gosync_py_robust_result(rc, "");
 }
 
@@ -54,7 +54,7 @@ static PyObject *rw_rlock(PyObject *op, int64_t deadline_ns)
 {
     int rc = gosync_robust_rwmutex_try_rlock(RRW(op));
     if (rc == GOSYNC_BUSY)
-        rc = gosync_py_block(rlock_call, RRW(op), deadline_ns);
+        rc = gosync_py_block_robust(rlock_call, RRW(op), deadline_ns);
     return gosync_py_robust_result(rc, too_many_readers);
 }
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 import gosync.shared as shared
-from gosync.shared import _arena
+from gosync.shared import _default, _layout
 
 
 @pytest.fixture
@@ -114,8 +114,8 @@ def test_full_arena_raises_memory_error() -> None:
 
 
 def test_default_arena_grows_when_full() -> None:
-    first = _arena.default_arena()
-    made = [shared.atomic.Int64() for _ in range((first.size - _arena.HEADER_SIZE) // 128 + 2)]
+    first = _default.default_arena()
+    made = [shared.atomic.Int64() for _ in range((first.size - _layout.HEADER_SIZE) // 128 + 2)]
     assert made[-1].arena is not first
     made[0].add(1)
     made[-1].add(2)
@@ -139,7 +139,7 @@ BAD_INPUT_CHILD = textwrap.dedent(
     r"""
     import os, pickle, struct, sys
     import gosync.shared as shared
-    from gosync.shared import _arena
+    from gosync.shared import _handle
 
     name = sys.argv[1]
     path = "/dev/shm/gosync." + name
@@ -159,7 +159,7 @@ BAD_INPUT_CHILD = textwrap.dedent(
         else:
             failures.append(f"{fn.__name__}{args!r}: no exception")
 
-    att = _arena.attach
+    att = _handle.attach
     expect(ValueError, "holds a Mutex, not a WaitGroup", att, loc, aid, m._slot, 3)
     expect(ValueError, "holds no gosync object", att, loc, aid, 12, 1)
     expect(ValueError, "holds no gosync object", att, loc, aid, 1 << 40, 1)
@@ -259,6 +259,15 @@ def test_anonymous_arenas_leave_nothing_in_dev_shm() -> None:
     target, result = r.stdout.splitlines()
     assert target.startswith("/memfd:gosync-arena")  # never a file in /dev/shm
     assert result == "ownerdied"
+    # A creator SIGKILLed itself, its arena in use by a child it forked.
+    code = (
+        "import os, signal, time, gosync.shared as s; a = s.Arena(); m = a.Mutex(); m.lock()\n"
+        "if os.fork() == 0:\n    time.sleep(0.2); os._exit(0)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], timeout=30, check=False)
+    assert r.returncode == -signal.SIGKILL
+    time.sleep(0.5)  # the orphan has exited
     after = {e for e in os.listdir("/dev/shm") if e.startswith("gosync")}
     assert after - before == set()
 
@@ -283,3 +292,42 @@ def test_sigkilled_creator_of_a_named_arena_leaves_the_file(name: str) -> None:
     with shared.Arena(name, create=False) as a:
         assert a.get("v", shared.atomic.Int32).load() == 9
         a.unlink()
+
+
+def test_placed_objects_release_their_type_and_mapping() -> None:
+    # Each object placed in an arena holds a reference to its type and to
+    # the arena's mapping; its dealloc must give both back (a leak shows as
+    # one reference per object, a double release as a crash).
+    with shared.Arena() as a:
+        m, rw, wg, i64 = a.Mutex(), a.RWMutex(), a.WaitGroup(), a.Int64()
+        classes = [shared.Mutex, shared.RWMutex, shared.WaitGroup, shared.Cond, shared.atomic.Int64, shared.atomic.Bool]
+        before = [sys.getrefcount(c) for c in classes] + [sys.getrefcount(a._mapping)]
+        for _ in range(2000):
+            for x in (m, rw, wg, i64):
+                again = pickle.loads(pickle.dumps(x))
+                assert again is not x
+                del again
+        conds = [a.Cond(m) for _ in range(100)]
+        bools = [a.Bool() for _ in range(100)]
+        del conds, bools
+        after = [sys.getrefcount(c) for c in classes] + [sys.getrefcount(a._mapping)]
+        assert after == before
+
+
+def test_an_arena_pickles_to_its_handle() -> None:
+    with shared.Arena() as a:
+        assert pickle.loads(pickle.dumps(a)) is a
+        v = a.Int32(5)
+        code = (
+            "import pickle, sys, gosync.shared as s\n"
+            "a = pickle.loads(bytes.fromhex(sys.argv[1]))\n"
+            "print(a.get('v', s.atomic.Int32).load())"
+        )
+        a.get("v", shared.atomic.Int32).store(v.load())
+        r = subprocess.run(
+            [sys.executable, "-c", code, pickle.dumps(a).hex()], capture_output=True, text=True, timeout=60
+        )
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == "5"
+    with pytest.raises(ValueError, match="closed arena"):
+        pickle.dumps(a)

@@ -189,17 +189,37 @@ def test_cond_wait_relock_raises_owner_died_with_l_held(procs: w.Procs) -> None:
 
 SIGINT_CHILD = textwrap.dedent(
     """
-    import os, sys, time
+    import sys
     import gosync.shared as shared
-    m = shared.Mutex()
-    m.lock()
-    print("blocking", flush=True)
+    kind = sys.argv[1]
+    if kind == "Mutex, signal caught by another thread":
+        # SIGINT goes to a thread that is not waiting: the waiter is not
+        # interrupted by the kernel and must see the pending handler itself.
+        import signal, threading, time
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        def other():
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            time.sleep(60)
+        threading.Thread(target=other, daemon=True).start()
+        kind = "Mutex"
+    if kind == "Mutex":
+        p = shared.Mutex()
+        p.lock()
+        block, again, undo = p.lock, lambda: p.lock(5), p.unlock
+    elif kind == "RWMutex.rlock":
+        p = shared.RWMutex()
+        p.lock()
+        block, again, undo = p.rlock, lambda: p.lock(5), p.unlock
+    else:
+        p = shared.WaitGroup()
+        p.add(1)
+        block, again, undo = p.wait, lambda: (p.done(), p.wait(5))[1], lambda: None
     try:
-        m.lock()  # never granted: this process holds it
+        print("blocking", flush=True)
+        block()  # never granted: this process holds it
     except KeyboardInterrupt:
-        m.unlock()
-        assert m.lock(5) is True
-        m.unlock()
+        undo()
+        assert again() is True
         print("interrupted", flush=True)
         sys.exit(0)
     sys.exit(3)
@@ -208,8 +228,11 @@ SIGINT_CHILD = textwrap.dedent(
 
 
 @pytest.mark.timeout(60)
-def test_ctrl_c_during_a_blocked_shared_lock() -> None:
-    p = subprocess.Popen([sys.executable, "-c", SIGINT_CHILD], stdout=subprocess.PIPE, text=True)
+@pytest.mark.parametrize(
+    "kind", ["Mutex", "Mutex, signal caught by another thread", "RWMutex.rlock", "WaitGroup"]
+)
+def test_ctrl_c_during_a_blocked_shared_wait(kind: str) -> None:
+    p = subprocess.Popen([sys.executable, "-c", SIGINT_CHILD, kind], stdout=subprocess.PIPE, text=True)
     try:
         assert p.stdout is not None
         assert p.stdout.readline().strip() == "blocking"

@@ -7,6 +7,11 @@
 # (-DGOSYNC_TEST_HOOKS, testhook.h): the harness only; the shipped module
 # never sees the flag.
 #
+# robust_harness.c, a program of its own, runs the robust locks of
+# gosync.shared across fork()ed processes (killed, stopped, zombie
+# holders) in the same builds, except the portable one: its parking is
+# process-local, so it cannot wake another process.
+#
 #   bash csrc/tests/run.sh [scale]
 #
 # Any sanitizer report fails the run: there are no suppressions.
@@ -17,13 +22,17 @@ scale=${1:-1}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-mapfile -t sources < <(echo "$here/harness.c"; sed -e '/^#/d' -e '/^[[:space:]]*$/d' -e "s|^|$csrc/|" "$csrc/sources.txt")
+mapfile -t core < <(sed -e '/^#/d' -e '/^[[:space:]]*$/d' -e "s|^|$csrc/|" "$csrc/sources.txt")
 cflags=(-std=c11 -O1 -g -Wall -Wextra -Werror -pthread -DGOSYNC_TEST_HOOKS -I"$csrc")
 
 build() { # name, extra flags...
     local name=$1
     shift
-    gcc "${cflags[@]}" "$@" "${sources[@]}" -o "$out/$name"
+    gcc "${cflags[@]}" "$@" "$here/harness.c" "${core[@]}" -o "$out/$name"
+    case $name in
+    *-portable) ;;
+    *) gcc "${cflags[@]}" "$@" "$here/robust_harness.c" "${core[@]}" -o "$out/robust-$name" ;;
+    esac
 }
 build plain -O2
 build tsan -fsanitize=thread
@@ -43,11 +52,14 @@ for name in plain tsan asan tsan-portable; do
         echo "== $name, $mode"
         t0=$EPOCHREALTIME
         # A deadlock must fail the run, not hang it.
-        if [ "$mode" = pinned ]; then
-            timeout 600 "${pinned[@]}" "$out/$name" "$scale" || status=1
-        else
-            timeout 600 "$out/$name" "$scale" || status=1
-        fi
+        for prog in "$name" "robust-$name"; do
+            [ -x "$out/$prog" ] || continue
+            if [ "$mode" = pinned ]; then
+                timeout 600 "${pinned[@]}" "$out/$prog" "$scale" || status=1
+            else
+                timeout 600 "$out/$prog" "$scale" || status=1
+            fi
+        done
         echo "== $name, $mode: $(awk "BEGIN { printf \"%.1f\", $EPOCHREALTIME - $t0 }") s"
     done
 done

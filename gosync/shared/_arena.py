@@ -1,41 +1,45 @@
-"""Arena: a region of shared memory that holds gosync.shared's primitives,
-and the handles that carry them to other processes.
-
-Layout (little-endian; docs/DESIGN.md, "gosync.shared"):
-
-    0      magic b"GOSYNCAR"
-    8      layout version (u32), header size (u32)
-    16     size of the mapping (u64)
-    24     arena id: 16 random bytes
-    64     bump offset: an atomic Uint64, the end of the last allocation
-    128    the directory's lock: a robust mutex
-    256    directory: 256 entries of 96 bytes: key (64 bytes, UTF-8, NUL
-           padded), kind (u32, written last), pad (u32), slot offset (u64)
-    32768  the first object slot
-
-An object slot is a 16-byte header, magic 0x424F5347 ("GSOB"), kind (u32,
-written last), extra (u64: a Cond's lock, as its slot | kind << 56), and
-the primitive's C state at slot + 64, in 64-byte units (cache lines). A
-fresh file is all zeros, which is every primitive's initial state.
-Allocation is one fetch-and-add on the bump word: lock-free, and a process
-killed after it leaves only a hole.
-"""
+"""Arena: a region of shared memory that holds gosync.shared's primitives.
+Its layout is in _layout.py."""
 
 from __future__ import annotations
 
 import os
-import re
 import struct
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._errors import OwnerDied
 from .._native import Mapping, SharedMutexBase, Uint32Base, Uint64Base
+from ._layout import (
+    BUMP,
+    CLASSES,
+    DEFAULT_SIZE,
+    DIRECTORY,
+    DIRECTORY_LOCK,
+    ENTRIES,
+    ENTRY,
+    ENTRY_SIZE,
+    HEAD,
+    HEADER_SIZE,
+    KEY_SIZE,
+    KIND_NAMES,
+    MAGIC,
+    MIN_SIZE,
+    NAME,
+    PREFIX,
+    SHM_DIR,
+    SLOT,
+    SLOT_HEADER,
+    SLOT_MAGIC,
+    VERSION,
+    article,
+)
 
 if TYPE_CHECKING:
     from . import mutex as _mutex
     from . import rwmutex as _rwmutex
+    from ._placed import Placed
     from .atomic import Bool, Int32, Int64, Uint32, Uint64
     from .cond import Cond
     from .mutex import Mutex
@@ -43,115 +47,14 @@ if TYPE_CHECKING:
     from .rwmutex import RWMutex
     from .waitgroup import WaitGroup
 
-__all__ = ["Arena", "Placed", "attach", "default_arena", "place"]
-
-MAGIC = b"GOSYNCAR"
-VERSION = 1
-HEADER_SIZE = 32768
-BUMP = 64
-DIRECTORY_LOCK = 128
-DIRECTORY = 256
-ENTRY_SIZE = 96
-ENTRIES = 256
-KEY_SIZE = 64
-SLOT_MAGIC = 0x424F5347
-SLOT_HEADER = 64
-DEFAULT_SIZE = 1 << 20
-MIN_SIZE = 1 << 16
-SHM_DIR = "/dev/shm"
-PREFIX = "gosync."
-
-KIND_NAMES = {
-    1: "Mutex",
-    2: "RWMutex",
-    3: "WaitGroup",
-    4: "Cond",
-    5: "Once",
-    6: "Int32",
-    7: "Uint32",
-    8: "Int64",
-    9: "Uint64",
-    10: "Bool",
-    11: "Chan",
-}
-
-_NAME = re.compile(r"[A-Za-z0-9._-]{1,200}")
-_HEAD = struct.Struct("<8sIIQ16s")  # magic, version, header size, size, id
-_SLOT = struct.Struct("<IIQ")  # magic, kind, extra
-_ENTRY = struct.Struct("<64sIIQ")  # key, kind, pad, offset
+__all__ = ["Arena", "path"]
 
 P = TypeVar("P", bound="Placed")
 
-# Each primitive class by kind number, filled as their modules are imported
-# (gosync.shared imports them all).
-CLASSES: dict[int, type[Placed]] = {}
-
-
-class Placed:
-    """Placed is what every primitive of gosync.shared shares: where its
-    state is (an arena and a slot offset), how it is made there, and its
-    pickling to a handle (locator, arena id, slot, kind), which maps the
-    arena once per process on unpickling.
-
-    A class using it declares the slots "_arena" and "_slot" and its kind.
-    """
-
-    __slots__ = ()
-
-    _kind: ClassVar[int] = 0
-    _arena: Arena
-    _slot: int
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if cls._kind and cls.__module__.startswith("gosync.shared."):
-            CLASSES.setdefault(cls._kind, cls)
-
-    @classmethod
-    def _state_size(cls) -> int:
-        """The bytes of C state of one, from the binding."""
-        return Mapping.state_size(cls)
-
-    @classmethod
-    def _place(cls: type[P], arena: Arena, slot: int, fresh: bool) -> P:
-        """_place returns the primitive whose slot is at slot in arena.
-        fresh: the slot was just allocated and nobody else sees it yet."""
-        obj: P = arena._mapping.at(cls, slot + SLOT_HEADER, fresh)
-        obj._arena = arena
-        obj._slot = slot
-        return obj
-
-    @classmethod
-    def _make(cls: type[P], arena: Arena) -> P:
-        """_make returns a new one in arena (subclasses add arguments)."""
-        return arena._new(cls)
-
-    def _closed_repr(self) -> str | None:
-        """The repr of one whose arena is closed, or None while open."""
-        if self._arena._mapping.closed:
-            where = "gosync.shared.atomic" if type(self).__module__.endswith(".atomic") else "gosync.shared"
-            return f"<{where}.{type(self).__name__} of a closed arena>"
-        return None
-
-    @property
-    def arena(self) -> Arena:
-        """The Arena that holds this primitive."""
-        return self._arena
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        a = self._arena
-        a._check_open()
-        return (attach, (a._locator(), a._id, self._slot, self._kind))
-
-    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
-        return self.__reduce__()
-
-    def __copy__(self: P) -> P:
-        # A copy would be the same state: the handle says where it is.
-        return self
-
-    def __deepcopy__(self: P, memo: Any) -> P:
-        return self
+# The arenas this process has mapped, by id: a handle is mapped once per
+# process (_handle.py).
+cache: dict[bytes, Arena] = {}
+cache_lock = threading.Lock()
 
 
 class Arena:
@@ -193,12 +96,12 @@ class Arena:
     _dirlock: SharedMutexBase
 
     def __init__(self, name: str | None = None, size: int = DEFAULT_SIZE, create: bool = True) -> None:
-        if name is not None and (not isinstance(name, str) or not _NAME.fullmatch(name)):
+        if name is not None and (not isinstance(name, str) or not NAME.fullmatch(name)):
             raise ValueError(f"arena name must be 1 to 200 of A-Z a-z 0-9 . _ -, not {name!r}")
         if not create:
             if name is None:
                 raise ValueError("an anonymous arena (name=None) can only be created")
-            fd = os.open(_path(name), os.O_RDWR | os.O_CLOEXEC)
+            fd = os.open(path(name), os.O_RDWR | os.O_CLOEXEC)
             self._setup(fd, name, None)
             return
         if type(size) is not int:
@@ -221,8 +124,8 @@ class Arena:
         self._name = name
         self._bump = self._mapping.at(Uint64Base, BUMP, False)
         self._dirlock = self._mapping.at(SharedMutexBase, DIRECTORY_LOCK, False)
-        with _cache_lock:
-            _cache[self._id] = self
+        with cache_lock:
+            cache[self._id] = self
 
     @classmethod
     def _from_fd(cls, fd: int, name: str | None, expected_id: bytes | None) -> Arena:
@@ -252,9 +155,9 @@ class Arena:
         if self._mapping.closed:
             return
         self._mapping.close()
-        with _cache_lock:
-            if _cache.get(self._id) is self:
-                del _cache[self._id]
+        with cache_lock:
+            if cache.get(self._id) is self:
+                del cache[self._id]
         os.close(self._fd)
 
     def unlink(self) -> None:
@@ -262,7 +165,7 @@ class Arena:
         freed when the last process has closed it, and the name can be
         created again. For an anonymous arena it does nothing."""
         if self._name is not None:
-            os.unlink(_path(self._name))
+            os.unlink(path(self._name))
 
     def __enter__(self) -> Arena:
         self._check_open()
@@ -279,6 +182,13 @@ class Arena:
 
     def _describe(self) -> str:
         return repr(self._name) if self._name is not None else "anonymous"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # An Arena pickles to its handle too: the receiver maps it once.
+        self._check_open()
+        from ._handle import arena_for
+
+        return (arena_for, (self._locator(), self._id))
 
     def _check_open(self) -> None:
         if self._mapping.closed:
@@ -301,7 +211,7 @@ class Arena:
         slot = end - n
         if end > self._size:
             raise MemoryError(f"gosync.shared: arena {self._describe()} is full ({self._size} bytes)")
-        self._mapping.write(slot, _SLOT.pack(SLOT_MAGIC, 0, extra))
+        self._mapping.write(slot, SLOT.pack(SLOT_MAGIC, 0, extra))
         obj = cls._place(self, slot, True)
         self._mapping.at(Uint32Base, slot + 4, False).store(cls._kind)
         return obj
@@ -312,17 +222,17 @@ class Arena:
         if type(slot) is not int or not (HEADER_SIZE <= slot <= self._size - 2 * SLOT_HEADER) or slot % 64:
             raise ValueError(f"offset {slot!r} holds no gosync object")
         kind = self._mapping.at(Uint32Base, slot + 4, False).load()  # first: it is written last
-        magic, _, _ = _SLOT.unpack(self._mapping.read(slot, _SLOT.size))
+        magic, _, _ = SLOT.unpack(self._mapping.read(slot, SLOT.size))
         if magic != SLOT_MAGIC or kind not in KIND_NAMES:
             raise ValueError(f"offset {slot} holds no gosync object")
         if kind != cls._kind:
-            raise ValueError(f"offset {slot} holds {_a(KIND_NAMES[kind])}, not {_a(KIND_NAMES[cls._kind])}")
+            raise ValueError(f"offset {slot} holds {article(KIND_NAMES[kind])}, not {article(KIND_NAMES[cls._kind])}")
         if slot + SLOT_HEADER + cls._state_size() > self._size:
             raise ValueError(f"offset {slot} holds no gosync object")
         return cls._place(self, slot, False)
 
     def _extra(self, slot: int) -> int:
-        extra: int = _SLOT.unpack(self._mapping.read(slot, _SLOT.size))[2]
+        extra: int = SLOT.unpack(self._mapping.read(slot, SLOT.size))[2]
         return extra
 
     def get(self, key: str, kind: type[P]) -> P:
@@ -349,20 +259,21 @@ class Arena:
             directory = self._mapping.read(DIRECTORY, ENTRIES * ENTRY_SIZE)
             free = -1
             for i in range(ENTRIES):
-                k, entry_kind, _, offset = _ENTRY.unpack_from(directory, i * ENTRY_SIZE)
+                k, entry_kind, _, offset = ENTRY.unpack_from(directory, i * ENTRY_SIZE)
                 if entry_kind == 0:
                     if free < 0:
                         free = i
                 elif k == padded:
                     if entry_kind != kind._kind:
                         have = KIND_NAMES.get(entry_kind, f"kind {entry_kind}")
-                        raise TypeError(f"arena key {key!r} holds {_a(have)}, not {_a(KIND_NAMES[kind._kind])}")
+                        want = KIND_NAMES[kind._kind]
+                        raise TypeError(f"arena key {key!r} holds {article(have)}, not {article(want)}")
                     return self._attach(offset, kind)
             if free < 0:
                 raise MemoryError(f"gosync.shared: the directory of arena {self._describe()} is full ({ENTRIES} keys)")
             obj = kind._make(self)
             at = DIRECTORY + free * ENTRY_SIZE
-            self._mapping.write(at, _ENTRY.pack(padded, 0, 0, obj._slot))
+            self._mapping.write(at, ENTRY.pack(padded, 0, 0, obj._slot))
             self._mapping.at(Uint32Base, at + KEY_SIZE, False).store(kind._kind)
             return obj
         finally:
@@ -441,11 +352,8 @@ class Arena:
         return Bool._make(self, value)
 
 
-def _a(noun: str) -> str:
-    return ("an " if noun[0] in "AEIOU" else "a ") + noun
 
-
-def _path(name: str) -> str:
+def path(name: str) -> str:
     return os.path.join(SHM_DIR, PREFIX + name)
 
 
@@ -456,12 +364,12 @@ def _create_file(name: str | None, size: int) -> int:
     moment before its header is written gets ValueError ("not a gosync
     arena")."""
     arena_id = os.urandom(16)
-    head = _HEAD.pack(MAGIC, VERSION, HEADER_SIZE, size, arena_id)
+    head = HEAD.pack(MAGIC, VERSION, HEADER_SIZE, size, arena_id)
     bump = struct.pack("<Q", HEADER_SIZE)
     if name is None:
         fd = os.memfd_create("gosync-arena", os.MFD_CLOEXEC)
     else:
-        fd = os.open(_path(name), os.O_CREAT | os.O_EXCL | os.O_RDWR | os.O_CLOEXEC, 0o600)
+        fd = os.open(path(name), os.O_CREAT | os.O_EXCL | os.O_RDWR | os.O_CLOEXEC, 0o600)
     try:
         os.fchmod(fd, 0o600)  # whatever the umask
         os.ftruncate(fd, size)
@@ -470,7 +378,7 @@ def _create_file(name: str | None, size: int) -> int:
     except BaseException:
         os.close(fd)
         if name is not None:
-            os.unlink(_path(name))
+            os.unlink(path(name))
         raise
     return fd
 
@@ -481,7 +389,7 @@ def _check_header(fd: int, where: str, expected_id: bytes | None) -> tuple[int, 
     file_size = os.fstat(fd).st_size
     if file_size < HEADER_SIZE:
         raise ValueError(f"{where} is not a gosync arena: {file_size} bytes")
-    magic, version, header_size, size, arena_id = _HEAD.unpack(os.pread(fd, _HEAD.size, 0))
+    magic, version, header_size, size, arena_id = HEAD.unpack(os.pread(fd, HEAD.size, 0))
     if magic != MAGIC:
         raise ValueError(f"{where} is not a gosync arena")
     if version != VERSION:
@@ -497,91 +405,11 @@ def _check_header(fd: int, where: str, expected_id: bytes | None) -> tuple[int, 
 
 # ---- Handles: the arenas this process has mapped ---------------------------
 
-_cache: dict[bytes, Arena] = {}
-_cache_lock = threading.Lock()
-
-
-def _arena_for(locator: Any, arena_id: Any) -> Arena:
-    """The arena a handle names: this process's mapping of it if there is
-    one, else a new one, checked against the handle's id."""
-    if type(arena_id) is not bytes or len(arena_id) != 16:
-        raise ValueError(f"bad gosync.shared handle: arena id {arena_id!r}")
-    if type(locator) is tuple and len(locator) == 2 and locator[0] == "name" and type(locator[1]) is str:
-        if not _NAME.fullmatch(locator[1]):
-            raise ValueError(f"bad gosync.shared handle: arena name {locator[1]!r}")
-    elif not (
-        type(locator) is tuple
-        and len(locator) == 3
-        and locator[0] == "memfd"
-        and type(locator[1]) is int
-        and type(locator[2]) is int
-        and locator[1] > 0
-        and locator[2] >= 0
-    ):
-        raise ValueError(f"bad gosync.shared handle: locator {locator!r}")
-    with _cache_lock:
-        arena = _cache.get(arena_id)
-    if arena is not None and not arena.closed:
-        return arena
-    if locator[0] == "name":
-        name = cast(str, locator[1])
-        return Arena._from_fd(os.open(_path(name), os.O_RDWR | os.O_CLOEXEC), name, arena_id)
-    _, pid, fd = locator
-    try:
-        mine = os.open(f"/proc/{pid}/fd/{fd}", os.O_RDWR | os.O_CLOEXEC)
-    except FileNotFoundError:
-        raise FileNotFoundError(
-            f"gosync.shared: the anonymous arena's process (pid {pid}) has exited or closed it"
-        ) from None
-    return Arena._from_fd(mine, None, arena_id)
-
-
-def attach(locator: Any, arena_id: Any, slot: Any, kind: Any) -> Placed:
-    """attach returns the primitive a handle names (what unpickling calls).
-    A handle that names no such primitive raises ValueError (or
-    FileNotFoundError for an arena that is gone)."""
-    cls = CLASSES.get(kind) if type(kind) is int else None
-    if cls is None:
-        raise ValueError(f"bad gosync.shared handle: kind {kind!r}")
-    return _arena_for(locator, arena_id)._attach(slot, cls)
-
-
-# ---- The default arena -----------------------------------------------------
-
-_default: Arena | None = None
-_default_lock = threading.Lock()
-
-
-def default_arena() -> Arena:
-    """default_arena returns this process's default arena, an anonymous
-    one made on first use, from which the module-level constructors
-    (gosync.shared.Mutex(), ...) allocate."""
-    global _default
-    with _default_lock:
-        if _default is None or _default.closed:
-            _default = Arena()
-        return _default
-
-
-def place(make: Callable[[Arena], P]) -> P:
-    """place returns make(arena) for the default arena; when that arena is
-    full, for a new default arena."""
-    global _default
-    arena = default_arena()
-    try:
-        return make(arena)
-    except MemoryError:
-        with _default_lock:
-            if _default is arena:
-                _default = Arena()
-        return make(default_arena())
-
 
 def _after_fork_in_child() -> None:
-    global _cache_lock, _default_lock
-    # A thread of the parent may have held them at the fork.
-    _cache_lock = threading.Lock()
-    _default_lock = threading.Lock()
+    global cache_lock
+    # A thread of the parent may have held it at the fork.
+    cache_lock = threading.Lock()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -14,7 +14,9 @@ from __future__ import annotations
 from typing import ClassVar, TypeVar
 
 from .. import atomic as _inprocess
-from ._arena import Arena, Placed, place
+from ._arena import Arena
+from ._default import place
+from ._placed import Placed
 
 __all__ = ["Bool", "Int32", "Int64", "Uint32", "Uint64"]
 

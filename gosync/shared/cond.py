@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any, TypeVar, Union
 
 from .. import cond as _inprocess
-from ._arena import CLASSES, Arena, Placed, place
+from ._arena import Arena
+from ._default import place
+from ._layout import CLASSES
+from ._placed import Placed
 from .mutex import Mutex
 from .rwmutex import RWMutex
 
@@ -30,7 +33,9 @@ class Cond(Placed, _inprocess.Cond):  # type: ignore[misc]  # Placed pickles wha
 
     A waiter whose process dies in wait may absorb one signal meant for
     another (broadcast still wakes every waiter); a wait with a timeout
-    always returns.
+    always returns. As with gosync.Cond over a lock that is not gosync's
+    own, a KeyboardInterrupt that arrives while wait locks L again
+    propagates with L not held.
     """
 
     __slots__ = ("_arena", "_slot")

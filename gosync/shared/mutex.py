@@ -7,7 +7,8 @@ from typing import NamedTuple
 from .._native import SharedMutexBase
 from .._nocopy import NoCopy
 from .._timeout import TimedLock
-from ._arena import Placed, place
+from ._default import place
+from ._placed import Placed
 
 __all__ = ["Mutex", "MutexState"]
 

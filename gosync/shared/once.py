@@ -7,7 +7,10 @@ from typing import Callable, TypeVar, cast
 from .. import once as _inprocess
 from .._errors import OwnerDied
 from .._native import SharedMutexBase, Uint32Base
-from ._arena import SLOT_HEADER, Arena, Placed, place
+from ._arena import Arena
+from ._default import place
+from ._layout import SLOT_HEADER
+from ._placed import Placed
 
 __all__ = ["Once"]
 

@@ -7,7 +7,8 @@ from typing import NamedTuple
 from .._native import SharedRWMutexBase
 from .._nocopy import NoCopy
 from .._timeout import NO_DEADLINE, TimedLock, deadline_ns
-from ._arena import Placed, place
+from ._default import place
+from ._placed import Placed
 
 __all__ = ["RWMutex", "RLocker", "RWMutexState"]
 

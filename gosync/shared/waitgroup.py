@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .. import waitgroup as _inprocess
-from ._arena import Placed, place
+from ._default import place
+from ._placed import Placed
 
 __all__ = ["WaitGroup"]
 
