@@ -10,3 +10,7 @@ from __future__ import annotations
 from ._native import chan_select as select
 
 __all__ = ["select"]
+
+# Where users reach it from, in reprs, help() and the API reference; the C
+# function would say gosync._gosync.
+select.__module__ = __name__

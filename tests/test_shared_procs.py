@@ -15,7 +15,7 @@ import pytest
 import shared_workers as w
 
 import gosync.shared as shared
-from conftest import pypy_cannot
+from conftest import CHILD_CWD, pypy_cannot
 
 METHODS = ["fork", "spawn", "forkserver"]
 
@@ -223,7 +223,7 @@ def test_plain_pickle_to_a_subprocess() -> None:
         "    v.add(2)\n"
         "print(v.load())\n"
     )
-    r = subprocess.run([sys.executable, "-c", code, payload], capture_output=True, text=True, timeout=60)
+    r = subprocess.run([sys.executable, "-c", code, payload], cwd=CHILD_CWD, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "42"
     assert v.load() == 42
