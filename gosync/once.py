@@ -71,16 +71,17 @@ class Once(NoCopy):
             return True
         return self._do_slow(fn, timeout)
 
+    def _lock_for_do(self, timeout: float | None) -> bool:
+        # The Mutex is held for as long as fn runs, so waiting for it is
+        # waiting for fn; lock(timeout) validates the timeout first.
+        return self._m.lock() if timeout is None else self._m.lock(timeout)
+
     def _do_slow(self, fn: Callable[[], object], timeout: float | None) -> bool:
         if not callable(fn):
             raise TypeError(f"Once.do() needs a callable, not {type(fn).__name__}")
-        m = self._m
-        # The Mutex is held for as long as fn runs, so waiting for it is
-        # waiting for fn; lock(timeout) validates the timeout first.
-        if timeout is None:
-            m.lock()
-        elif not m.lock(timeout):
+        if not self._lock_for_do(timeout):
             return False
+        m = self._m
         try:
             if self._flag.load():
                 self._done = True

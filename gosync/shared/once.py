@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar, cast
+from typing import TypeVar, cast
 
 from .. import once as _inprocess
 from .._errors import OwnerDied
@@ -53,33 +53,15 @@ class Once(_inprocess.Once, Placed):
         obj._slot = slot
         return obj
 
-    def _do_slow(self, fn: Callable[[], object], timeout: float | None) -> bool:
-        if not callable(fn):
-            raise TypeError(f"Once.do() needs a callable, not {type(fn).__name__}")
+    def _lock_for_do(self, timeout: float | None) -> bool:
         m = cast(SharedMutexBase, self._m)
-        # The mutex is held for as long as fn runs, so waiting for it is
-        # waiting for fn; deadline_ns validates the timeout first.
         try:
-            if timeout is None:
-                m.__enter__()
-            elif not m._lock_until(deadline_ns(timeout)):
-                return False
+            return bool(m.__enter__() if timeout is None else m._lock_until(deadline_ns(timeout)))
         except OwnerDied:
             # The process running fn died in it: fn did not complete, and
             # nothing else is guarded, so the state is consistent again.
             m.mark_consistent()
-        try:
-            if self._flag.load():
-                self._done = True
-                return True
-            try:
-                fn()
-            finally:
-                self._flag.store(1)
-                self._done = True
             return True
-        finally:
-            m.unlock()
 
     def __repr__(self) -> str:
         closed = self._closed_repr()
