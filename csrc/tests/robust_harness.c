@@ -37,28 +37,7 @@
 #include "robust_rwmutex.h"
 #include "status.h"
 #include "testhook.h"
-
-static int scale = 1;
-static int passed, failed;
-
-#define CHECK(cond, ...)                                  \
-    do {                                                  \
-        if (!(cond)) {                                    \
-            printf("  FAIL %s:%d: ", __FILE__, __LINE__); \
-            printf(__VA_ARGS__);                          \
-            printf("\n");                                 \
-            ok = 0;                                       \
-        }                                                 \
-    } while (0)
-
-static void report(const char *name, int ok)
-{
-    printf("%s %s\n", ok ? "ok  " : "FAIL", name);
-    if (ok)
-        passed++;
-    else
-        failed++;
-}
+#include "check.h"
 
 static int64_t ms_from_now(int ms)
 {
