@@ -331,3 +331,53 @@ def test_an_arena_pickles_to_its_handle() -> None:
         assert r.stdout.strip() == "5"
     with pytest.raises(ValueError, match="closed arena"):
         pickle.dumps(a)
+
+
+@pytest.mark.timeout(30)
+def test_opening_a_named_arena_while_it_is_created_never_sees_it_half_made(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two unrelated programs meet by name: "create, else open" must give
+    # either a FileExistsError (then the arena is whole) or the arena,
+    # never a ValueError for a file whose header is not written yet. The
+    # creator is held just before it sizes the file.
+    import threading
+
+    sizing, go = threading.Event(), threading.Event()
+    real_ftruncate = os.ftruncate
+
+    def slow_ftruncate(fd: int, size: int) -> None:
+        if threading.current_thread() is creator:
+            sizing.set()
+            go.wait(10)
+        real_ftruncate(fd, size)
+
+    monkeypatch.setattr(os, "ftruncate", slow_ftruncate)
+    made: list[object] = []
+
+    def create() -> None:
+        try:
+            made.append(shared.Arena(name))
+        except FileExistsError as e:
+            made.append(e)
+
+    creator = threading.Thread(target=create)
+    creator.start()
+    try:
+        assert sizing.wait(10)
+        try:
+            other = shared.Arena(name)
+        except FileExistsError:
+            other = shared.Arena(name, create=False)
+    finally:
+        go.set()
+        creator.join(10)
+    other.get("v", shared.atomic.Int32).store(1)
+    assert len(made) == 1
+    first = made[0]
+    if isinstance(first, shared.Arena):
+        assert first.get("v", shared.atomic.Int32).load() == 1
+        first.close()
+    else:
+        assert isinstance(first, FileExistsError)
+    other.close()

@@ -360,28 +360,64 @@ def path(name: str) -> str:
 
 def _create_file(name: str | None, size: int) -> int:
     """_create_file makes the arena's file, header written, and returns its
-    descriptor. A named one is created with O_EXCL, so that of two
-    creators one gets FileExistsError; a process that opens it in the
-    moment before its header is written gets ValueError ("not a gosync
-    arena")."""
+    descriptor. A named one is made nameless (O_TMPFILE) and linked under
+    its name only when whole, so that a process opening the name sees the
+    whole arena or nothing, and of two creators the second to link gets
+    FileExistsError. Where O_TMPFILE or /proc is missing it falls back to
+    O_CREAT | O_EXCL, whose window (an opener gets ValueError "not a
+    gosync arena") docs/DESIGN.md states."""
     arena_id = os.urandom(16)
     head = HEAD.pack(MAGIC, VERSION, HEADER_SIZE, size, arena_id)
-    bump = struct.pack("<Q", HEADER_SIZE)
     if name is None:
-        fd = os.memfd_create("gosync-arena", os.MFD_CLOEXEC)
-    else:
-        fd = os.open(path(name), os.O_CREAT | os.O_EXCL | os.O_RDWR | os.O_CLOEXEC, 0o600)
+        return _fill(os.memfd_create("gosync-arena", os.MFD_CLOEXEC), size, head)
+    try:
+        fd = _fill(os.open(SHM_DIR, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600), size, head)
+    except OSError:
+        fd = -1  # no O_TMPFILE here
+    if fd >= 0:
+        try:
+            _link_whole(fd, name)
+            return fd
+        except FileExistsError:
+            os.close(fd)
+            raise
+        except BaseException as e:
+            os.close(fd)
+            if not isinstance(e, OSError):
+                raise
+    fd = os.open(path(name), os.O_CREAT | os.O_EXCL | os.O_RDWR | os.O_CLOEXEC, 0o600)
+    try:
+        return _fill(fd, size, head)
+    except BaseException:
+        os.unlink(path(name))
+        raise
+
+
+def _fill(fd: int, size: int, head: bytes) -> int:
+    """_fill sizes a new arena file and writes its bump word and header
+    (last); it closes fd on failure."""
     try:
         os.fchmod(fd, 0o600)  # whatever the umask
         os.ftruncate(fd, size)
-        os.pwrite(fd, bump, BUMP)
+        os.pwrite(fd, struct.pack("<Q", HEADER_SIZE), BUMP)
         os.pwrite(fd, head, 0)
     except BaseException:
         os.close(fd)
-        if name is not None:
-            os.unlink(path(name))
         raise
     return fd
+
+
+def _link_whole(fd: int, name: str) -> None:
+    """_link_whole gives the nameless file fd its arena name:
+    FileExistsError if the name is taken."""
+    # link(2) does not follow /proc/self/fd/N (EXDEV); linkat with
+    # AT_SYMLINK_FOLLOW does, and os.link calls linkat only when given a
+    # directory descriptor.
+    dirfd = os.open(SHM_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.link(f"/proc/self/fd/{fd}", path(name), src_dir_fd=dirfd, follow_symlinks=True)
+    finally:
+        os.close(dirfd)
 
 
 def _check_header(fd: int, where: str, expected_id: bytes | None) -> tuple[int, bytes]:
