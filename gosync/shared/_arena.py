@@ -7,7 +7,7 @@ import os
 import struct
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from .._errors import OwnerDied
 from .._native import Mapping, SharedMutexBase, Uint32Base, Uint64Base
@@ -159,7 +159,18 @@ class Arena:
         with cache_lock:
             if cache.get(self._id) is self:
                 del cache[self._id]
-        os.close(self._fd)
+        fd, self._fd = self._fd, -1
+        os.close(fd)
+
+    def __del__(self, _close: Callable[[int], None] = os.close) -> None:
+        # An Arena that nothing refers to any more (no primitive of it, and
+        # another mapping of the same arena in the cache) gives its
+        # descriptor back, as a file object does; its memory goes with the
+        # Mapping. getattr: __init__ may have failed before setting it.
+        fd = getattr(self, "_fd", -1)
+        if fd >= 0:
+            self._fd = -1
+            _close(fd)  # bound early: os may be gone at interpreter exit
 
     def unlink(self) -> None:
         """Unlink removes a named arena's name from /dev/shm: the memory is
