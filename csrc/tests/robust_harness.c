@@ -1285,6 +1285,62 @@ static void test_deadlines_end(void)
     report("deadlines: every robust lock/rlock with a deadline ends by it (+150 ms)", ok);
 }
 
+/* A writer that got OWNERDEAD and unlocks without mark_consistent, stopped
+ * for ever inside that unlock at its first preemption point. */
+static int unrepaired_unlock_stops(void *arg)
+{
+    shared_t *s = arg;
+    gosync_robust_rwmutex *rw = &s->rw;
+    int rc = gosync_robust_rwmutex_lock(rw, ms_from_now(2000));
+    if (rc != GOSYNC_OWNERDEAD)
+        return 40;
+    stop_at = "robust_rwmutex.unlock.half_done";
+    stop_fd = s->pipe[1];
+    gosync_robust_rwmutex_unlock(rw);
+    return 41; /* not reached with the hooks: the hook stops it */
+}
+
+static void test_rw_unrepaired_unlock(void)
+{
+    int ok = 1;
+#ifndef GOSYNC_TEST_HOOKS
+    printf("  (no preemption points in this build: the stop inside unlock is not replayed)\n");
+#endif
+    shared_t *s = shared_new();
+    gosync_robust_rwmutex *rw = &s->rw;
+    /* A dead writer: our pid with a wrong start, writer = 1. */
+    atomic_store(&rw->w.word, gosync_identity_self() + (UINT64_C(1) << 32));
+    atomic_store(&rw->writer, 1);
+    pid_t u = spawn(unrepaired_unlock_stops, s);
+    CHECK(await_byte(s->pipe[0], 5000), "the unlock never reached its preemption point");
+    /* The data was not repaired: from the moment unlock began, no reader
+     * may be told it is fine to read. */
+    int rc = gosync_robust_rwmutex_try_rlock(rw);
+    CHECK(rc == GOSYNC_NOTRECOVERABLE, "try_rlock during the unrepaired unlock: %d, want %d", rc,
+          GOSYNC_NOTRECOVERABLE);
+    if (rc == GOSYNC_OK)
+        gosync_robust_rwmutex_runlock(rw);
+    rc = gosync_robust_rwmutex_rlock(rw, ms_from_now(600));
+    CHECK(rc == GOSYNC_NOTRECOVERABLE, "rlock during the unrepaired unlock: %d, want %d", rc,
+          GOSYNC_NOTRECOVERABLE);
+    if (rc == GOSYNC_OK)
+        gosync_robust_rwmutex_runlock(rw);
+    /* Killed there: still not recoverable, for readers and writers. */
+    kill_reap(u);
+    rc = gosync_robust_rwmutex_rlock(rw, ms_from_now(600));
+    CHECK(rc == GOSYNC_NOTRECOVERABLE, "rlock after the unlocker died: %d", rc);
+    if (rc == GOSYNC_OK)
+        gosync_robust_rwmutex_runlock(rw);
+    rc = gosync_robust_rwmutex_lock(rw, ms_from_now(600));
+    CHECK(rc == GOSYNC_NOTRECOVERABLE, "lock after the unlocker died: %d", rc);
+    CHECK(gosync_robust_rwmutex_readers(rw) == 0, "a hold was left");
+    kill_all_children();
+    shared_free(s);
+    report("robust rwmutex: no reader gets in during an unlock without mark_consistent, nor after "
+           "the unlocker dies inside it",
+           ok);
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -1305,6 +1361,7 @@ int main(int argc, char **argv)
         {"rw_exclusion", test_rw_exclusion},
         {"rw_overflow", test_rw_overflow},
         {"rw_lock_in_steps", test_rw_lock_in_steps},
+        {"rw_unrepaired_unlock", test_rw_unrepaired_unlock},
         {"deadlines", test_deadlines_end},
         {"kill_torture_mutex", test_kill_torture},
         {"kill_torture_rw", test_kill_torture_rw},
