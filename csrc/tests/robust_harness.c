@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -1341,6 +1342,69 @@ static void test_rw_unrepaired_unlock(void)
            ok);
 }
 
+/* A process whose main thread has exited (pthread_exit) while another of
+ * its threads holds the lock: its leader shows 'Z' in /proc, and it is
+ * alive. With many supplementary groups (if we may set them), the
+ * "Threads:" line of /proc/<pid>/status lies beyond its first 4 KiB. */
+static void *hold_in_thread(void *arg)
+{
+    shared_t *s = arg;
+    if (gosync_robust_mutex_lock(&s->m, GOSYNC_NO_DEADLINE) != GOSYNC_OK)
+        _exit(60);
+    notify(s->pipe[1]);
+    wait_to_be_killed();
+}
+
+static int leader_exits(void *arg)
+{
+    shared_t *s = arg;
+    if (s->threads > 0) {
+        static gid_t groups[1000];
+        for (int i = 0; i < s->threads; i++)
+            groups[i] = (gid_t)(1000000 + i);
+        if (setgroups((size_t)s->threads, groups) != 0)
+            return 61;
+    }
+    pthread_t t;
+    if (pthread_create(&t, NULL, hold_in_thread, s) != 0)
+        return 62;
+    pthread_exit(NULL);
+}
+
+static void test_mutex_zombie_leader_alive(void)
+{
+    int ok = 1;
+    int sizes[] = {0, 1000};
+    for (int i = 0; i < 2; i++) {
+        shared_t *s = shared_new();
+        s->threads = sizes[i]; /* supplementary groups to set */
+        if (sizes[i] && geteuid() != 0) {
+            printf("  (not root: the case with %d groups is not run)\n", sizes[i]);
+            shared_free(s);
+            continue;
+        }
+        pid_t h = spawn(leader_exits, s);
+        CHECK(await_byte(s->pipe[0], 5000), "the thread never locked (%d groups)", sizes[i]);
+        int64_t end = ms_from_now(3000);
+        while (proc_state(h) != 'Z' && gosync_now_ns() < end)
+            nap_ms(1);
+        CHECK(proc_state(h) == 'Z', "the leader is not a zombie: %c", proc_state(h));
+        int rc = gosync_robust_mutex_try_lock(&s->m);
+        CHECK(rc == GOSYNC_BUSY, "try_lock of a live process's lock (its leader exited, %d groups): %d",
+              sizes[i], rc);
+        kill_reap(h);
+        if (rc == GOSYNC_BUSY) {
+            rc = gosync_robust_mutex_try_lock(&s->m);
+            CHECK(rc == GOSYNC_OWNERDEAD, "try_lock once it is killed: %d", rc);
+        }
+        kill_all_children();
+        shared_free(s);
+    }
+    report("identity: a process whose main thread exited while another holds the lock is alive "
+           "(also with 1000 supplementary groups)",
+           ok);
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -1354,6 +1418,7 @@ int main(int argc, char **argv)
         {"mutex_waiter_wakes", test_mutex_waiter_wakes},
         {"mutex_dead_unlocker", test_mutex_dead_unlocker_handoff},
         {"mutex_zombie", test_mutex_zombie_holder},
+        {"zombie_leader_alive", test_mutex_zombie_leader_alive},
         {"mutex_stopped", test_mutex_stopped_holder},
         {"forked_child", test_mutex_forked_child_not_holder},
         {"rw_dead_reader", test_rw_dead_reader},
