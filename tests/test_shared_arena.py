@@ -401,3 +401,22 @@ def test_an_arena_nothing_refers_to_gives_its_descriptor_back(name: str) -> None
     assert creator.get("v", shared.atomic.Int32).load() == 20
     creator.unlink()
     creator.close()
+
+
+@pytest.mark.parametrize("kind", ["WaitGroup", "Cond"])
+def test_a_wait_object_with_corrupt_park_flags_is_refused(kind: str) -> None:
+    # park_flags (the word after the 8-byte state) is GOSYNC_PARK_SHARED in
+    # every WaitGroup and Cond an arena made. A corrupt one would wait on
+    # the private futex, which a wake from another process never reaches:
+    # an untimed wait would hang. Attaching must say so instead.
+    import struct
+
+    with shared.Arena() as a:
+        obj = getattr(a, kind)()
+        flags_at = obj._slot + _layout.SLOT_HEADER + 8
+        assert a._mapping.read(flags_at, 4) == struct.pack("<I", 1)
+        a._mapping.write(flags_at, struct.pack("<I", 0))
+        with pytest.raises(ValueError, match="corrupt"):
+            a._attach(obj._slot, type(obj))
+        with pytest.raises(ValueError, match="corrupt"):
+            pickle.loads(pickle.dumps(obj))
