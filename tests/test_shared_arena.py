@@ -420,3 +420,18 @@ def test_a_wait_object_with_corrupt_park_flags_is_refused(kind: str) -> None:
             a._attach(obj._slot, type(obj))
         with pytest.raises(ValueError, match="corrupt"):
             pickle.loads(pickle.dumps(obj))
+
+
+def test_a_corrupt_bump_word_is_refused_without_writing_over_the_header(name: str) -> None:
+    import struct
+
+    a = shared.Arena(name)
+    head = a._mapping.read(0, _layout.HEADER_SIZE)
+    a._mapping.write(_layout.BUMP, struct.pack("<Q", 0))
+    with pytest.raises(ValueError, match="corrupt"):
+        a.Mutex()
+    assert a._mapping.read(0, _layout.HEADER_SIZE)[: _layout.BUMP] == head[: _layout.BUMP]
+    with shared.Arena(name, create=False) as b:  # still an arena
+        assert b.size == a.size
+    a.unlink()
+    a.close()

@@ -221,6 +221,10 @@ class Arena:
         n = SLOT_HEADER + state
         end: int = self._bump.add(n)
         slot = end - n
+        if slot < HEADER_SIZE or slot % 64:
+            # Only a corrupt bump word gives this: writing a slot header
+            # there would overwrite the arena's header or directory.
+            raise ValueError(f"arena {self._describe()} is corrupt: bump offset {slot}")
         if end > self._size:
             raise MemoryError(f"gosync.shared: arena {self._describe()} is full ({self._size} bytes)")
         self._mapping.write(slot, SLOT.pack(SLOT_MAGIC, 0, extra))
