@@ -435,3 +435,32 @@ def test_a_corrupt_bump_word_is_refused_without_writing_over_the_header(name: st
         assert b.size == a.size
     a.unlink()
     a.close()
+
+
+@pytest.mark.timeout(30)
+def test_a_handle_naming_a_terminal_does_not_become_the_controlling_terminal() -> None:
+    # A bad handle ("memfd", pid, fd) may name any descriptor of that
+    # process, a terminal too. Opening a tty without O_NOCTTY makes it the
+    # controlling terminal of a session leader that has none (a daemon):
+    # unpickling a bad handle must only raise ValueError.
+    master, slave = os.openpty()
+    code = textwrap.dedent(f"""
+        import os, sys
+        from gosync.shared import _handle
+        try:
+            _handle.attach(("memfd", {os.getpid()}, {slave}), bytes(16), 32768, 1)
+        except ValueError:
+            pass
+        try:
+            os.close(os.open("/dev/tty", os.O_RDWR))
+        except OSError:
+            sys.exit(0)  # still no controlling terminal
+        sys.exit(3)
+    """)
+    try:
+        r = subprocess.run([sys.executable, "-c", code], start_new_session=True, timeout=30, check=False,
+                           stdin=subprocess.DEVNULL)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert r.returncode == 0

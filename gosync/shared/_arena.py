@@ -102,7 +102,7 @@ class Arena:
         if not create:
             if name is None:
                 raise ValueError("an anonymous arena (name=None) can only be created")
-            fd = os.open(path(name), os.O_RDWR | os.O_CLOEXEC)
+            fd = os.open(path(name), os.O_RDWR | os.O_CLOEXEC | os.O_NOCTTY | os.O_NONBLOCK)
             self._setup(fd, name, None)
             return
         if type(size) is not int:
