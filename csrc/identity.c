@@ -92,7 +92,7 @@ static proc_verdict proc_look(uint32_t pid, uint32_t start, bool compare_start, 
     if (n < 0)
         return PROC_UNKNOWN; /* ENOENT included: hidepid hides live pids */
     char state;
-    unsigned long long threads, ticks;
+    unsigned long long threads = 0, ticks = 0;
     if (!parse_stat(buf, n, &state, &threads, &ticks))
         return PROC_UNKNOWN;
     if (start_out)

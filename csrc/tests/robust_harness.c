@@ -1305,7 +1305,10 @@ static void test_rw_unrepaired_unlock(void)
 {
     int ok = 1;
 #ifndef GOSYNC_TEST_HOOKS
+    /* The case needs the unlocker stopped half way: not in this build. */
     printf("  (no preemption points in this build: the stop inside unlock is not replayed)\n");
+    report("robust rwmutex: unrepaired unlock (not replayed without GOSYNC_TEST_HOOKS)", ok);
+    return;
 #endif
     shared_t *s = shared_new();
     gosync_robust_rwmutex *rw = &s->rw;
