@@ -272,6 +272,16 @@ static bool chan_empty(gosync_chan *c)
     return gosync_load(&c->count, GOSYNC_ACQUIRE) == 0;
 }
 
+/* Whether a case looks ready, read without the lock: it may not be by the
+ * time the lock is taken. */
+static bool looks_ready(gosync_chan_case *cs)
+{
+    gosync_chan *c = cs->c;
+    if (gosync_load(&c->closed, GOSYNC_ACQUIRE))
+        return true; /* a receive drains or reports closed; a send fails */
+    return cs->dir == GOSYNC_CHAN_SEND ? !chan_full(c) : !chan_empty(c);
+}
+
 /* Returns GOSYNC_CHAN_NOTREADY or GOSYNC_OK (closed and drained, seen
  * without the lock) when the fast path decides, else -1. */
 static int fast_fail(gosync_chan_case *cs)
@@ -379,9 +389,53 @@ int gosync_chan_select(gosync_chan_case *cases, uint32_t n, uint32_t *scratch, u
 {
     uint32_t *pollorder = scratch, *lockorder = scratch + n, *node_of = scratch + 2 * n;
 
+    /* Pass 0: the cases that look ready without their locks; one of them,
+     * chosen uniformly, is tried under its own lock alone. Most selects
+     * that find a case ready end here, locking one channel instead of all
+     * of them. A case that is not ready after all, or whose lock is held,
+     * is left to pass 1. */
+    uint32_t m = 0, nready = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (cases[i].c == NULL)
+            continue;
+        m++;
+        if (looks_ready(&cases[i]))
+            pollorder[nready++] = i;
+    }
+    if (m == 0) {
+        if (!(flags & GOSYNC_CHAN_BLOCK))
+            return GOSYNC_CHAN_NOTREADY;
+        return sleep_forever(deadline_ns);
+    }
+    if (nready > 0) {
+        uint32_t k = pollorder[nready == 1 ? 0 : cheaprandn(nready)];
+        gosync_chan_case *cs = &cases[k];
+        if ((flags & GOSYNC_CHAN_TRYLOCK) ? chan_trylock(cs->c) : (chan_lock(cs->c), true)) {
+            _Atomic uint32_t *to_wake;
+            unsigned park_flags = cs->c->park_flags;
+            int r = try_case(cs, &to_wake);
+            chan_unlock(cs->c);
+            if (r != CASE_NOT_READY) {
+                wake(to_wake, park_flags);
+                *chosen = k;
+                return r == CASE_DONE ? GOSYNC_OK : GOSYNC_CHAN_CLOSED;
+            }
+        }
+    } else if (m == 1 && !(flags & GOSYNC_CHAN_BLOCK)) {
+        /* Go's lock-free failure of a non-blocking operation. */
+        uint32_t k = 0;
+        while (cases[k].c == NULL)
+            k++;
+        int rc = fast_fail(&cases[k]);
+        if (rc >= 0) {
+            *chosen = k;
+            return rc;
+        }
+    }
+
     /* The live cases in a random order (Go's pollorder: an inside-out
      * Fisher-Yates shuffle, so every permutation is equally likely). */
-    uint32_t m = 0;
+    m = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (cases[i].c == NULL)
             continue;
@@ -389,18 +443,6 @@ int gosync_chan_select(gosync_chan_case *cases, uint32_t n, uint32_t *scratch, u
         pollorder[m] = pollorder[j];
         pollorder[j] = i;
         m++;
-    }
-    if (m == 0) {
-        if (!(flags & GOSYNC_CHAN_BLOCK))
-            return GOSYNC_CHAN_NOTREADY;
-        return sleep_forever(deadline_ns);
-    }
-    if (m == 1 && !(flags & GOSYNC_CHAN_BLOCK)) {
-        int rc = fast_fail(&cases[pollorder[0]]);
-        if (rc >= 0) {
-            *chosen = pollorder[0];
-            return rc;
-        }
     }
 
     /* Lock order: by channel address (insertion sort: selects are small). */

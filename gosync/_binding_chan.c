@@ -106,6 +106,22 @@ static int deadline_of(PyObject *timeout, int64_t *deadline_ns)
         *deadline_ns = GOSYNC_NO_DEADLINE;
         return 0;
     }
+    /* The common timeouts are converted here, as deadline_ns would: a call
+     * of Python code would be a point where the GIL can change hands. */
+    double seconds = -1;
+    if (PyFloat_CheckExact(timeout)) {
+        seconds = PyFloat_AS_DOUBLE(timeout);
+    } else if (PyLong_CheckExact(timeout)) {
+        int overflow;
+        long long t = PyLong_AsLongLongAndOverflow(timeout, &overflow);
+        if (!overflow && t >= 0 && t <= 1000000000LL)
+            seconds = (double)t;
+    }
+    if (seconds >= 0 && seconds <= 1e9) { /* not NaN, and far below TIMEOUT_MAX */
+        *deadline_ns = gosync_now_ns() + (int64_t)(seconds * 1e9);
+        return 0;
+    }
+    /* Anything else (errors included) as every primitive does it. */
     PyObject *mod = PyImport_ImportModule("gosync._timeout");
     if (mod == NULL)
         return -1;
@@ -169,6 +185,10 @@ static int run_select(select_call *sc, bool block, int64_t deadline_ns)
     int rc = select_call_fn(sc, deadline_ns);
     if (rc != GOSYNC_CHAN_BUSY && (rc != GOSYNC_CHAN_NOTREADY || !block))
         return rc;
+    /* Nothing ready and the deadline already passed (timeout=0): that is
+     * the answer, without giving the GIL away. */
+    if (rc == GOSYNC_CHAN_NOTREADY && deadline_ns != GOSYNC_NO_DEADLINE && gosync_now_ns() >= deadline_ns)
+        return GOSYNC_TIMEDOUT;
     sc->flags = block ? GOSYNC_CHAN_BLOCK : 0;
     return gosync_py_block(select_call_fn, sc, deadline_ns);
 }
@@ -326,8 +346,40 @@ static PyObject *chan_debug_fields(PyObject *op, PyObject *unused)
 /* ---- Select ---------------------------------------------------------------- */
 
 /* The case kinds select accepts. */
+#if defined(PYPY_VERSION)
+/* PyPy's cpyext hands out its own bound-method objects, not PyCFunctions:
+ * m is ch.<name> if binding the Chan type's own <name> to m.__self__
+ * gives an equal method. An error in the lookups reads as "not a case". */
+static bool bound_to_chan_by_name(PyObject *m, const char *name, PyObject **chan)
+{
+    PyObject *self = PyObject_GetAttrString(m, "__self__");
+    if (self == NULL) {
+        PyErr_Clear();
+        return false;
+    }
+    bool same = false;
+    if (PyObject_TypeCheck(self, gosync_py_chan_type)) {
+        PyObject *descr = PyObject_GetAttrString((PyObject *)gosync_py_chan_type, name);
+        PyObject *bound = descr ? PyObject_CallMethod(descr, "__get__", "O", self) : NULL;
+        int eq = bound ? PyObject_RichCompareBool(bound, m, Py_EQ) : -1;
+        Py_XDECREF(bound);
+        Py_XDECREF(descr);
+        if (eq < 0)
+            PyErr_Clear();
+        same = eq == 1;
+    }
+    Py_DECREF(self); /* the method still holds self */
+    if (same)
+        *chan = self;
+    return same;
+}
+#endif
+
 static bool bound_to_chan(PyObject *m, PyCFunction fn, PyObject **chan)
 {
+#if defined(PYPY_VERSION)
+    return bound_to_chan_by_name(m, fn == (PyCFunction)(void (*)(void))chan_recv ? "recv" : "send", chan);
+#else
     if (!PyCFunction_Check(m) || PyCFunction_GET_FUNCTION(m) != fn)
         return false;
     PyObject *self = PyCFunction_GET_SELF(m);
@@ -335,6 +387,7 @@ static bool bound_to_chan(PyObject *m, PyCFunction fn, PyObject **chan)
         return false;
     *chan = self;
     return true;
+#endif
 }
 
 /* Fills cases[i] from the Python case; a send case's value gets a new
@@ -377,6 +430,25 @@ static void release_sends(gosync_chan_case *cases, Py_ssize_t n, Py_ssize_t keep
 }
 
 #define SELECT_STACK 8
+
+/* (index, value, ok): a new tuple (Py_BuildValue parses its format at every
+ * call, which is a third of a select's cost). value is borrowed. */
+static PyObject *select_result(Py_ssize_t index, PyObject *value, bool ok)
+{
+    PyObject *i = PyLong_FromSsize_t(index);
+    if (i == NULL)
+        return NULL;
+    PyObject *r = PyTuple_New(3);
+    if (r == NULL) {
+        Py_DECREF(i);
+        return NULL;
+    }
+    Py_INCREF(value);
+    PyTuple_SET_ITEM(r, 0, i);
+    PyTuple_SET_ITEM(r, 1, value);
+    PyTuple_SET_ITEM(r, 2, PyBool_FromLong(ok));
+    return r;
+}
 
 /* select(*cases, block=True, timeout=None) -> (index, value, ok) */
 static PyObject *chan_select(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
@@ -430,17 +502,19 @@ static PyObject *chan_select(PyObject *module, PyObject *const *args, Py_ssize_t
     select_call sc = {cases, (uint32_t)nargs, scratch, 0, 0};
     int rc = run_select(&sc, block != 0, deadline_ns);
     if (rc == GOSYNC_CHAN_NOTREADY || rc == GOSYNC_TIMEDOUT) {
-        result = Py_BuildValue("(nOO)", (Py_ssize_t)-1, Py_None, Py_False);
+        result = select_result(-1, Py_None, false);
     } else if (rc == GOSYNC_OK) {
         gosync_chan_case *won = &cases[sc.chosen];
         if (won->dir == GOSYNC_CHAN_SEND) {
             release_sends(cases, nargs, sc.chosen);
             parsed = 0; /* released */
-            result = Py_BuildValue("(nOO)", (Py_ssize_t)sc.chosen, Py_None, Py_True);
+            result = select_result(sc.chosen, Py_None, true);
         } else if (won->ok) {
-            result = Py_BuildValue("(nNO)", (Py_ssize_t)sc.chosen, object_of(won->elem), Py_True);
+            PyObject *v = object_of(won->elem);
+            result = select_result(sc.chosen, v, true);
+            Py_DECREF(v); /* the tuple holds it now */
         } else {
-            result = Py_BuildValue("(nOO)", (Py_ssize_t)sc.chosen, Py_None, Py_False);
+            result = select_result(sc.chosen, Py_None, false);
         }
     } else if (rc >= 0) {
         chan_error(rc);
@@ -455,31 +529,42 @@ out:
 }
 
 PyMethodDef gosync_py_chan_functions[] = {
-    {"_select", (PyCFunction)(void (*)(void))chan_select, METH_FASTCALL | METH_KEYWORDS,
-     "_select(*cases, block=True, timeout=None) -> (index, value, ok)\n\nThe C select behind gosync.select."},
+    {"select", (PyCFunction)(void (*)(void))chan_select, METH_FASTCALL | METH_KEYWORDS,
+     "select(*cases, block=True, timeout=None)\n--\n\n"
+     "Select performs one of the channel operations given as cases and returns\n"
+     "(index, value, ok).\n\n"
+     "A case is ch.recv (receive from ch), (ch.send, v) (send v on ch), or None (a\n"
+     "nil channel: never ready). If several cases are ready, one is chosen uniformly\n"
+     "at random. A receive returns (index, value, True), or (index, None, False) when\n"
+     "its channel is closed and drained; a send returns (index, None, True), and\n"
+     "raises SyncError(\"send on closed channel\") when chosen on a closed channel.\n\n"
+     "With block=False (Go's default case), or when the timeout in seconds passes, it\n"
+     "returns (-1, None, False) having done nothing. With no case and no timeout it\n"
+     "waits for ever, as Go's select {} does; Ctrl-C interrupts it. Anything else as\n"
+     "a case raises TypeError before anything is done."},
     {NULL, NULL, 0, NULL},
 };
 
 static PyMethodDef chan_methods[] = {
     {"send", (PyCFunction)(void (*)(void))chan_send, METH_FASTCALL | METH_KEYWORDS,
-     "send(v, timeout=None) -> bool\n\nSend sends v on the channel, waiting until a receiver takes it (unbuffered)\n"
+     "send($self, v, /, timeout=None)\n--\n\nSend sends v on the channel, waiting until a receiver takes it (unbuffered)\n"
      "or there is room in the buffer, and returns True. With a timeout in seconds it\n"
      "gives up after that long and returns False; v was then not sent. Sending on a\n"
      "closed channel raises SyncError(\"send on closed channel\"), also for a sender\n"
      "blocked when the channel is closed."},
     {"recv", (PyCFunction)(void (*)(void))chan_recv, METH_FASTCALL | METH_KEYWORDS,
-     "recv(timeout=None) -> value\n\nRecv receives a value, waiting until one is sent. Once the channel is closed\n"
+     "recv($self, /, timeout=None)\n--\n\nRecv receives a value, waiting until one is sent. Once the channel is closed\n"
      "and drained it returns None at once. With a timeout in seconds it raises\n"
      "TimeoutError after that long, having received nothing."},
     {"recv_ok", (PyCFunction)(void (*)(void))chan_recv_ok, METH_FASTCALL | METH_KEYWORDS,
-     "recv_ok(timeout=None) -> (value, ok)\n\nRecvOK is recv that also says whether a value was sent: ok is False (and\n"
+     "recv_ok($self, /, timeout=None)\n--\n\nRecvOK is recv that also says whether a value was sent: ok is False (and\n"
      "value None) once the channel is closed and drained. Timeouts as recv."},
     {"close", chan_close, METH_NOARGS,
-     "close() -> None\n\nClose closes the channel: receivers drain the buffered values, then get None\n"
+     "close($self, /)\n--\n\nClose closes the channel: receivers drain the buffered values, then get None\n"
      "(ok False); blocked and later senders raise SyncError(\"send on closed channel\").\n"
      "Closing a closed channel raises SyncError(\"close of closed channel\")."},
     {"_debug_fields", chan_debug_fields, METH_NOARGS,
-     "_debug_fields() -> tuple\n\nThe fields of gosync.chan.ChanState."},
+     "_debug_fields($self, /)\n--\n\nThe fields of gosync.chan.ChanState."},
     {NULL, NULL, 0, NULL},
 };
 

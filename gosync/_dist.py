@@ -1,5 +1,5 @@
 """Pieces shared by gosync.etcd and gosync.redis: LeaseLost, the done()
-channel stand-in, deadlines, and the lock API that both engines' types
+channel, deadlines, and the lock API that both engines' types
 present (the local types' API plus fencing_token).
 
 This module imports no client library, so that `import gosync` stays free of
@@ -11,11 +11,12 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import Any, Callable, Iterator, Optional, TypeVar
+from typing import Any, Callable, Optional, TypeVar
 
 from ._errors import SyncError
 from ._native import lib
 from ._timeout import NO_DEADLINE, TimedLock, deadline_ns
+from .chan import Chan
 
 __all__ = ["LeaseLost", "Done", "Claim", "DistLock", "DistRWMutex", "DistRLocker", "DistSemaphore"]
 
@@ -32,60 +33,31 @@ class LeaseLost(SyncError):
 LeaseLost.__module__ = "gosync"  # as SyncError's: where users import it from
 
 
-class Done:
-    """Done is a channel that is closed when a session's lease is lost.
+class Done(Chan):
+    """Done is the channel session.done() returns: a gosync.Chan that is
+    closed when the session's lease is lost.
 
-    It is a stand-in for gosync.Chan until channels land: nothing is ever
-    sent on it, so a receive blocks until it is closed and then returns
-    None at once, as a receive from a closed Go channel returns the zero
-    value.
+    Nothing is ever sent on it, so a receive blocks until it is closed and
+    then returns None at once (recv_ok: ok False), as a receive from a
+    closed Go channel returns the zero value; it works in gosync.select and
+    in a for loop, which ends when the lease is lost. closed reports whether
+    it is closed already, without waiting.
     """
 
-    __slots__ = ("_closed",)
-
-    def __init__(self) -> None:
-        self._closed = threading.Event()
+    __slots__ = ()
 
     def _close(self) -> None:
-        self._closed.set()
+        # The lease can be found lost by the keep-alive thread and by a
+        # caller at once: the first close wins, the second changes nothing.
+        try:
+            self.close()
+        except SyncError:
+            pass
 
     @property
     def closed(self) -> bool:
         """Closed reports whether the lease is lost."""
-        return self._closed.is_set()
-
-    def recv(self, timeout: float | None = None) -> None:
-        """Recv waits until the channel is closed and returns None.
-
-        With a timeout in seconds it raises TimeoutError if the channel is
-        still open after that long. A bad timeout raises TypeError,
-        ValueError or OverflowError.
-        """
-        self.recv_ok(timeout)
-
-    def recv_ok(self, timeout: float | None = None) -> tuple[None, bool]:
-        """RecvOk waits until the channel is closed and returns (None,
-        False), Go's `v, ok := <-done` on a closed channel.
-
-        With a timeout in seconds it raises TimeoutError if the channel is
-        still open after that long.
-        """
-        if timeout is None:
-            while not self._closed.wait(1.0):  # short waits: Ctrl-C gets through
-                pass
-        else:
-            deadline_ns(timeout)  # validates: TypeError, ValueError, OverflowError
-            end = time.monotonic() + timeout
-            while not self._closed.wait(max(0.0, min(1.0, end - time.monotonic()))):
-                if time.monotonic() >= end:
-                    raise TimeoutError("recv timed out")
-        return None, False
-
-    def __iter__(self) -> Iterator[None]:
-        """Iterating over the channel waits until it is closed and yields
-        nothing, as `for range done` in Go."""
-        self.recv()
-        return iter(())
+        return bool(self._debug_fields()[2])
 
     def __repr__(self) -> str:
         return f"<gosync Done {'closed' if self.closed else 'open'}>"

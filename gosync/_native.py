@@ -103,7 +103,7 @@ SharedMutexBase = _gosync.SharedMutexBase
 SharedRWMutexBase = _gosync.SharedRWMutexBase
 WeightedBase = _gosync.WeightedBase
 ChanBase = _gosync.ChanBase
-chan_select = _gosync._select
+chan_select = _gosync.select
 
 
 def _run_signal_handlers() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from ._native import ChanBase
 from ._nocopy import WEAKREF_SLOT, NoCopy
@@ -47,6 +47,10 @@ class Chan(ChanBase, NoCopy):
     """
 
     __slots__ = WEAKREF_SLOT
+
+    def __new__(cls, capacity: int = 0) -> Chan:
+        # Written here for its signature; ChanBase checks the capacity.
+        return cast(Chan, super().__new__(cls, capacity))
 
     def _debug_state(self) -> ChanState:
         """A snapshot of the channel, for tests."""

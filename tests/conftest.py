@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import threading
 import time
 from functools import partial
@@ -44,6 +45,11 @@ _unshadow_the_installed_gosync()
 # GOSYNC_STRESS multiplies the size of race tests: 1 in a plain `pytest` run,
 # larger in .ci/run.
 PYPY = sys.implementation.name == "pypy"
+
+# The working directory for the `python -c` children that tests start: not
+# the checkout, which `-c` puts first on sys.path, where the unbuilt sources
+# would shadow the installed gosync (GOSYNC_TEST_INSTALLED=1, as CI runs).
+CHILD_CWD = tempfile.gettempdir()
 
 
 def pypy_cannot(reason: str) -> pytest.MarkDecorator:

@@ -181,29 +181,3 @@ def add_to_counter(x: int) -> int:
     assert _counter is not None
     return _counter.add(x)
 
-
-def journaled_updates(m: shared.Mutex, state: dict[str, Any], stop: shared.atomic.Bool) -> None:
-    """The kill torture's worker: a journaled update of a + b == 0 under m,
-    in a loop. An OwnerDied is recorded (reports), the data repaired from
-    the journal, and the mutex marked consistent."""
-    a, b, ja, jb, jvalid, reports = (state[k] for k in ("a", "b", "ja", "jb", "jvalid", "reports"))
-    while not stop.load():
-        try:
-            m.lock()
-            died = False
-        except OwnerDied:
-            died = True
-        if died:
-            reports.add(1)
-            if jvalid.load():
-                a.store(ja.load())
-                b.store(jb.load())
-                jvalid.store(0)
-            m.mark_consistent()
-        ja.store(a.load())
-        jb.store(b.load())
-        jvalid.store(1)
-        a.add(1)
-        b.add(-1)
-        jvalid.store(0)
-        m.unlock()

@@ -322,6 +322,7 @@ def test_an_int_type_takes_a_bool_as_the_int_it_is() -> None:
         Bool(1)  # type: ignore[arg-type]
 
 
+@pypy_cannot(PYPY_GIL)
 def test_in_place_operators_keep_the_gil(fast_switching: None) -> None:
     ints = [cls() for cls, _, _ in INT_TYPES for _ in range(2000)]
     calls: list[Any] = []

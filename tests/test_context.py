@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import weakref
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -505,13 +505,27 @@ def test_custom_parent_thread_ends_with_child() -> None:
     assert parent.err() is None
 
 
-def test_cancel_of_chain_deeper_than_recursion_limit() -> None:
+@pytest.fixture
+def recursion_limit_1000() -> Iterator[int]:
+    # A known limit: an earlier test may have raised it (mypy's API sets
+    # 2**14 and leaves it so).
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        yield 1000
+    finally:
+        sys.setrecursionlimit(before)
+
+
+def test_cancel_of_chain_deeper_than_recursion_limit(recursion_limit_1000: int) -> None:
     root, cancel = C.with_cancel(BG)
     ctx: Context = root
     chain = []
-    for i in range(sys.getrecursionlimit() * 2):
-        # Each deadline earlier than its parent's, so each is a timer of its own.
-        ctx, _ = C.with_timeout(ctx, 3600 - i) if i % 2 else C.with_cancel(ctx)
+    for i in range(recursion_limit_1000 * 2):
+        # Each deadline earlier than its parent's, so each is a timer of its
+        # own: 200 s earlier, so that no pause of the test between two of
+        # them (a collection, a busy machine) makes a child's later.
+        ctx, _ = C.with_timeout(ctx, 10**6 - 100 * i) if i % 2 else C.with_cancel(ctx)
         chain.append(ctx)
     assert chain[-1].deadline()[0] == chain[-1]._deadline  # type: ignore[attr-defined]
     assert all(c._timer is not None for c in chain[1::2])  # type: ignore[attr-defined]

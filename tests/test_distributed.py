@@ -319,9 +319,11 @@ def test_semaphore_admits_n(engine: Engine) -> None:
 def test_done_channel_and_close(engine: Engine) -> None:
     s = engine.session()
     d = s.done()
+    assert isinstance(d, gosync.Chan)  # the real channel, usable in select
     assert d.closed is False
     with pytest.raises(TimeoutError):
         d.recv(timeout=0.05)
+    assert gosync.select(d.recv, block=False) == (-1, None, False)
     m = s.Mutex(name())
     assert m.lock(timeout=2)
     other = engine.session().Mutex(m.name)
@@ -329,6 +331,7 @@ def test_done_channel_and_close(engine: Engine) -> None:
     assert d.closed is True
     d.recv(timeout=0)  # returns at once (TimeoutError if not)
     assert d.recv_ok() == (None, False)
+    assert gosync.select(d.recv, timeout=0) == (0, None, False)
     assert list(d) == []
     assert other.lock(timeout=2) is True
     with pytest.raises(gosync.LeaseLost):

@@ -3,6 +3,7 @@ waits release it."""
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from functools import partial
@@ -32,6 +33,16 @@ def _rwmutex_pair(make_read: bool) -> tuple[Callable[[], object], Callable[[], o
     return rw.__enter__, rw.unlock
 
 
+def _chan_pair() -> tuple[Callable[[], object], Callable[[], object]]:
+    ch = gosync.Chan(1)
+    return partial(ch.send, 1), ch.recv
+
+
+def _select_pair() -> tuple[Callable[[], object], Callable[[], object]]:
+    a, b = gosync.Chan(1), gosync.Chan(1)
+    return partial(gosync.select, (a.send, 1), None, (b.send, 2)), partial(gosync.select, a.recv, b.recv)
+
+
 def _waitgroup_pair() -> tuple[Callable[[], object], Callable[[], object]]:
     wg = gosync.WaitGroup()
     return partial(wg.add, 1), wg.done
@@ -48,6 +59,8 @@ FAST_PAIRS: dict[str, Callable[[], tuple[Callable[[], object], Callable[[], obje
     "WaitGroup.add": _waitgroup_pair,
     "WaitGroup._wait_until at zero": lambda: (partial(gosync.WaitGroup()._wait_until, -1), int),
     "Cond.signal": lambda: (gosync.Cond(gosync.Mutex()).signal, int),
+    "Chan.send, recv (buffered, ready)": _chan_pair,
+    "Chan.send, timeout=0, not ready": lambda: (partial(gosync.Chan().send, 1, timeout=0), int),
     "Weighted.acquire": lambda: (lambda w: (w.acquire, w.release))(gosync.semaphore.Weighted(1)),
     "Weighted.try_acquire": lambda: (lambda w: (partial(w.try_acquire, 1), w.release))(gosync.semaphore.Weighted(1)),
 }
@@ -57,6 +70,23 @@ FAST_PAIRS: dict[str, Callable[[], tuple[Callable[[], object], Callable[[], obje
 def test_other_fast_paths_keep_the_gil(name: str, fast_switching: None) -> None:
     pairs = [FAST_PAIRS[name]() for _ in range(5000)]
     moved = switches_during([op for op, _ in pairs] + [undo for _, undo in pairs])
+    assert moved == 0, f"the GIL changed hands ({moved} ticks)"
+
+
+def test_select_fast_paths_keep_the_gil(fast_switching: None) -> None:
+    # select returns a new tuple: the collections that allocations start
+    # would run gc.callbacks (Pool's, in Python), a switch point that is not
+    # select's, so the collector is off while the calls run.
+    pairs = [_select_pair() for _ in range(5000)]
+    empty = gosync.Chan()
+    calls = [op for op, _ in pairs] + [undo for _, undo in pairs]
+    calls += [partial(gosync.select, empty.recv, None, block=False)] * 1000
+    calls += [partial(gosync.select, (empty.send, 1), timeout=0)] * 1000
+    gc.disable()
+    try:
+        moved = switches_during(calls)
+    finally:
+        gc.enable()
     assert moved == 0, f"the GIL changed hands ({moved} ticks)"
 
 

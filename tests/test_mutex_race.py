@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from conftest import STRESS, Guarded, run_threads
+from conftest import STRESS, Guarded, pypy_cannot, run_threads
 
 import gosync
 
@@ -39,6 +39,7 @@ def test_hammer_exact_count_with_try_lock(fast_switching: None) -> None:
     assert not m.locked()
 
 
+@pypy_cannot("its GIL lets no thread in during `counter += 1` here, so nothing is lost to show")
 def test_unguarded_counter_does_lose_updates(fast_switching: None) -> None:
     # The control for the hammer tests: the same read-modify-write without a
     # lock loses updates and sees overlaps under this switch interval, so an

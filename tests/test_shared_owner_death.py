@@ -20,6 +20,7 @@ import shared_workers as w
 import gosync
 import gosync.shared as shared
 from gosync.shared import OwnerDied
+from conftest import CHILD_CWD
 
 
 @pytest.fixture
@@ -232,7 +233,7 @@ SIGINT_CHILD = textwrap.dedent(
     "kind", ["Mutex", "Mutex, signal caught by another thread", "RWMutex.rlock", "WaitGroup"]
 )
 def test_ctrl_c_during_a_blocked_shared_wait(kind: str) -> None:
-    p = subprocess.Popen([sys.executable, "-c", SIGINT_CHILD, kind], stdout=subprocess.PIPE, text=True)
+    p = subprocess.Popen([sys.executable, "-c", SIGINT_CHILD, kind], cwd=CHILD_CWD, stdout=subprocess.PIPE, text=True)
     try:
         assert p.stdout is not None
         assert p.stdout.readline().strip() == "blocking"

@@ -15,6 +15,7 @@ import pytest
 import shared_workers as w
 
 import gosync.shared as shared
+from conftest import CHILD_CWD, pypy_cannot
 
 METHODS = ["fork", "spawn", "forkserver"]
 
@@ -199,6 +200,7 @@ def test_pool_initializer_args(method: str) -> None:
 
 
 @pytest.mark.timeout(120)
+@pypy_cannot("its ProcessPoolExecutor fails with a spawn context (no _adjust_process_count, PyPy 7.3.11)")
 def test_process_pool_executor_initializer_args() -> None:
     counter = shared.atomic.Int64()
     ctx = multiprocessing.get_context("spawn")
@@ -221,7 +223,7 @@ def test_plain_pickle_to_a_subprocess() -> None:
         "    v.add(2)\n"
         "print(v.load())\n"
     )
-    r = subprocess.run([sys.executable, "-c", code, payload], capture_output=True, text=True, timeout=60)
+    r = subprocess.run([sys.executable, "-c", code, payload], cwd=CHILD_CWD, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "42"
     assert v.load() == 42

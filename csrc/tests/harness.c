@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "chan.h"
 #include "cond.h"
 #include "mutex.h"
 #include "rwmutex.h"
@@ -2038,6 +2039,314 @@ static void test_weighted_hammer(void)
     report("weighted hammer", ok);
 }
 
+/* ---- Chan: the ring and the wait queues ----------------------------------
+ * Tokens are integers 1..N (0 is "no value"); every received token is
+ * counted in `seen`, so a lost or doubled token fails the case. */
+
+static void test_chan_ring(void)
+{
+    int ok = 1;
+    for (uint32_t cap = 1; cap <= 7; cap++) {
+        gosync_chan c;
+        memset(&c, 0, sizeof c);
+        gosync_chan_init(&c, cap);
+        uint64_t ring[7] = {0};
+        uint64_t next_in = 1, next_out = 1, v;
+        uint32_t got_ok;
+        /* Many laps round the ring with every fill level: FIFO, count exact. */
+        for (int lap = 0; lap < 50; lap++) {
+            uint32_t fill = (uint32_t)lap % (cap + 1);
+            for (uint32_t i = 0; i < fill; i++)
+                CHECK(gosync_chan_send(&c, ring, next_in++, 0, GOSYNC_NO_DEADLINE) == GOSYNC_OK, "send");
+            CHECK(gosync_chan_len(&c) == fill, "len %u want %u", gosync_chan_len(&c), fill);
+            if (fill == cap)
+                CHECK(gosync_chan_send(&c, ring, 999, 0, GOSYNC_NO_DEADLINE) == GOSYNC_CHAN_NOTREADY,
+                      "send to a full ring");
+            for (uint32_t i = 0; i < fill; i++) {
+                CHECK(gosync_chan_recv(&c, ring, &v, &got_ok, 0, GOSYNC_NO_DEADLINE) == GOSYNC_OK && got_ok,
+                      "recv");
+                CHECK(v == next_out, "cap %u: got %llu want %llu", cap, (unsigned long long)v,
+                      (unsigned long long)next_out);
+                next_out++;
+            }
+            CHECK(gosync_chan_recv(&c, ring, &v, &got_ok, 0, GOSYNC_NO_DEADLINE) == GOSYNC_CHAN_NOTREADY,
+                  "recv from an empty ring");
+        }
+        /* Close: the buffer drains, then ok = 0; a second close is misuse. */
+        gosync_chan_send(&c, ring, 5, 0, GOSYNC_NO_DEADLINE);
+        CHECK(gosync_chan_close(&c) == GOSYNC_OK, "close");
+        CHECK(gosync_chan_close(&c) == GOSYNC_MISUSE, "second close");
+        CHECK(gosync_chan_send(&c, ring, 6, 0, GOSYNC_NO_DEADLINE) == GOSYNC_CHAN_CLOSED, "send on closed");
+        CHECK(gosync_chan_recv(&c, ring, &v, &got_ok, 0, GOSYNC_NO_DEADLINE) == GOSYNC_OK && got_ok && v == 5,
+              "drain");
+        CHECK(gosync_chan_recv(&c, ring, &v, &got_ok, GOSYNC_CHAN_BLOCK, GOSYNC_NO_DEADLINE) == GOSYNC_OK &&
+                  !got_ok && v == 0,
+              "closed and drained");
+    }
+    /* Unbuffered: nothing to receive without a sender; a timed send gives up. */
+    gosync_chan u;
+    memset(&u, 0, sizeof u);
+    uint64_t v;
+    uint32_t got_ok;
+    CHECK(gosync_chan_send(&u, NULL, 1, 0, GOSYNC_NO_DEADLINE) == GOSYNC_CHAN_NOTREADY, "unbuffered send");
+    CHECK(gosync_chan_send(&u, NULL, 1, GOSYNC_CHAN_BLOCK, ms_from_now(5)) == GOSYNC_TIMEDOUT, "timed send");
+    CHECK(gosync_chan_recv(&u, NULL, &v, &got_ok, GOSYNC_CHAN_BLOCK, ms_from_now(5)) == GOSYNC_TIMEDOUT,
+          "timed recv");
+    CHECK(gosync_chan_nodes_in_use() == 0, "%u nodes left", gosync_chan_nodes_in_use());
+    report("chan ring", ok);
+}
+
+#define CHAN_PRODUCERS 4
+#define CHAN_CONSUMERS 4
+
+typedef struct {
+    gosync_chan c;
+    uint64_t ring[8];
+    int per;              /* tokens per producer */
+    int timed;            /* producers and consumers give up after a few us */
+    _Atomic int next_producer, producers_done;
+    _Atomic int *seen;    /* seen[token]: receptions */
+    _Atomic int *sent_ok; /* sent_ok[token]: sends reported done */
+} chan_mpmc_t;
+
+static void *chan_producer(void *arg)
+{
+    chan_mpmc_t *h = arg;
+    int p = atomic_fetch_add(&h->next_producer, 1);
+    for (int i = 0; i < h->per; i++) {
+        uint64_t token = (uint64_t)p * (uint64_t)h->per + (uint64_t)i + 1;
+        int64_t deadline = h->timed ? gosync_now_ns() + 1000 * (i % 7) : GOSYNC_NO_DEADLINE;
+        int rc = gosync_chan_send(&h->c, h->ring, token, GOSYNC_CHAN_BLOCK, deadline);
+        if (rc == GOSYNC_OK)
+            atomic_fetch_add(&h->sent_ok[token], 1);
+        else if (rc != GOSYNC_TIMEDOUT)
+            abort();
+    }
+    atomic_fetch_add(&h->producers_done, 1);
+    return NULL;
+}
+
+static void *chan_consumer(void *arg)
+{
+    chan_mpmc_t *h = arg;
+    for (int i = 0;; i++) {
+        uint64_t v;
+        uint32_t got_ok;
+        int64_t deadline = h->timed ? gosync_now_ns() + 1000 * (i % 5) : GOSYNC_NO_DEADLINE;
+        int rc = gosync_chan_recv(&h->c, h->ring, &v, &got_ok, GOSYNC_CHAN_BLOCK, deadline);
+        if (rc == GOSYNC_TIMEDOUT)
+            continue;
+        if (rc != GOSYNC_OK)
+            abort();
+        if (!got_ok)
+            return NULL; /* closed and drained */
+        atomic_fetch_add(&h->seen[v], 1);
+    }
+}
+
+static void *chan_closer(void *arg)
+{
+    chan_mpmc_t *h = arg;
+    while (atomic_load(&h->producers_done) < CHAN_PRODUCERS)
+        gosync_yield();
+    gosync_chan_close(&h->c);
+    return NULL;
+}
+
+static void *chan_mpmc_thread(void *arg)
+{
+    /* One runner per role: producers, consumers, and the closer. */
+    static _Atomic int role;
+    int r = atomic_fetch_add(&role, 1) % (CHAN_PRODUCERS + CHAN_CONSUMERS + 1);
+    if (r < CHAN_PRODUCERS)
+        return chan_producer(arg);
+    if (r < CHAN_PRODUCERS + CHAN_CONSUMERS)
+        return chan_consumer(arg);
+    return chan_closer(arg);
+}
+
+static void chan_mpmc(uint32_t cap, int timed)
+{
+    int ok = 1;
+    chan_mpmc_t *h = calloc(1, sizeof *h);
+    h->per = 3000 * scale;
+    h->timed = timed;
+    gosync_chan_init(&h->c, cap);
+    size_t ntokens = (size_t)CHAN_PRODUCERS * (size_t)h->per + 1;
+    h->seen = calloc(ntokens, sizeof *h->seen);
+    h->sent_ok = calloc(ntokens, sizeof *h->sent_ok);
+    run_threads(CHAN_PRODUCERS + CHAN_CONSUMERS + 1, chan_mpmc_thread, h);
+    int bad = 0, delivered = 0;
+    for (size_t t = 1; t < ntokens; t++) {
+        int s = atomic_load(&h->seen[t]), o = atomic_load(&h->sent_ok[t]);
+        delivered += s;
+        if (s != o || s > 1)
+            bad++;
+    }
+    CHECK(bad == 0, "cap %u: %d tokens lost or doubled", cap, bad);
+    CHECK(timed || delivered == CHAN_PRODUCERS * h->per, "cap %u: %d delivered", cap, delivered);
+    uint32_t receivers, senders;
+    gosync_chan_waiters(&h->c, &receivers, &senders);
+    CHECK(receivers == 0 && senders == 0 && gosync_chan_len(&h->c) == 0, "left %u %u %u", receivers,
+          senders, gosync_chan_len(&h->c));
+    CHECK(gosync_chan_nodes_in_use() == 0, "%u nodes left", gosync_chan_nodes_in_use());
+    char name[64];
+    snprintf(name, sizeof name, "chan %s producers/consumers, cap %u", timed ? "timed" : "blocking", cap);
+    report(name, ok);
+    free(h->seen);
+    free(h->sent_ok);
+    free(h);
+}
+
+static void test_chan_mpmc(void)
+{
+    for (int timed = 0; timed <= 1; timed++) {
+        chan_mpmc(0, timed);
+        chan_mpmc(1, timed);
+        chan_mpmc(8, timed);
+    }
+}
+
+/* Two threads select over the same two channels in opposite orders, each
+ * with a send on one and a receive on the other: no deadlock, and every
+ * token received was sent exactly once. */
+typedef struct {
+    gosync_chan a, b;
+    uint64_t ring_a[1], ring_b[1];
+    int per;
+    _Atomic int *seen, *sent_ok;
+    _Atomic int next;
+} chan_select_t;
+
+static void *chan_select_thread(void *arg)
+{
+    chan_select_t *h = arg;
+    int me = atomic_fetch_add(&h->next, 1) % 2;
+    gosync_chan *out = me ? &h->b : &h->a, *in = me ? &h->a : &h->b;
+    uint64_t *out_ring = me ? h->ring_b : h->ring_a, *in_ring = me ? h->ring_a : h->ring_b;
+    uint32_t scratch[6];
+    for (int i = 0; i < h->per; i++) {
+        uint64_t token = (uint64_t)me * (uint64_t)h->per + (uint64_t)i + 1;
+        gosync_chan_case cases[2] = {{out, out_ring, GOSYNC_CHAN_SEND, 0, token},
+                                     {in, in_ring, GOSYNC_CHAN_RECV, 0, 0}};
+        if (me) { /* the opposite order */
+            gosync_chan_case t = cases[0];
+            cases[0] = cases[1];
+            cases[1] = t;
+        }
+        uint32_t k;
+        int rc = gosync_chan_select(cases, 2, scratch, GOSYNC_CHAN_BLOCK, gosync_now_ns() + 1000000, &k);
+        if (rc == GOSYNC_TIMEDOUT)
+            continue;
+        if (rc != GOSYNC_OK)
+            abort();
+        if (cases[k].dir == GOSYNC_CHAN_SEND)
+            atomic_fetch_add(&h->sent_ok[token], 1);
+        else
+            atomic_fetch_add(&h->seen[cases[k].elem], 1);
+    }
+    return NULL;
+}
+
+static void test_chan_select_opposite(void)
+{
+    int ok = 1;
+    for (uint32_t cap = 0; cap <= 1; cap++) {
+        chan_select_t *h = calloc(1, sizeof *h);
+        h->per = 20000 * scale;
+        gosync_chan_init(&h->a, cap);
+        gosync_chan_init(&h->b, cap);
+        h->seen = calloc((size_t)2 * (size_t)h->per + 1, sizeof *h->seen);
+        h->sent_ok = calloc((size_t)2 * (size_t)h->per + 1, sizeof *h->sent_ok);
+        run_threads(2, chan_select_thread, h);
+        /* Drain what is still buffered. */
+        uint64_t v;
+        uint32_t got_ok;
+        while (gosync_chan_recv(&h->a, h->ring_a, &v, &got_ok, 0, 0) == GOSYNC_OK)
+            atomic_fetch_add(&h->seen[v], 1);
+        while (gosync_chan_recv(&h->b, h->ring_b, &v, &got_ok, 0, 0) == GOSYNC_OK)
+            atomic_fetch_add(&h->seen[v], 1);
+        int bad = 0, moved = 0;
+        for (int t = 1; t <= 2 * h->per; t++) {
+            moved += atomic_load(&h->seen[t]);
+            if (atomic_load(&h->seen[t]) != atomic_load(&h->sent_ok[t]))
+                bad++;
+        }
+        CHECK(bad == 0, "cap %u: %d tokens lost or doubled", cap, bad);
+        CHECK(moved > 0, "cap %u: nothing moved", cap);
+        CHECK(gosync_chan_nodes_in_use() == 0, "%u nodes left", gosync_chan_nodes_in_use());
+        free(h->seen);
+        free(h->sent_ok);
+        free(h);
+    }
+    report("chan select, opposite orders", ok);
+}
+
+/* Close wakes every queued receiver (ok = 0) and sender (CLOSED). */
+typedef struct {
+    gosync_chan r, s;
+    uint64_t s_ring[1];
+    _Atomic int next, closed_recv, closed_send;
+} chan_close_t;
+
+static void *chan_close_thread(void *arg)
+{
+    chan_close_t *h = arg;
+    int me = atomic_fetch_add(&h->next, 1);
+    uint64_t v;
+    uint32_t got_ok;
+    if (me % 2 == 0) {
+        if (gosync_chan_recv(&h->r, NULL, &v, &got_ok, GOSYNC_CHAN_BLOCK, GOSYNC_NO_DEADLINE) == GOSYNC_OK &&
+            !got_ok)
+            atomic_fetch_add(&h->closed_recv, 1);
+    } else if (gosync_chan_send(&h->s, h->s_ring, (uint64_t)me, GOSYNC_CHAN_BLOCK, GOSYNC_NO_DEADLINE) ==
+               GOSYNC_CHAN_CLOSED) {
+        atomic_fetch_add(&h->closed_send, 1);
+    }
+    return NULL;
+}
+
+static void *chan_close_all(void *arg)
+{
+    chan_close_t *h = arg;
+    for (;;) {
+        uint32_t r, s, r2, s2;
+        gosync_chan_waiters(&h->r, &r, &s);
+        gosync_chan_waiters(&h->s, &r2, &s2);
+        if (r == 4 && s2 == 4)
+            break;
+        gosync_yield();
+    }
+    gosync_chan_close(&h->r);
+    gosync_chan_close(&h->s);
+    return NULL;
+}
+
+static void *chan_close_role(void *arg)
+{
+    chan_close_t *h = arg;
+    static _Atomic int role;
+    if (atomic_fetch_add(&role, 1) % 9 == 8)
+        return chan_close_all(h);
+    return chan_close_thread(h);
+}
+
+static void test_chan_close_wakes(void)
+{
+    int ok = 1;
+    chan_close_t *h = calloc(1, sizeof *h);
+    gosync_chan_init(&h->s, 1);
+    h->s_ring[0] = 0;
+    gosync_chan_send(&h->s, h->s_ring, 99, 0, 0); /* full: senders block */
+    run_threads(9, chan_close_role, h);
+    CHECK(atomic_load(&h->closed_recv) == 4 && atomic_load(&h->closed_send) == 4, "recv %d send %d",
+          atomic_load(&h->closed_recv), atomic_load(&h->closed_send));
+    CHECK(gosync_chan_len(&h->s) == 1 && h->s_ring[0] == 99, "the buffered token changed");
+    CHECK(gosync_chan_nodes_in_use() == 0, "%u nodes left", gosync_chan_nodes_in_use());
+    free(h);
+    report("chan close wakes receivers and senders", ok);
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -2072,6 +2381,10 @@ int main(int argc, char **argv)
         {"rwmutex_writer_behind_unlock", test_rwmutex_writer_behind_unlock},
         {"weighted_edges", test_weighted_edges},
         {"weighted_hammer", test_weighted_hammer},
+        {"chan_ring", test_chan_ring},
+        {"chan_mpmc", test_chan_mpmc},
+        {"chan_select_opposite", test_chan_select_opposite},
+        {"chan_close", test_chan_close_wakes},
     };
     setvbuf(stdout, NULL, _IOLBF, 0); /* lines survive a kill by timeout */
     if (argc > 1)

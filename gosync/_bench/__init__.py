@@ -1,7 +1,7 @@
 """python -m gosync bench: gosync against the standard library and the
 libraries a user would pick instead, side by side in one process.
 
-Each scenario is defined once, in single.py and contended.py, and run by the
+Each scenario is defined once, in single.py, contended.py, chan.py and shared.py, and run by the
 command line, by benchmarks/ratios.py (the target checks) and by the
 pytest-benchmark suite in benchmarks/.
 """
@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import List, Optional
 
+from .chan import CHAN
 from .contended import CONTENDED
+from .shared import SHARED
 from .single import SINGLE
 
-SCENARIOS = SINGLE + CONTENDED
+SCENARIOS = SINGLE + CONTENDED + CHAN + SHARED
 
 __all__ = ["SCENARIOS", "main"]
 
