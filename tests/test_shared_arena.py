@@ -460,8 +460,14 @@ def test_a_handle_naming_a_terminal_does_not_become_the_controlling_terminal() -
         sys.exit(3)
     """)
     try:
-        r = subprocess.run([sys.executable, "-c", code], start_new_session=True, timeout=30, check=False,
-                           stdin=subprocess.DEVNULL)
+        r = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=CHILD_CWD,
+            start_new_session=True,
+            timeout=30,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
     finally:
         os.close(master)
         os.close(slave)
