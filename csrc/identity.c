@@ -9,7 +9,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -51,10 +50,12 @@ static ssize_t read_proc(uint32_t pid, const char *file, char *buf, size_t size)
     return n;
 }
 
-/* Parses a /proc/<pid>/stat line: the state letter and field 22 (start
- * ticks). The command name (field 2) is in parentheses and may itself hold
- * ')' and spaces, so the fields are counted from the LAST ')'. */
-static bool parse_stat(char *line, ssize_t len, char *state, unsigned long long *start)
+/* Parses a /proc/<pid>/stat line: the state letter, field 20 (the
+ * number of threads) and field 22 (start ticks). The command name (field
+ * 2) is in parentheses and may itself hold ')' and spaces, so the fields
+ * are counted from the LAST ')'. */
+static bool parse_stat(char *line, ssize_t len, char *state, unsigned long long *threads,
+                       unsigned long long *start)
 {
     char *close = NULL;
     for (ssize_t i = len - 1; i >= 0; i--)
@@ -75,26 +76,13 @@ static bool parse_stat(char *line, ssize_t len, char *state, unsigned long long 
         unsigned long long v = strtoull(p, &end, 10);
         if (end == p || errno != 0)
             return false;
+        if (field == 20)
+            *threads = v;
         if (field == 22)
             *start = v;
         p = end;
     }
     return true;
-}
-
-/* Whether a thread group whose leader shows 'Z' still has live threads:
- * the leader of a multithreaded process that called pthread_exit() stays a
- * zombie while the others run. */
-static bool has_other_threads(uint32_t pid)
-{
-    char buf[4096];
-    ssize_t n = read_proc(pid, "status", buf, sizeof buf);
-    if (n < 0)
-        return false;
-    const char *t = strstr(buf, "\nThreads:");
-    if (!t)
-        return false;
-    return strtol(t + 9, NULL, 10) > 1;
 }
 
 static proc_verdict proc_look(uint32_t pid, uint32_t start, bool compare_start, uint32_t *start_out)
@@ -104,15 +92,20 @@ static proc_verdict proc_look(uint32_t pid, uint32_t start, bool compare_start, 
     if (n < 0)
         return PROC_UNKNOWN; /* ENOENT included: hidepid hides live pids */
     char state;
-    unsigned long long ticks;
-    if (!parse_stat(buf, n, &state, &ticks))
+    unsigned long long threads = 0, ticks = 0;
+    if (!parse_stat(buf, n, &state, &threads, &ticks))
         return PROC_UNKNOWN;
     if (start_out)
         *start_out = (uint32_t)ticks;
     if (compare_start && (uint32_t)ticks != start)
         return PROC_DEAD; /* the pid now names another process */
+    /* A zombie thread-group leader whose other threads still run (its
+     * main thread called pthread_exit) is alive: the stat line's thread
+     * count says so, in the same read (the "Threads:" line of
+     * /proc/<pid>/status may lie past any fixed buffer: it follows the
+     * supplementary groups). */
     if (state == 'Z' || state == 'X' || state == 'x')
-        return has_other_threads(pid) ? PROC_ALIVE : PROC_DEAD;
+        return threads > 1 ? PROC_ALIVE : PROC_DEAD;
     return PROC_ALIVE;
 }
 

@@ -188,6 +188,11 @@ static int take_dead_writer(gosync_robust_rwmutex *rw, int64_t deadline_ns)
     return rc == GOSYNC_OWNERDEAD ? GOSYNC_OWNERDEAD_WRITE : rc;
 }
 
+static bool not_recoverable(gosync_robust_rwmutex *rw)
+{
+    return (gosync_robust_mutex_word(&rw->w) & GOSYNC_ROBUST_NOTRECOVERABLE) != 0;
+}
+
 /* One attempt at a read hold: GOSYNC_OK (held), GOSYNC_BUSY (a writer:
  * nothing held), or an error (nothing held). */
 static int try_hold(gosync_robust_rwmutex *rw, uint64_t me)
@@ -199,13 +204,13 @@ static int try_hold(gosync_robust_rwmutex *rw, uint64_t me)
      * model/robust_rwmutex.pml, -DSPEC_RETRY). The hold-then-look below
      * is what excludes a writer; this look only saves a useless hold. */
     if (gosync_load(&rw->writer, GOSYNC_SEQ_CST) != 0)
-        return GOSYNC_BUSY;
+        return not_recoverable(rw) ? GOSYNC_NOTRECOVERABLE : GOSYNC_BUSY;
     int rc = hold(rw, me);
     if (rc != GOSYNC_OK)
         return rc;
     GOSYNC_PREEMPT("robust_rwmutex.rlock.held");
     if (gosync_load(&rw->writer, GOSYNC_SEQ_CST) == 0) {
-        if (gosync_robust_mutex_word(&rw->w) & GOSYNC_ROBUST_NOTRECOVERABLE) {
+        if (not_recoverable(rw)) {
             unhold(rw, me);
             return GOSYNC_NOTRECOVERABLE;
         }
@@ -213,7 +218,7 @@ static int try_hold(gosync_robust_rwmutex *rw, uint64_t me)
     }
     unhold(rw, me);
     reader_left(rw);
-    return GOSYNC_BUSY;
+    return not_recoverable(rw) ? GOSYNC_NOTRECOVERABLE : GOSYNC_BUSY;
 }
 
 int gosync_robust_rwmutex_rlock(gosync_robust_rwmutex *rw, int64_t deadline_ns)
@@ -301,9 +306,26 @@ int gosync_robust_rwmutex_unlock(gosync_robust_rwmutex *rw)
 {
     if (gosync_load(&rw->writer, GOSYNC_SEQ_CST) == 0 || !gosync_robust_mutex_locked(&rw->w))
         return GOSYNC_MISUSE;
+    /* Unrepaired (OWNERDEAD and no mark_consistent): w becomes
+     * NOTRECOVERABLE while writer is still 1, and only then are readers let
+     * go, so that none of them is told the data is good. The CAS is from
+     * the exact INCONSISTENT word: a mark_consistent that won takes the
+     * normal path. Dying between the steps leaves writer = 1 on a
+     * NOTRECOVERABLE w, which blocked readers report (try_hold). */
+    uint64_t w = gosync_robust_mutex_word(&rw->w);
+    while ((w & GOSYNC_ROBUST_OWNER_MASK) && (w & GOSYNC_ROBUST_INCONSISTENT)) {
+        if (gosync_cas(&rw->w.word, &w, GOSYNC_ROBUST_NOTRECOVERABLE, GOSYNC_RELEASE, GOSYNC_RELAXED)) {
+            gosync_park_wake(gosync_half_word(&rw->w.word, GOSYNC_LOW_HALF), INT_MAX, GOSYNC_PARK_ANY,
+                             GOSYNC_PARK_SHARED);
+            GOSYNC_PREEMPT("robust_rwmutex.unlock.half_done");
+            gosync_store(&rw->writer, 0, GOSYNC_SEQ_CST);
+            wake_all(&rw->writer);
+            return GOSYNC_OK;
+        }
+    }
     gosync_store(&rw->writer, 0, GOSYNC_SEQ_CST);
     wake_all(&rw->writer);
-    GOSYNC_PREEMPT("robust_rwmutex.unlock.writer_cleared");
+    GOSYNC_PREEMPT("robust_rwmutex.unlock.half_done");
     return gosync_robust_mutex_unlock(&rw->w);
 }
 

@@ -55,7 +55,12 @@
  *             reader (dead ones: CAS -> 0), sleep on readers_left (POLL
  *             cap). Deadline while draining: writer = 0, wake readers, give
  *             w back (unlock, or abandon if w came with OWNERDEAD).
- *   Unlock    writer = 0, wake all readers, robust unlock w.
+ *   Unlock    writer = 0, wake all readers, robust unlock w. Unrepaired
+ *             (w INCONSISTENT: OWNERDEAD, no mark_consistent): first w ->
+ *             NOTRECOVERABLE (CAS from that word, wake w's waiters), then
+ *             writer = 0 and wake the readers, so that no reader gets in
+ *             on data left unrepaired; RLock reports NOTRECOVERABLE also
+ *             while writer == 1 (an unlocker that died between the two).
  * The slot increment and the writer store are seq_cst, as are the loads
  * after them: either the reader sees writer == 1, or the writer's scan
  * sees the reader's hold (Dekker).

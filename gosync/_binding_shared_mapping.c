@@ -223,10 +223,18 @@ static PyObject *mapping_at(PyObject *op, PyObject *const *args, Py_ssize_t narg
         PyErr_Format(PyExc_ValueError, "offset %zd is not aligned", offset);
         return NULL;
     }
+    char *state = MAP(op)->base + offset;
+    /* Every allocation set them before publishing its kind; any other value
+     * is a corrupt segment, whose waits would use the private futex and
+     * never hear a wake from another process (an untimed wait: a hang). */
+    if (!fresh && p->park_flags >= 0 && *(uint32_t *)(state + p->park_flags) != GOSYNC_PARK_SHARED) {
+        PyErr_Format(PyExc_ValueError, "offset %zd holds a corrupt %.100s (park flags %u)", offset,
+                     type->tp_name, *(uint32_t *)(state + p->park_flags));
+        return NULL;
+    }
     PyObject *self = type->tp_alloc(type, 0);
     if (self == NULL)
         return NULL;
-    char *state = MAP(op)->base + offset;
     if (fresh && p->park_flags >= 0)
         *(uint32_t *)(state + p->park_flags) = GOSYNC_PARK_SHARED;
     ((gosync_py_object *)self)->state = state;

@@ -30,6 +30,8 @@
 #   robust_rwmutex.pml -DNODEADREADER  the drain never frees a dead reader
 #   robust_rwmutex.pml -DSPEC_RETRY  a blocked reader's retry takes a hold
 #                                    before it looks at writer (finding 2)
+#   robust_rwmutex.pml -DOLD_UNLOCK  an Unlock without MarkConsistent lets
+#                                    readers go before w is NOTRECOVERABLE
 # Exit 0 only if all come out so, 1 if one does not, 2 on a tool error.
 # Needs spin and a C compiler (gcc, $CC); about 80 s of CPU.
 set -u
@@ -57,4 +59,5 @@ expect robust_rwmutex.pml safety fail -DNORECHECK
 expect robust_rwmutex.pml safety fail -DTWOWRITES -DNSLOTS=1 -DCALLS31=1
 expect robust_rwmutex.pml live fail -DNODEADREADER
 expect robust_rwmutex.pml live fail -DSPEC_RETRY
+expect robust_rwmutex.pml safety fail -DOLD_UNLOCK
 report

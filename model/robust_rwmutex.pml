@@ -49,6 +49,9 @@
  *                 seen (run with -DNSLOTS=1 -DCALLS31=1, so that readers
  *                 clean slots when every slot is taken)
  *   -DNODEADREADER  the drain never frees a dead reader's slot
+ *   -DOLD_UNLOCK  an Unlock without MarkConsistent clears writer before it
+ *                 makes w NOTRECOVERABLE (the C before review 13): a reader
+ *                 gets in on unrepaired data (assert !unrep)
  *   -DSPEC_RETRY  a blocked reader's retry takes a hold before it looks at
  *                 writer, as csrc/robust_rwmutex.c does (model/README.md,
  *                 finding R2): the transient holds can keep the draining
@@ -136,6 +139,9 @@
 #define P_KEEP 35
 #define P_DONE 36
 #define R_PRE 37        /* RLock's retry: load writer before holding (finding 2) */
+#define WU_NR 38        /* Unlock, unrepaired: CAS w INCONSISTENT -> NOTRECOVERABLE */
+#define WU_NRSTORE 39   /* ... then writer = 0 */
+#define WU_NRWAKE 40    /* ... then wake all on writer */
 #ifdef SPEC_RETRY
 #define RETRY hold_free()
 #else
@@ -162,6 +168,7 @@ byte keep = KEEP;
 bit rheld[NP + 1];
 bit wheld[NP + 1];
 byte fin = 0;
+bit unrep = 0;                  /* a writer unlocked without mark_consistent */
 
 #define RL_LEFTMOD 8            /* readers_left wraps (mod 2^32 in the C) */
 
@@ -174,6 +181,7 @@ inline ret(r) {
 /* a read hold starts */
 inline read_held() {
     assert(!(wheld[1] && alive[1]) && !(wheld[2] && alive[2]) && !(wheld[3] && alive[3]));
+    assert(!unrep);             /* no reader on data left unrepaired */
     rheld[id] = 1; ret(R_OK); pc = R_HELD
 }
 
@@ -193,8 +201,14 @@ inline hold_free() {
 /* the reader's next step after try_hold said BUSY (nothing held) */
 inline after_busy() {
     if
+#ifndef OLD_UNLOCK
+    :: wnr -> ret(R_NOTREC)     /* w NOTRECOVERABLE while writer == 1 */
+    :: !wnr && (chk || (hasdl[id] && dl[id])) -> last = (hasdl[id] && dl[id]); chk = 0; pc = R_TAKE
+    :: !wnr && !(chk || (hasdl[id] && dl[id])) -> pc = R_PARK
+#else
     :: chk || (hasdl[id] && dl[id]) -> last = (hasdl[id] && dl[id]); chk = 0; pc = R_TAKE
     :: else -> pc = R_PARK
+#endif
     fi
 }
 
@@ -431,7 +445,20 @@ proctype P(byte id)
         :: true -> pc = WU_LOAD
         :: keep > 0 -> keep--; pc = P_KEEP
         fi }
-    :: atomic { pc == WU_LOAD -> assert(writer && wown == id); wheld[id] = 0; pc = WU_STORE }
+    :: atomic { pc == WU_LOAD -> assert(writer && wown == id); wheld[id] = 0;
+        if
+        :: winc -> unrep = 1;
+#ifdef OLD_UNLOCK
+            pc = WU_STORE
+#else
+            pc = WU_NR
+#endif
+        :: else -> pc = WU_STORE
+        fi }
+    /* Unlock, unrepaired: w NOTRECOVERABLE first, then the readers go */
+    :: atomic { pc == WU_NR -> assert(wown == id && winc); wown = 0; winc = 0; wnr = 1; pc = WU_NRSTORE }
+    :: atomic { pc == WU_NRSTORE -> writer = 0; pc = WU_NRWAKE }
+    :: atomic { pc == WU_NRWAKE -> rsl[1] = 0; rsl[2] = 0; rsl[3] = 0; pc = P_DONE }
     :: atomic { pc == WU_STORE -> writer = 0; pc = WU_WAKE }
     :: atomic { pc == WU_WAKE -> rsl[1] = 0; rsl[2] = 0; rsl[3] = 0; pc = WU_W }
     :: atomic { pc == WU_W ->

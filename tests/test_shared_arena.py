@@ -333,3 +333,142 @@ def test_an_arena_pickles_to_its_handle() -> None:
         assert r.stdout.strip() == "5"
     with pytest.raises(ValueError, match="closed arena"):
         pickle.dumps(a)
+
+
+@pytest.mark.timeout(30)
+def test_opening_a_named_arena_while_it_is_created_never_sees_it_half_made(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two unrelated programs meet by name: "create, else open" must give
+    # either a FileExistsError (then the arena is whole) or the arena,
+    # never a ValueError for a file whose header is not written yet. The
+    # creator is held just before it sizes the file.
+    import threading
+
+    sizing, go = threading.Event(), threading.Event()
+    real_ftruncate = os.ftruncate
+
+    def slow_ftruncate(fd: int, size: int) -> None:
+        if threading.current_thread() is creator:
+            sizing.set()
+            go.wait(10)
+        real_ftruncate(fd, size)
+
+    monkeypatch.setattr(os, "ftruncate", slow_ftruncate)
+    made: list[object] = []
+
+    def create() -> None:
+        try:
+            made.append(shared.Arena(name))
+        except FileExistsError as e:
+            made.append(e)
+
+    creator = threading.Thread(target=create)
+    creator.start()
+    try:
+        assert sizing.wait(10)
+        try:
+            other = shared.Arena(name)
+        except FileExistsError:
+            other = shared.Arena(name, create=False)
+    finally:
+        go.set()
+        creator.join(10)
+    other.get("v", shared.atomic.Int32).store(1)
+    assert len(made) == 1
+    first = made[0]
+    if isinstance(first, shared.Arena):
+        assert first.get("v", shared.atomic.Int32).load() == 1
+        first.close()
+    else:
+        assert isinstance(first, FileExistsError)
+    other.close()
+
+
+def test_an_arena_nothing_refers_to_gives_its_descriptor_back(name: str) -> None:
+    # Opening a named arena again replaces the cached one; the replaced
+    # Arena, once its primitives are gone, must close its descriptor (a
+    # file object does): else each open leaks an fd until the process ends.
+    import gc
+
+    creator = shared.Arena(name)
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        a = shared.Arena(name, create=False)
+        a.get("v", shared.atomic.Int32).add(1)
+    del a
+    gc.collect()
+    # The last one stays in the per-process cache, with its descriptor.
+    assert len(os.listdir("/proc/self/fd")) - before <= 1
+    assert creator.get("v", shared.atomic.Int32).load() == 20
+    creator.unlink()
+    creator.close()
+
+
+@pytest.mark.parametrize("kind", ["WaitGroup", "Cond"])
+def test_a_wait_object_with_corrupt_park_flags_is_refused(kind: str) -> None:
+    # park_flags (the word after the 8-byte state) is GOSYNC_PARK_SHARED in
+    # every WaitGroup and Cond an arena made. A corrupt one would wait on
+    # the private futex, which a wake from another process never reaches:
+    # an untimed wait would hang. Attaching must say so instead.
+    import struct
+
+    with shared.Arena() as a:
+        obj = getattr(a, kind)()
+        flags_at = obj._slot + _layout.SLOT_HEADER + 8
+        assert a._mapping.read(flags_at, 4) == struct.pack("<I", 1)
+        a._mapping.write(flags_at, struct.pack("<I", 0))
+        with pytest.raises(ValueError, match="corrupt"):
+            a._attach(obj._slot, type(obj))
+        with pytest.raises(ValueError, match="corrupt"):
+            pickle.loads(pickle.dumps(obj))
+
+
+def test_a_corrupt_bump_word_is_refused_without_writing_over_the_header(name: str) -> None:
+    import struct
+
+    a = shared.Arena(name)
+    head = a._mapping.read(0, _layout.HEADER_SIZE)
+    a._mapping.write(_layout.BUMP, struct.pack("<Q", 0))
+    with pytest.raises(ValueError, match="corrupt"):
+        a.Mutex()
+    assert a._mapping.read(0, _layout.HEADER_SIZE)[: _layout.BUMP] == head[: _layout.BUMP]
+    with shared.Arena(name, create=False) as b:  # still an arena
+        assert b.size == a.size
+    a.unlink()
+    a.close()
+
+
+@pytest.mark.timeout(30)
+def test_a_handle_naming_a_terminal_does_not_become_the_controlling_terminal() -> None:
+    # A bad handle ("memfd", pid, fd) may name any descriptor of that
+    # process, a terminal too. Opening a tty without O_NOCTTY makes it the
+    # controlling terminal of a session leader that has none (a daemon):
+    # unpickling a bad handle must only raise ValueError.
+    master, slave = os.openpty()
+    code = textwrap.dedent(f"""
+        import os, sys
+        from gosync.shared import _handle
+        try:
+            _handle.attach(("memfd", {os.getpid()}, {slave}), bytes(16), 32768, 1)
+        except ValueError:
+            pass
+        try:
+            os.close(os.open("/dev/tty", os.O_RDWR))
+        except OSError:
+            sys.exit(0)  # still no controlling terminal
+        sys.exit(3)
+    """)
+    try:
+        r = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=CHILD_CWD,
+            start_new_session=True,
+            timeout=30,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert r.returncode == 0

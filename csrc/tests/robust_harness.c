@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -1264,6 +1265,128 @@ static void test_deadlines_end(void)
     report("deadlines: every robust lock/rlock with a deadline ends by it (+150 ms)", ok);
 }
 
+/* A writer that got OWNERDEAD and unlocks without mark_consistent, stopped
+ * for ever inside that unlock at its first preemption point. */
+static int unrepaired_unlock_stops(void *arg)
+{
+    shared_t *s = arg;
+    gosync_robust_rwmutex *rw = &s->rw;
+    int rc = gosync_robust_rwmutex_lock(rw, ms_from_now(2000));
+    if (rc != GOSYNC_OWNERDEAD)
+        return 40;
+    stop_at = "robust_rwmutex.unlock.half_done";
+    stop_fd = s->pipe[1];
+    gosync_robust_rwmutex_unlock(rw);
+    return 41; /* not reached with the hooks: the hook stops it */
+}
+
+static void test_rw_unrepaired_unlock(void)
+{
+    int ok = 1;
+#ifndef GOSYNC_TEST_HOOKS
+    /* The case needs the unlocker stopped half way: not in this build. */
+    printf("  (no preemption points in this build: the stop inside unlock is not replayed)\n");
+    report("robust rwmutex: unrepaired unlock (not replayed without GOSYNC_TEST_HOOKS)", ok);
+    return;
+#endif
+    shared_t *s = shared_new();
+    gosync_robust_rwmutex *rw = &s->rw;
+    /* A dead writer: our pid with a wrong start, writer = 1. */
+    atomic_store(&rw->w.word, gosync_identity_self() + (UINT64_C(1) << 32));
+    atomic_store(&rw->writer, 1);
+    pid_t u = spawn(unrepaired_unlock_stops, s);
+    CHECK(await_byte(s->pipe[0], 5000), "the unlock never reached its preemption point");
+    /* The data was not repaired: from the moment unlock began, no reader
+     * may be told it is fine to read. */
+    int rc = gosync_robust_rwmutex_try_rlock(rw);
+    CHECK(rc == GOSYNC_NOTRECOVERABLE, "try_rlock during the unrepaired unlock: %d, want %d", rc,
+          GOSYNC_NOTRECOVERABLE);
+    if (rc == GOSYNC_OK)
+        gosync_robust_rwmutex_runlock(rw);
+    rc = gosync_robust_rwmutex_rlock(rw, ms_from_now(600));
+    CHECK(rc == GOSYNC_NOTRECOVERABLE, "rlock during the unrepaired unlock: %d, want %d", rc,
+          GOSYNC_NOTRECOVERABLE);
+    if (rc == GOSYNC_OK)
+        gosync_robust_rwmutex_runlock(rw);
+    /* Killed there: still not recoverable, for readers and writers. */
+    kill_reap(u);
+    rc = gosync_robust_rwmutex_rlock(rw, ms_from_now(600));
+    CHECK(rc == GOSYNC_NOTRECOVERABLE, "rlock after the unlocker died: %d", rc);
+    if (rc == GOSYNC_OK)
+        gosync_robust_rwmutex_runlock(rw);
+    rc = gosync_robust_rwmutex_lock(rw, ms_from_now(600));
+    CHECK(rc == GOSYNC_NOTRECOVERABLE, "lock after the unlocker died: %d", rc);
+    CHECK(gosync_robust_rwmutex_readers(rw) == 0, "a hold was left");
+    kill_all_children();
+    shared_free(s);
+    report("robust rwmutex: no reader gets in during an unlock without mark_consistent, nor after "
+           "the unlocker dies inside it",
+           ok);
+}
+
+/* A process whose main thread has exited (pthread_exit) while another of
+ * its threads holds the lock: its leader shows 'Z' in /proc, and it is
+ * alive. With many supplementary groups (if we may set them), the
+ * "Threads:" line of /proc/<pid>/status lies beyond its first 4 KiB. */
+static void *hold_in_thread(void *arg)
+{
+    shared_t *s = arg;
+    if (gosync_robust_mutex_lock(&s->m, GOSYNC_NO_DEADLINE) != GOSYNC_OK)
+        _exit(60);
+    notify(s->pipe[1]);
+    wait_to_be_killed();
+}
+
+static int leader_exits(void *arg)
+{
+    shared_t *s = arg;
+    if (s->threads > 0) {
+        static gid_t groups[1000];
+        for (int i = 0; i < s->threads; i++)
+            groups[i] = (gid_t)(1000000 + i);
+        if (setgroups((size_t)s->threads, groups) != 0)
+            return 61;
+    }
+    pthread_t t;
+    if (pthread_create(&t, NULL, hold_in_thread, s) != 0)
+        return 62;
+    pthread_exit(NULL);
+}
+
+static void test_mutex_zombie_leader_alive(void)
+{
+    int ok = 1;
+    int sizes[] = {0, 1000};
+    for (int i = 0; i < 2; i++) {
+        shared_t *s = shared_new();
+        s->threads = sizes[i]; /* supplementary groups to set */
+        if (sizes[i] && geteuid() != 0) {
+            printf("  (not root: the case with %d groups is not run)\n", sizes[i]);
+            shared_free(s);
+            continue;
+        }
+        pid_t h = spawn(leader_exits, s);
+        CHECK(await_byte(s->pipe[0], 5000), "the thread never locked (%d groups)", sizes[i]);
+        int64_t end = ms_from_now(3000);
+        while (proc_state(h) != 'Z' && gosync_now_ns() < end)
+            nap_ms(1);
+        CHECK(proc_state(h) == 'Z', "the leader is not a zombie: %c", proc_state(h));
+        int rc = gosync_robust_mutex_try_lock(&s->m);
+        CHECK(rc == GOSYNC_BUSY, "try_lock of a live process's lock (its leader exited, %d groups): %d",
+              sizes[i], rc);
+        kill_reap(h);
+        if (rc == GOSYNC_BUSY) {
+            rc = gosync_robust_mutex_try_lock(&s->m);
+            CHECK(rc == GOSYNC_OWNERDEAD, "try_lock once it is killed: %d", rc);
+        }
+        kill_all_children();
+        shared_free(s);
+    }
+    report("identity: a process whose main thread exited while another holds the lock is alive "
+           "(also with 1000 supplementary groups)",
+           ok);
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -1277,6 +1400,7 @@ int main(int argc, char **argv)
         {"mutex_waiter_wakes", test_mutex_waiter_wakes},
         {"mutex_dead_unlocker", test_mutex_dead_unlocker_handoff},
         {"mutex_zombie", test_mutex_zombie_holder},
+        {"zombie_leader_alive", test_mutex_zombie_leader_alive},
         {"mutex_stopped", test_mutex_stopped_holder},
         {"forked_child", test_mutex_forked_child_not_holder},
         {"rw_dead_reader", test_rw_dead_reader},
@@ -1284,6 +1408,7 @@ int main(int argc, char **argv)
         {"rw_exclusion", test_rw_exclusion},
         {"rw_overflow", test_rw_overflow},
         {"rw_lock_in_steps", test_rw_lock_in_steps},
+        {"rw_unrepaired_unlock", test_rw_unrepaired_unlock},
         {"deadlines", test_deadlines_end},
         {"kill_torture_mutex", test_kill_torture},
         {"kill_torture_rw", test_kill_torture_rw},

@@ -7,7 +7,7 @@ import os
 import struct
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from .._errors import OwnerDied
 from .._native import Mapping, SharedMutexBase, Uint32Base, Uint64Base
@@ -102,7 +102,7 @@ class Arena:
         if not create:
             if name is None:
                 raise ValueError("an anonymous arena (name=None) can only be created")
-            fd = os.open(path(name), os.O_RDWR | os.O_CLOEXEC)
+            fd = os.open(path(name), os.O_RDWR | os.O_CLOEXEC | os.O_NOCTTY | os.O_NONBLOCK)
             self._setup(fd, name, None)
             return
         if type(size) is not int:
@@ -159,7 +159,18 @@ class Arena:
         with cache_lock:
             if cache.get(self._id) is self:
                 del cache[self._id]
-        os.close(self._fd)
+        fd, self._fd = self._fd, -1
+        os.close(fd)
+
+    def __del__(self, _close: Callable[[int], None] = os.close) -> None:
+        # An Arena that nothing refers to any more (no primitive of it, and
+        # another mapping of the same arena in the cache) gives its
+        # descriptor back, as a file object does; its memory goes with the
+        # Mapping. getattr: __init__ may have failed before setting it.
+        fd = getattr(self, "_fd", -1)
+        if fd >= 0:
+            self._fd = -1
+            _close(fd)  # bound early: os may be gone at interpreter exit
 
     def unlink(self) -> None:
         """Unlink removes a named arena's name from /dev/shm: the memory is
@@ -210,6 +221,10 @@ class Arena:
         n = SLOT_HEADER + state
         end: int = self._bump.add(n)
         slot = end - n
+        if slot < HEADER_SIZE or slot % 64:
+            # Only a corrupt bump word gives this: writing a slot header
+            # there would overwrite the arena's header or directory.
+            raise ValueError(f"arena {self._describe()} is corrupt: bump offset {slot}")
         if end > self._size:
             raise MemoryError(f"gosync.shared: arena {self._describe()} is full ({self._size} bytes)")
         self._mapping.write(slot, SLOT.pack(SLOT_MAGIC, 0, extra))
@@ -360,28 +375,64 @@ def path(name: str) -> str:
 
 def _create_file(name: str | None, size: int) -> int:
     """_create_file makes the arena's file, header written, and returns its
-    descriptor. A named one is created with O_EXCL, so that of two
-    creators one gets FileExistsError; a process that opens it in the
-    moment before its header is written gets ValueError ("not a gosync
-    arena")."""
+    descriptor. A named one is made nameless (O_TMPFILE) and linked under
+    its name only when whole, so that a process opening the name sees the
+    whole arena or nothing, and of two creators the second to link gets
+    FileExistsError. Where O_TMPFILE or /proc is missing it falls back to
+    O_CREAT | O_EXCL, whose window (an opener gets ValueError "not a
+    gosync arena") docs/DESIGN.md states."""
     arena_id = os.urandom(16)
     head = HEAD.pack(MAGIC, VERSION, HEADER_SIZE, size, arena_id)
-    bump = struct.pack("<Q", HEADER_SIZE)
     if name is None:
-        fd = os.memfd_create("gosync-arena", os.MFD_CLOEXEC)
-    else:
-        fd = os.open(path(name), os.O_CREAT | os.O_EXCL | os.O_RDWR | os.O_CLOEXEC, 0o600)
+        return _fill(os.memfd_create("gosync-arena", os.MFD_CLOEXEC), size, head)
+    try:
+        fd = _fill(os.open(SHM_DIR, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600), size, head)
+    except OSError:
+        fd = -1  # no O_TMPFILE here
+    if fd >= 0:
+        try:
+            _link_whole(fd, name)
+            return fd
+        except FileExistsError:
+            os.close(fd)
+            raise
+        except BaseException as e:
+            os.close(fd)
+            if not isinstance(e, OSError):
+                raise
+    fd = os.open(path(name), os.O_CREAT | os.O_EXCL | os.O_RDWR | os.O_CLOEXEC, 0o600)
+    try:
+        return _fill(fd, size, head)
+    except BaseException:
+        os.unlink(path(name))
+        raise
+
+
+def _fill(fd: int, size: int, head: bytes) -> int:
+    """_fill sizes a new arena file and writes its bump word and header
+    (last); it closes fd on failure."""
     try:
         os.fchmod(fd, 0o600)  # whatever the umask
         os.ftruncate(fd, size)
-        os.pwrite(fd, bump, BUMP)
+        os.pwrite(fd, struct.pack("<Q", HEADER_SIZE), BUMP)
         os.pwrite(fd, head, 0)
     except BaseException:
         os.close(fd)
-        if name is not None:
-            os.unlink(path(name))
         raise
     return fd
+
+
+def _link_whole(fd: int, name: str) -> None:
+    """_link_whole gives the nameless file fd its arena name:
+    FileExistsError if the name is taken."""
+    # link(2) does not follow /proc/self/fd/N (EXDEV); linkat with
+    # AT_SYMLINK_FOLLOW does, and os.link calls linkat only when given a
+    # directory descriptor.
+    dirfd = os.open(SHM_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.link(f"/proc/self/fd/{fd}", path(name), src_dir_fd=dirfd, follow_symlinks=True)
+    finally:
+        os.close(dirfd)
 
 
 def _check_header(fd: int, where: str, expected_id: bytes | None) -> tuple[int, bytes]:

@@ -38,12 +38,16 @@ def arena_for(locator: Any, arena_id: Any) -> Arena:
         arena = _arena.cache.get(arena_id)
     if arena is not None and not arena.closed:
         return arena
+    # A bad handle may name any file: O_NOCTTY so that a terminal never
+    # becomes this process's controlling one, O_NONBLOCK so that opening a
+    # device never waits (neither changes anything for an arena's file).
+    flags = os.O_RDWR | os.O_CLOEXEC | os.O_NOCTTY | os.O_NONBLOCK
     if locator[0] == "name":
         name = cast(str, locator[1])
-        return Arena._from_fd(os.open(path(name), os.O_RDWR | os.O_CLOEXEC), name, arena_id)
+        return Arena._from_fd(os.open(path(name), flags), name, arena_id)
     _, pid, fd = locator
     try:
-        mine = os.open(f"/proc/{pid}/fd/{fd}", os.O_RDWR | os.O_CLOEXEC)
+        mine = os.open(f"/proc/{pid}/fd/{fd}", flags)
     except FileNotFoundError:
         raise FileNotFoundError(
             f"gosync.shared: the anonymous arena's process (pid {pid}) has exited or closed it"
