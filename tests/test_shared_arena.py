@@ -89,14 +89,15 @@ def test_get_kind_and_key_checks() -> None:
 def test_closed_arena_raises_value_error() -> None:
     a = shared.Arena()
     prims = [a.Mutex(), a.RWMutex(), a.WaitGroup(), a.Cond(), a.Int32(), a.Uint32(), a.Int64(), a.Uint64(), a.Bool()]
-    o = a.Once()
+    o, done = a.Once(), a.Once()
+    done.do(lambda: None)  # done: its fast path must look at the arena too
     a.close()
     a.close()  # twice is fine
     calls = [
         lambda: prims[0].lock(), lambda: prims[0].try_lock(), lambda: prims[0].unlock(),
         lambda: prims[1].rlock(), lambda: prims[1].lock(), lambda: prims[2].add(1), lambda: prims[2].wait(),
         lambda: prims[3].signal(), lambda: prims[3].wait(0), lambda: prims[4].load(), lambda: prims[5].add(1),
-        lambda: prims[6].store(1), lambda: prims[7].swap(1), lambda: prims[8].load(), lambda: o.do(print),
+        lambda: prims[6].store(1), lambda: prims[7].swap(1), lambda: prims[8].load(), lambda: o.do(print), lambda: done.do(print),
         lambda: a.Mutex(), lambda: a.get("x", shared.Mutex), lambda: pickle.dumps(prims[4]),
     ]  # fmt: skip
     for call in calls:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeVar, cast
+from typing import Callable, TypeVar, cast
 
 from .. import once as _inprocess
 from .._errors import OwnerDied
@@ -52,6 +52,12 @@ class Once(_inprocess.Once, Placed):
         obj._arena = arena
         obj._slot = slot
         return obj
+
+    def do(self, fn: Callable[[], object], timeout: float | None = None) -> bool:
+        """Do is gosync.Once.do across processes; on a closed arena it
+        raises ValueError, also once fn has run."""
+        self._arena._check_open()
+        return super().do(fn, timeout)
 
     def _lock_for_do(self, timeout: float | None) -> bool:
         m = cast(SharedMutexBase, self._m)
