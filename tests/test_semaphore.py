@@ -459,15 +459,19 @@ def test_interrupted_after_grant_gives_the_weight_back(monkeypatch: pytest.Monke
             assert self.w.ready
             raise KeyboardInterrupt
 
-    class Waiter(semaphore_mod._Waiter):  # type: ignore[misc]
+    class Waiter(semaphore_mod._Waiter):
         def __init__(self, n: int) -> None:
             super().__init__(n)
-            self.wake = InterruptedWake(self)
+            self.wake = InterruptedWake(self)  # type: ignore[assignment]
 
     monkeypatch.setattr(semaphore_mod, "_Waiter", Waiter)
     s = Weighted(2)
     assert s.acquire(2)
-    releaser = threading.Thread(target=lambda: (eventually(lambda: queued(s) == 1), s.release(2)), daemon=True)
+    def release_when_queued() -> None:
+        eventually(lambda: queued(s) == 1, "the waiter to queue")
+        s.release(2)
+
+    releaser = threading.Thread(target=release_when_queued, daemon=True)
     releaser.start()
     with pytest.raises(KeyboardInterrupt):
         s.acquire(1)
