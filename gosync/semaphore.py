@@ -107,20 +107,23 @@ class Weighted(WeightedBase, NoCopy):
             self._waiters.append(w)
         mu.unlock()
         stop: Optional[Callable[[], bool]] = None
+        interrupted = True
         try:
             if ctx is not None:
                 from .context import _after
 
                 stop = _after(ctx, lambda: self._signal(w), inline=True)
             w.wake._lock_until(deadline)
+            interrupted = False
         finally:
             # Also on KeyboardInterrupt: the request is withdrawn, and tokens
-            # granted meanwhile are given back.
+            # granted meanwhile are given back, since the caller, who gets
+            # the exception, will never release them.
             if stop is not None:
                 stop()
             mu.lock()
             try:
-                granted = self._settle(w, ctx, queued)
+                granted = self._settle(w, ctx, queued, interrupted)
             finally:
                 mu.unlock()
         return granted
@@ -128,12 +131,13 @@ class Weighted(WeightedBase, NoCopy):
     def _size(self) -> int:
         return self._debug_fields()[0]
 
-    def _settle(self, w: _Waiter, ctx: Optional[Context], queued: bool) -> bool:
+    def _settle(self, w: _Waiter, ctx: Optional[Context], queued: bool, interrupted: bool) -> bool:
         """_settle ends w's wait, with _mu held: it keeps the tokens granted
         to w, or gives them back if ctx is done (Go's fix: the next waiters
-        are notified), or withdraws w from the queue."""
+        are notified) or the wait was interrupted by an exception, or
+        withdraws w from the queue."""
         if w.ready:
-            if ctx is None or ctx.err() is None:
+            if not interrupted and (ctx is None or ctx.err() is None):
                 return True
             self._give_back(w.n)
             return False

@@ -434,3 +434,47 @@ def test_timeout_zero_never_queues() -> None:
     assert s._debug_state() == (2, 2, 0)
     s.release(2)
     cancel()
+
+
+def test_interrupted_after_grant_gives_the_weight_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ctrl-C can end the waiter's sleep just as a release grants it the
+    # weight (the grant sets ready between the park's EINTR and the signal
+    # handler raising). acquire then raises, so its caller holds nothing and
+    # will release nothing: the granted weight must go back.
+    import gosync.semaphore as semaphore_mod
+
+    class InterruptedWake:
+        def __init__(self, w: Any) -> None:
+            self.w = w
+            self.unlocked = threading.Event()
+
+        def lock(self) -> None:
+            pass
+
+        def unlock(self) -> None:
+            self.unlocked.set()
+
+        def _lock_until(self, deadline: int) -> bool:
+            assert self.unlocked.wait(10), "never granted"
+            assert self.w.ready
+            raise KeyboardInterrupt
+
+    class Waiter(semaphore_mod._Waiter):
+        def __init__(self, n: int) -> None:
+            super().__init__(n)
+            self.wake = InterruptedWake(self)  # type: ignore[assignment]
+
+    monkeypatch.setattr(semaphore_mod, "_Waiter", Waiter)
+    s = Weighted(2)
+    assert s.acquire(2)
+    def release_when_queued() -> None:
+        eventually(lambda: queued(s) == 1, "the waiter to queue")
+        s.release(2)
+
+    releaser = threading.Thread(target=release_when_queued, daemon=True)
+    releaser.start()
+    with pytest.raises(KeyboardInterrupt):
+        s.acquire(1)
+    releaser.join(10)
+    assert s._debug_state() == (2, 0, 0)
+    assert s.acquire(2, timeout=1)
