@@ -361,7 +361,11 @@ static bool bound_to_chan_by_name(PyObject *m, const char *name, PyObject **chan
     if (PyObject_TypeCheck(self, gosync_py_chan_type)) {
         PyObject *descr = PyObject_GetAttrString((PyObject *)gosync_py_chan_type, name);
         PyObject *bound = descr ? PyObject_CallMethod(descr, "__get__", "O", self) : NULL;
-        int eq = bound ? PyObject_RichCompareBool(bound, m, Py_EQ) : -1;
+        /* Same type first: an object of another type with an __eq__ that
+         * says yes (and a __self__ of its own making) is not a case. */
+        int eq = bound == NULL ? -1
+                 : Py_TYPE(bound) != Py_TYPE(m) ? 0
+                                                 : PyObject_RichCompareBool(bound, m, Py_EQ);
         Py_XDECREF(bound);
         Py_XDECREF(descr);
         if (eq < 0)

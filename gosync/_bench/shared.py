@@ -6,8 +6,8 @@ than multiprocessing.Lock; the shared Int64.add(1) at least 20x faster than
 the lock-guarded increment of a multiprocessing.Value; two processes (one
 per core) contending on one lock at least twice multiprocessing.Lock's
 throughput. posix_ipc and fasteners are measured beside them when
-installed (fastipc uncontended only: see shared_lock_2proc). Last, the seeds' primes job with 2 workers, processes against
-threads.
+installed (fastipc uncontended only: see shared_lock_2proc). Last, the
+seeds' primes job with 2 workers, processes against threads.
 
 The processes are forked (the "fork" start method) before the clock starts,
 so that every lock, whether it pickles or not, reaches them the same way;
