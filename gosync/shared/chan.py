@@ -42,9 +42,8 @@ import time
 from typing import Any, Callable, Iterator, TypeVar
 
 from .._errors import OwnerDied, SyncError
-from .._native import CondBase, Mapping, SharedMutexBase, Uint32Base, Uint64Base
+from .._native import CondBase, Mapping, SharedMutexBase, Uint32Base, Uint64Base, lib
 from .._nocopy import WEAKREF_SLOT
-from .._native import lib
 from .._timeout import NO_DEADLINE, deadline_ns
 from ._arena import Arena
 from ._default import place
@@ -65,12 +64,11 @@ _SLICE_NS = 10_000_000  # select's longest sleep before it retries every case
 
 
 def _check_size(name: str, n: object, least: int) -> int:
+    """Checks a capacity (least 0) or itemsize (least 1) as gosync.Chan does."""
     if type(n) is not int:
-        raise TypeError(f"{name} must be an int, not {type(n).__name__}")
-    if n < least:
-        raise ValueError(f"{name} must be at least {least}, not {n}" if least else f"negative {name}: {n}")
-    if n > _MAX_CAPACITY:
-        raise ValueError(f"{name} too large: {n}")
+        raise TypeError(f"Chan {name} must be an int, not {type(n).__name__}")
+    if not least <= n <= _MAX_CAPACITY:
+        raise ValueError("makechan: size out of range" if name == "capacity" else f"Chan itemsize out of range: {n}")
     return n
 
 
@@ -321,7 +319,7 @@ class Chan(Placed):
             try:
                 while True:
                     if not self._wait(deadline):
-                        raise TimeoutError("gosync: channel receive timed out")
+                        raise TimeoutError("gosync: Chan receive timed out")
                     ready, v, ok = self._try_take()
                     if ready:
                         return v, ok
