@@ -116,6 +116,24 @@ def test_killed_consumer_loses_only_what_it_was_handed(procs: w.Procs, capacity:
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.parametrize("capacity", [0, 2])
+def test_a_process_dead_holding_the_lock_stops_nobody(procs: w.Procs, capacity: int) -> None:
+    # The word is changed by one store, so OwnerDied is absorbed.
+    ch = shared.Chan(capacity)
+    ch.send("before", timeout=1) if capacity else None
+    procs.start(cw.die_holding_lock, ch)
+    assert procs.join_all() == [0]
+    if capacity:
+        assert ch.recv(timeout=10) == "before"
+        assert ch.send("after", timeout=10) and ch.recv(timeout=10) == "after"
+    else:
+        t = start_thread(lambda: ch.send("after", timeout=10))
+        assert ch.recv(timeout=10) == "after"
+        t.join(10)
+    assert not ch._m.locked()
+
+
+@pytest.mark.timeout(60)
 @pytest.mark.parametrize("procs", ["fork", "spawn"], indirect=True)
 def test_select_across_processes(procs: w.Procs) -> None:
     a, b = shared.Chan(0), shared.Chan(0)
