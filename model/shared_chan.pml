@@ -17,8 +17,8 @@
  *   (taken: success). On close it takes its value back (count 0) and
  *   reports failure; on its deadline, if recvx is still mine, the same
  *   (it holds the lock, so the check and the retraction are one). A
- *   receiver locks, waits for count == 1 (takes the slot: recvx + 1, count 0, one store) or
- *   close (gets nothing) or its deadline. A Cond wait joins the waiter set,
+ *   receiver locks, waits for count == 1 (takes the slot: recvx + 1,
+ *   count 0, one store) or close (gets nothing) or its deadline. A Cond wait joins the waiter set,
  *   unlocks, sleeps until a broadcast empties the set or the deadline
  *   passed, and locks again. The word's fields change only under the lock,
  *   each operation's change in one step (the one store of the Python).
