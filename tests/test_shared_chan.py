@@ -353,6 +353,13 @@ def test_bad_construction(make: Any, exc: type[Exception], match: str) -> None:
         make()
 
 
+def test_a_channel_too_large_leaves_its_arena_usable() -> None:
+    with shared.Arena(size=1 << 16) as a:
+        with pytest.raises(MemoryError, match="is full"):
+            a.Chan(1, 1 << 20)
+        assert a.Chan(1, 64).send(b"ok", timeout=1)
+
+
 def test_bad_calls_leave_the_channel_usable() -> None:
     ch = shared.Chan(1)
     with pytest.raises(ValueError):

@@ -127,6 +127,9 @@ class Chan(Placed):
         _check_size("capacity", capacity, 0)
         _check_size("itemsize", itemsize, 1)
         ring = max(capacity, 1) * (4 + itemsize)
+        if _RING + ring > arena.size:
+            # Refused before the bump word moves: the arena stays usable.
+            raise MemoryError(f"gosync.shared: arena {arena._describe()} is full ({arena.size} bytes)")
         return arena._new(cls, capacity | itemsize << 32, _RING + ring)
 
     @classmethod
