@@ -266,6 +266,11 @@ def test_ctrl_c_leaves_the_channel_exact(capacity: int) -> None:
         assert ch._receivers.load() == 0
         assert not ch._m.locked()
         assert ch._state()[1] == 0
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        with pytest.raises(KeyboardInterrupt):
+            shared.select(ch.recv, (ch.send, "s") if capacity == 0 else None, timeout=10)
+        assert ch._receivers.load() == 0 and ch._state()[1] == 0
+        assert not ch._m.locked()
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
