@@ -1,6 +1,6 @@
 """gosync.shared: Go's sync primitives in shared memory, across processes.
 
-Mutex, RWMutex, WaitGroup, Cond, Once and the atomics of gosync.shared.atomic
+Mutex, RWMutex, WaitGroup, Cond, Once, Chan (with select) and the atomics of gosync.shared.atomic
 have the API, messages, timeouts and Ctrl-C of the in-process classes, and
 work between processes at futex speed. The module-level constructors
 allocate from a default arena of the creating process; an Arena places them
@@ -18,10 +18,11 @@ read locks are released. See docs/DESIGN.md, "gosync.shared".
 from .._errors import OwnerDied
 from . import atomic
 from ._arena import Arena
+from .chan import Chan, select
 from .cond import Cond
 from .mutex import Mutex
 from .once import Once
 from .rwmutex import RWMutex
 from .waitgroup import WaitGroup
 
-__all__ = ["Arena", "atomic", "Cond", "Mutex", "Once", "OwnerDied", "RWMutex", "WaitGroup"]
+__all__ = ["Arena", "atomic", "Chan", "Cond", "Mutex", "Once", "OwnerDied", "RWMutex", "WaitGroup", "select"]

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from . import rwmutex as _rwmutex
     from ._placed import Placed
     from .atomic import Bool, Int32, Int64, Uint32, Uint64
+    from .chan import Chan
     from .cond import Cond
     from .mutex import Mutex
     from .once import Once
@@ -213,11 +214,12 @@ class Arena:
 
     # ---- Allocation and attachment ---------------------------------------
 
-    def _new(self, cls: type[P], extra: int = 0) -> P:
-        """_new allocates a slot for a new cls and returns it, its kind
-        published last."""
+    def _new(self, cls: type[P], extra: int = 0, state_size: int | None = None) -> P:
+        """_new allocates a slot for a new cls (of state_size bytes of
+        state, if it varies: a Chan) and returns it, its kind published
+        last."""
         self._check_open()
-        state = (cls._state_size() + 63) // 64 * 64
+        state = ((cls._state_size() if state_size is None else state_size) + 63) // 64 * 64
         n = SLOT_HEADER + state
         end: int = self._bump.add(n)
         slot = end - n
@@ -367,6 +369,11 @@ class Arena:
 
         return Bool._make(self, value)
 
+    def Chan(self, capacity: int = 0, itemsize: int = 256) -> Chan:
+        """Chan returns a new gosync.shared.Chan in this arena."""
+        from .chan import Chan
+
+        return Chan._make(self, capacity, itemsize)
 
 
 def path(name: str) -> str:
