@@ -380,6 +380,11 @@ def path(name: str) -> str:
     return os.path.join(SHM_DIR, PREFIX + name)
 
 
+# O_TMPFILE: PyPy's os module lacks it; Linux's generic value
+# (asm-generic/fcntl.h: __O_TMPFILE | O_DIRECTORY) serves x86-64 and arm64.
+_O_TMPFILE: int = getattr(os, "O_TMPFILE", 0o20000000 | os.O_DIRECTORY)
+
+
 def _create_file(name: str | None, size: int) -> int:
     """_create_file makes the arena's file, header written, and returns its
     descriptor. A named one is made nameless (O_TMPFILE) and linked under
@@ -393,7 +398,7 @@ def _create_file(name: str | None, size: int) -> int:
     if name is None:
         return _fill(os.memfd_create("gosync-arena", os.MFD_CLOEXEC), size, head)
     try:
-        fd = _fill(os.open(SHM_DIR, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600), size, head)
+        fd = _fill(os.open(SHM_DIR, _O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600), size, head)
     except OSError:
         fd = -1  # no O_TMPFILE here
     if fd >= 0:
