@@ -381,3 +381,39 @@ def test_bad_calls_leave_the_channel_usable() -> None:
         shared.select((ch.send, b"x" * 300))
     assert ch.send(1, timeout=1) and ch.recv(timeout=1) == 1
     assert not ch._m.locked()
+
+
+# ---- Review (rev14b) ---------------------------------------------------------
+
+
+@pytest.mark.timeout(30)
+def test_select_unbuffered_send_offer_keeps_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A receiver killed while counted leaves the count high, so the send
+    # case is tried: its offer must end by select's deadline, not after a
+    # full slice (stretched to 5 s here so that the overshoot is plain).
+    import gosync.shared.chan as chan_mod
+
+    monkeypatch.setattr(chan_mod, "_SLICE_NS", 5_000_000_000)
+    u = shared.Chan(0)
+    _add = u._receivers.add
+    _add(1)  # as a receiver SIGKILLed while blocked leaves it
+    t0 = time.monotonic()
+    assert shared.select((u.send, "x"), timeout=0.05) == (-1, None, False)
+    assert time.monotonic() - t0 < 2.5
+    assert len(u) == 0 and u._state()[1] == 0  # taken back
+    _add(-1)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("capacity", [0, 2])
+def test_corrupt_count_is_a_clear_error_not_a_hang(capacity: int) -> None:
+    # A count above the ring's slots can only come from a corrupt or hostile
+    # segment: it must raise, not block senders for ever or read phantoms.
+    ch = shared.Chan(capacity)
+    ch._word.store(7 << 1)
+    with pytest.raises(SyncError, match="corrupt"):
+        ch.send("x", timeout=5)
+    with pytest.raises(SyncError, match="corrupt"):
+        ch.recv(timeout=5)
+    ch._word.store(0)
+    assert ch.send("y", timeout=5) if capacity else True

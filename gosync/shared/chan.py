@@ -208,7 +208,12 @@ class Chan(Placed):
 
     def _state(self) -> tuple[int, int, bool]:
         w = self._word.load()
-        return w >> 32, (w >> 1) & _MAX_CAPACITY, bool(w & 1)
+        count = (w >> 1) & _MAX_CAPACITY
+        if count > self._slots:
+            # Only a corrupt or hostile segment: senders would wait for room
+            # that never comes, receivers would read slots nobody wrote.
+            raise SyncError(f"sync: corrupt shared Chan: count {count} exceeds its {self._slots} slots")
+        return w >> 32, count, bool(w & 1)
 
     def _store(self, recvx: int, count: int, closed: bool) -> None:
         self._word.store((recvx & 0xFFFFFFFF) << 32 | count << 1 | int(closed))
@@ -420,7 +425,7 @@ def select(*cases: object, block: bool = True, timeout: float | None = None) -> 
         while True:
             random.shuffle(live)
             for i, (ch, item) in live:
-                ready, v, ok = _try(ch, item)
+                ready, v, ok = _try(ch, item, deadline)
                 if ready:
                     return i, v, ok
             now = lib.gosync_now_ns()
@@ -451,8 +456,9 @@ def _add_receiver(ch: Chan, delta: int) -> None:
         ch._m.unlock()
 
 
-def _try(ch: Chan, item: tuple[int, bytes] | None) -> tuple[bool, Any, bool]:
-    """One case without blocking (an unbuffered send: at most 10 ms)."""
+def _try(ch: Chan, item: tuple[int, bytes] | None, deadline: int) -> tuple[bool, Any, bool]:
+    """One case without blocking (an unbuffered send: at most 10 ms, and
+    never past select's deadline)."""
     ch._lock()
     try:
         if item is None:
@@ -462,7 +468,9 @@ def _try(ch: Chan, item: tuple[int, bytes] | None) -> tuple[bool, Any, bool]:
             raise SyncError("send on closed channel")
         if ch._cap == 0 and (count or ch._receivers.load() == 0):
             return False, None, False
-        sent = ch._offer(item, lib.gosync_now_ns() + _SLICE_NS, lambda: True)
+        # Bounded by select's deadline too: a stale receivers count (a killed
+        # receiver) would otherwise make each try overrun it by a slice.
+        sent = ch._offer(item, min(deadline, lib.gosync_now_ns() + _SLICE_NS), lambda: True)
         return sent, None, sent
     finally:
         ch._m.unlock()
