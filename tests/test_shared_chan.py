@@ -417,3 +417,19 @@ def test_corrupt_count_is_a_clear_error_not_a_hang(capacity: int) -> None:
         ch.recv(timeout=5)
     ch._word.store(0)
     assert ch.send("y", timeout=5) if capacity else True
+
+
+@pytest.mark.timeout(30)
+def test_select_unbuffered_send_without_timeout_still_takes_back() -> None:
+    # With no deadline, an offer nobody takes must still end after a slice
+    # and be taken back, so that select sees its other cases.
+    u, a = shared.Chan(0), shared.Chan(1)
+    u._receivers.add(1)  # a receiver killed while counted
+    out: list[Any] = []
+    t = start_thread(lambda: out.append(shared.select((u.send, "x"), a.recv)))
+    time.sleep(0.1)
+    assert a.send("y", timeout=1)
+    t.join(10)
+    assert out == [(1, "y", True)]
+    assert u._state()[1] == 0  # "x" taken back
+    u._receivers.add(-1)

@@ -470,7 +470,10 @@ def _try(ch: Chan, item: tuple[int, bytes] | None, deadline: int) -> tuple[bool,
             return False, None, False
         # Bounded by select's deadline too: a stale receivers count (a killed
         # receiver) would otherwise make each try overrun it by a slice.
-        sent = ch._offer(item, min(deadline, lib.gosync_now_ns() + _SLICE_NS), lambda: True)
+        until = lib.gosync_now_ns() + _SLICE_NS
+        if deadline != NO_DEADLINE:  # NO_DEADLINE is -1: min() would pick it
+            until = min(deadline, until)
+        sent = ch._offer(item, until, lambda: True)
         return sent, None, sent
     finally:
         ch._m.unlock()
