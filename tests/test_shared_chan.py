@@ -433,3 +433,20 @@ def test_select_unbuffered_send_without_timeout_still_takes_back() -> None:
     assert out == [(1, "y", True)]
     assert u._state()[1] == 0  # "x" taken back
     u._receivers.add(-1)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("capacity", [1, 3, 8])
+def test_recvx_wrap_keeps_fifo_for_any_capacity(capacity: int) -> None:
+    # recvx is kept mod 2**32 in the word, but a slot is recvx % capacity:
+    # unless the wrap is a multiple of the capacity, the receive after it
+    # reads the wrong slot (a value twice, another lost).
+    ch = shared.Chan(capacity)
+    ch._word.store(((1 << 32) - 1) << 32)  # as after 2**32 - 1 receives
+    values = list(range(capacity))
+    for v in values:
+        assert ch.send(v, timeout=1)
+    assert [ch.recv(timeout=1) for _ in values] == values
+    for v in values:
+        assert ch.send(v + 100, timeout=1)
+    assert [ch.recv(timeout=1) for _ in values] == [v + 100 for v in values]

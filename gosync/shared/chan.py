@@ -17,8 +17,10 @@ word, bit by bit:
     bit 0        closed
     bits 1-31    count: values in the ring (at most capacity, or 1 when
                  unbuffered)
-    bits 32-63   recvx: receives so far, mod 2**32; the next receive reads
-                 slot recvx % max(capacity, 1)
+    bits 32-63   recvx: receives so far, mod the largest multiple of
+                 max(capacity, 1) below 2**32 (so that the slot runs on
+                 across the wrap); the next receive reads slot
+                 recvx % max(capacity, 1)
 
 Transitions, each one store under the mutex, after the payload is written:
 send count += 1; receive recvx += 1, count -= 1; an unbuffered sender's
@@ -29,7 +31,7 @@ consistent, so OwnerDied is absorbed (mark_consistent) and work goes on.
 Unbuffered handoff: a sender waits for the one slot to be free, writes, and
 notes mine = recvx. Its value is taken when recvx != mine; until then
 nobody else can be received (the slot is its), so recvx stays mine. recvx
-wraps after 2**32 receives: a sender that sleeps through exactly 2**32
+wraps after 2**32 receives (unbuffered: one slot): a sender that sleeps through exactly 2**32
 later handoffs (each needing it to have been taken first: impossible, since
 the slot stays its until taken) cannot exist, so the test is exact.
 """
@@ -216,7 +218,11 @@ class Chan(Placed):
         return w >> 32, count, bool(w & 1)
 
     def _store(self, recvx: int, count: int, closed: bool) -> None:
-        self._word.store((recvx & 0xFFFFFFFF) << 32 | count << 1 | int(closed))
+        # recvx wraps at the largest multiple of the slots that fits in 32
+        # bits, not at 2**32: the slot recvx % slots then runs on across
+        # the wrap (2**32 % 3 != 0 would send the next receive to slot 0).
+        wrap = self._slots * ((1 << 32) // self._slots)
+        self._word.store((recvx % wrap) << 32 | count << 1 | int(closed))
         self._cond.broadcast()
 
     # ---- Values ----------------------------------------------------------
