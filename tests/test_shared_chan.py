@@ -450,3 +450,14 @@ def test_recvx_wrap_keeps_fifo_for_any_capacity(capacity: int) -> None:
     for v in values:
         assert ch.send(v + 100, timeout=1)
     assert [ch.recv(timeout=1) for _ in values] == [v + 100 for v in values]
+
+
+@pytest.mark.timeout(30)
+def test_corrupt_length_is_a_clear_error_not_a_truncated_value() -> None:
+    # A slot's length above itemsize is only a corrupt or hostile segment:
+    # it must raise, not deliver a silently truncated value.
+    ch = shared.Chan(1, itemsize=8)
+    assert ch.send(b"abcdefgh", timeout=1)
+    ch._arena._mapping.write(ch._at(0), (100).to_bytes(4, "little"))
+    with pytest.raises(SyncError, match="corrupt"):
+        ch.recv(timeout=1)

@@ -247,7 +247,10 @@ class Chan(Placed):
     def _get(self, i: int) -> object:
         at = self._at(i)
         head = int.from_bytes(self._arena._mapping.read(at, 4), "little")
-        data = self._arena._mapping.read(at + 4, min(head & ~_PICKLED, self._itemsize))
+        n = head & ~_PICKLED
+        if n > self._itemsize:
+            raise SyncError(f"sync: corrupt shared Chan: a value of {n} bytes in a slot of {self._itemsize}")
+        data = self._arena._mapping.read(at + 4, n)
         return pickle.loads(data) if head & _PICKLED else data
 
     # ---- Operations, called with the lock held ---------------------------
