@@ -461,3 +461,35 @@ def test_corrupt_length_is_a_clear_error_not_a_truncated_value() -> None:
     ch._arena._mapping.write(ch._at(0), (100).to_bytes(4, "little"))
     with pytest.raises(SyncError, match="corrupt"):
         ch.recv(timeout=1)
+
+
+@pytest.mark.timeout(30)
+def test_unbuffered_send_takes_back_on_any_error_from_its_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The Cond's wait can raise more than KeyboardInterrupt (OverflowError at
+    # 16383 waiters; a signal handler's own exception): the send then fails,
+    # so its value must not stay in the slot for a later receiver.
+    u = shared.Chan(0)
+
+    def failing_wait(self: shared.Chan, deadline: int) -> bool:
+        raise OverflowError("gosync: Cond has too many waiters (16383)")
+
+    monkeypatch.setattr(shared.Chan, "_wait", failing_wait)
+    with pytest.raises(OverflowError):
+        u.send("x")
+    monkeypatch.undo()
+    assert u._state()[1] == 0
+    with pytest.raises(TimeoutError):
+        u.recv(timeout=0.05)
+
+
+@pytest.mark.timeout(30)
+def test_unbuffered_close_path_error_takes_back_once() -> None:
+    # The close path takes the value back and raises SyncError from inside
+    # the handoff's try: the cleanup must not take it back a second time.
+    u = shared.Chan(0)
+    t = start_thread(lambda: (time.sleep(0.2), u.close()))
+    with pytest.raises(SyncError, match="send on closed channel"):
+        u.send("x", timeout=10)
+    t.join(10)
+    assert u._state() == (0, 0, True)
+    assert u.recv_ok(timeout=1) == (None, False)

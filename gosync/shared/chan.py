@@ -300,9 +300,15 @@ class Chan(Placed):
                         return True  # taken just as the time ran out
                     self._store(recvx, count - 1, closed)
                     return False
-        except KeyboardInterrupt:
+        except BaseException:
+            # Ctrl-C, or anything else out of the wait (OverflowError from a
+            # full Cond, a signal handler's exception): _wait raises with the
+            # lock held, and the send has failed, so the value comes back.
+            # count 0 with recvx still mine: taken back already (the close
+            # or timeout path, then a signal before it left); the lock was
+            # held since, so no other sender's value is in the slot.
             recvx, count, closed = self._state()
-            if recvx == mine:
+            if recvx == mine and count:
                 self._store(recvx, count - 1, closed)
             raise
 
