@@ -493,3 +493,40 @@ def test_unbuffered_close_path_error_takes_back_once() -> None:
     t.join(10)
     assert u._state() == (0, 0, True)
     assert u.recv_ok(timeout=1) == (None, False)
+
+
+_FULL_COND = """
+import gosync.shared as s
+from gosync._native import Uint64Base
+from gosync.shared._layout import SLOT_HEADER
+ch = s.Chan({capacity})
+# The Cond's word with g2_size (bits 14-27) at its limit: as 16383 waiters,
+# or a corrupt segment.
+ch._arena._mapping.at(Uint64Base, ch._slot + SLOT_HEADER + 64, False).store(16383 << 14)
+try:
+    ch.recv(timeout=1)
+except OverflowError:
+    pass
+ch._arena._mapping.at(Uint64Base, ch._slot + SLOT_HEADER + 64, False).store(0)
+if {capacity}:
+    assert ch.send("still usable", timeout=1) and ch.recv(timeout=1) == "still usable"
+print("ok")
+"""
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("capacity", [0, 1])
+def test_a_full_cond_is_an_error_not_a_self_deadlock(capacity: int) -> None:
+    # When the Cond refuses a waiter before unlocking, the lock is still
+    # held: relocking it would wait on this thread for ever. Run in a child
+    # (killed by subprocess.run on timeout) since the bug is a hang.
+    import subprocess
+    import sys
+
+    try:
+        r = subprocess.run(
+            [sys.executable, "-c", _FULL_COND.format(capacity=capacity)], capture_output=True, text=True, timeout=20
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("recv(timeout=1) hung on a full Cond")
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr

@@ -195,11 +195,25 @@ class Chan(Placed):
         again; False on timeout. It returns or raises with the lock held."""
         exc: BaseException | None = None
         woken = False
+        unlocked = False
+
+        def unlock() -> None:
+            # Noted first: a signal at this function's entry raises before
+            # it, and the unlock itself is one C call.
+            nonlocal unlocked
+            unlocked = True
+            self._m.unlock()
+
         try:
             # int: the Cond's "relock" is a no-op; _relock does it, so that
             # the lock is held afterwards however the sleep ended.
-            woken = bool(self._cond._wait(None, self._m.unlock, int, deadline))
+            woken = bool(self._cond._wait(None, unlock, int, deadline))
         except BaseException as e:
+            if not unlocked:
+                # The Cond refused before unlocking (16383 waiters, or a
+                # corrupt Cond word): the lock is still held, and locking
+                # it again would wait on this very thread for ever.
+                raise
             exc = e
         late = self._relock()
         if exc is not None:
