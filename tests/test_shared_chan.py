@@ -381,3 +381,152 @@ def test_bad_calls_leave_the_channel_usable() -> None:
         shared.select((ch.send, b"x" * 300))
     assert ch.send(1, timeout=1) and ch.recv(timeout=1) == 1
     assert not ch._m.locked()
+
+
+# ---- Review (rev14b) ---------------------------------------------------------
+
+
+@pytest.mark.timeout(30)
+def test_select_unbuffered_send_offer_keeps_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A receiver killed while counted leaves the count high, so the send
+    # case is tried: its offer must end by select's deadline, not after a
+    # full slice (stretched to 5 s here so that the overshoot is plain).
+    import gosync.shared.chan as chan_mod
+
+    monkeypatch.setattr(chan_mod, "_SLICE_NS", 5_000_000_000)
+    u = shared.Chan(0)
+    _add = u._receivers.add
+    _add(1)  # as a receiver SIGKILLed while blocked leaves it
+    t0 = time.monotonic()
+    assert shared.select((u.send, "x"), timeout=0.05) == (-1, None, False)
+    assert time.monotonic() - t0 < 2.5
+    assert len(u) == 0 and u._state()[1] == 0  # taken back
+    _add(-1)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("capacity", [0, 2])
+def test_corrupt_count_is_a_clear_error_not_a_hang(capacity: int) -> None:
+    # A count above the ring's slots can only come from a corrupt or hostile
+    # segment: it must raise, not block senders for ever or read phantoms.
+    ch = shared.Chan(capacity)
+    ch._word.store(7 << 1)
+    with pytest.raises(SyncError, match="corrupt"):
+        ch.send("x", timeout=5)
+    with pytest.raises(SyncError, match="corrupt"):
+        ch.recv(timeout=5)
+    ch._word.store(0)
+    assert ch.send("y", timeout=5) if capacity else True
+
+
+@pytest.mark.timeout(30)
+def test_select_unbuffered_send_without_timeout_still_takes_back() -> None:
+    # With no deadline, an offer nobody takes must still end after a slice
+    # and be taken back, so that select sees its other cases.
+    u, a = shared.Chan(0), shared.Chan(1)
+    u._receivers.add(1)  # a receiver killed while counted
+    out: list[Any] = []
+    t = start_thread(lambda: out.append(shared.select((u.send, "x"), a.recv)))
+    time.sleep(0.1)
+    assert a.send("y", timeout=1)
+    t.join(10)
+    assert out == [(1, "y", True)]
+    assert u._state()[1] == 0  # "x" taken back
+    u._receivers.add(-1)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("capacity", [1, 3, 8])
+def test_recvx_wrap_keeps_fifo_for_any_capacity(capacity: int) -> None:
+    # recvx is kept mod 2**32 in the word, but a slot is recvx % capacity:
+    # unless the wrap is a multiple of the capacity, the receive after it
+    # reads the wrong slot (a value twice, another lost).
+    ch = shared.Chan(capacity)
+    ch._word.store(((1 << 32) - 1) << 32)  # as after 2**32 - 1 receives
+    values = list(range(capacity))
+    for v in values:
+        assert ch.send(v, timeout=1)
+    assert [ch.recv(timeout=1) for _ in values] == values
+    for v in values:
+        assert ch.send(v + 100, timeout=1)
+    assert [ch.recv(timeout=1) for _ in values] == [v + 100 for v in values]
+
+
+@pytest.mark.timeout(30)
+def test_corrupt_length_is_a_clear_error_not_a_truncated_value() -> None:
+    # A slot's length above itemsize is only a corrupt or hostile segment:
+    # it must raise, not deliver a silently truncated value.
+    ch = shared.Chan(1, itemsize=8)
+    assert ch.send(b"abcdefgh", timeout=1)
+    ch._arena._mapping.write(ch._at(0), (100).to_bytes(4, "little"))
+    with pytest.raises(SyncError, match="corrupt"):
+        ch.recv(timeout=1)
+
+
+@pytest.mark.timeout(30)
+def test_unbuffered_send_takes_back_on_any_error_from_its_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The Cond's wait can raise more than KeyboardInterrupt (OverflowError at
+    # 16383 waiters; a signal handler's own exception): the send then fails,
+    # so its value must not stay in the slot for a later receiver.
+    u = shared.Chan(0)
+
+    def failing_wait(self: shared.Chan, deadline: int) -> bool:
+        raise OverflowError("gosync: Cond has too many waiters (16383)")
+
+    monkeypatch.setattr(shared.Chan, "_wait", failing_wait)
+    with pytest.raises(OverflowError):
+        u.send("x")
+    monkeypatch.undo()
+    assert u._state()[1] == 0
+    with pytest.raises(TimeoutError):
+        u.recv(timeout=0.05)
+
+
+@pytest.mark.timeout(30)
+def test_unbuffered_close_path_error_takes_back_once() -> None:
+    # The close path takes the value back and raises SyncError from inside
+    # the handoff's try: the cleanup must not take it back a second time.
+    u = shared.Chan(0)
+    t = start_thread(lambda: (time.sleep(0.2), u.close()))
+    with pytest.raises(SyncError, match="send on closed channel"):
+        u.send("x", timeout=10)
+    t.join(10)
+    assert u._state() == (0, 0, True)
+    assert u.recv_ok(timeout=1) == (None, False)
+
+
+_FULL_COND = """
+import gosync.shared as s
+from gosync._native import Uint64Base
+from gosync.shared._layout import SLOT_HEADER
+ch = s.Chan({capacity})
+# The Cond's word with g2_size (bits 14-27) at its limit: as 16383 waiters,
+# or a corrupt segment.
+ch._arena._mapping.at(Uint64Base, ch._slot + SLOT_HEADER + 64, False).store(16383 << 14)
+try:
+    ch.recv(timeout=1)
+except OverflowError:
+    pass
+ch._arena._mapping.at(Uint64Base, ch._slot + SLOT_HEADER + 64, False).store(0)
+if {capacity}:
+    assert ch.send("still usable", timeout=1) and ch.recv(timeout=1) == "still usable"
+print("ok")
+"""
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("capacity", [0, 1])
+def test_a_full_cond_is_an_error_not_a_self_deadlock(capacity: int) -> None:
+    # When the Cond refuses a waiter before unlocking, the lock is still
+    # held: relocking it would wait on this thread for ever. Run in a child
+    # (killed by subprocess.run on timeout) since the bug is a hang.
+    import subprocess
+    import sys
+
+    try:
+        r = subprocess.run(
+            [sys.executable, "-c", _FULL_COND.format(capacity=capacity)], capture_output=True, text=True, timeout=20
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("recv(timeout=1) hung on a full Cond")
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr

@@ -17,8 +17,10 @@ word, bit by bit:
     bit 0        closed
     bits 1-31    count: values in the ring (at most capacity, or 1 when
                  unbuffered)
-    bits 32-63   recvx: receives so far, mod 2**32; the next receive reads
-                 slot recvx % max(capacity, 1)
+    bits 32-63   recvx: receives so far, mod the largest multiple of
+                 max(capacity, 1) below 2**32 (so that the slot runs on
+                 across the wrap); the next receive reads slot
+                 recvx % max(capacity, 1)
 
 Transitions, each one store under the mutex, after the payload is written:
 send count += 1; receive recvx += 1, count -= 1; an unbuffered sender's
@@ -29,7 +31,7 @@ consistent, so OwnerDied is absorbed (mark_consistent) and work goes on.
 Unbuffered handoff: a sender waits for the one slot to be free, writes, and
 notes mine = recvx. Its value is taken when recvx != mine; until then
 nobody else can be received (the slot is its), so recvx stays mine. recvx
-wraps after 2**32 receives: a sender that sleeps through exactly 2**32
+wraps after 2**32 receives (unbuffered: one slot): a sender that sleeps through exactly 2**32
 later handoffs (each needing it to have been taken first: impossible, since
 the slot stays its until taken) cannot exist, so the test is exact.
 """
@@ -193,11 +195,25 @@ class Chan(Placed):
         again; False on timeout. It returns or raises with the lock held."""
         exc: BaseException | None = None
         woken = False
+        unlocked = False
+
+        def unlock() -> None:
+            # Noted first: a signal at this function's entry raises before
+            # it, and the unlock itself is one C call.
+            nonlocal unlocked
+            unlocked = True
+            self._m.unlock()
+
         try:
             # int: the Cond's "relock" is a no-op; _relock does it, so that
             # the lock is held afterwards however the sleep ended.
-            woken = bool(self._cond._wait(None, self._m.unlock, int, deadline))
+            woken = bool(self._cond._wait(None, unlock, int, deadline))
         except BaseException as e:
+            if not unlocked:
+                # The Cond refused before unlocking (16383 waiters, or a
+                # corrupt Cond word): the lock is still held, and locking
+                # it again would wait on this very thread for ever.
+                raise
             exc = e
         late = self._relock()
         if exc is not None:
@@ -208,10 +224,19 @@ class Chan(Placed):
 
     def _state(self) -> tuple[int, int, bool]:
         w = self._word.load()
-        return w >> 32, (w >> 1) & _MAX_CAPACITY, bool(w & 1)
+        count = (w >> 1) & _MAX_CAPACITY
+        if count > self._slots:
+            # Only a corrupt or hostile segment: senders would wait for room
+            # that never comes, receivers would read slots nobody wrote.
+            raise SyncError(f"sync: corrupt shared Chan: count {count} exceeds its {self._slots} slots")
+        return w >> 32, count, bool(w & 1)
 
     def _store(self, recvx: int, count: int, closed: bool) -> None:
-        self._word.store((recvx & 0xFFFFFFFF) << 32 | count << 1 | int(closed))
+        # recvx wraps at the largest multiple of the slots that fits in 32
+        # bits, not at 2**32: the slot recvx % slots then runs on across
+        # the wrap (2**32 % 3 != 0 would send the next receive to slot 0).
+        wrap = self._slots * ((1 << 32) // self._slots)
+        self._word.store((recvx % wrap) << 32 | count << 1 | int(closed))
         self._cond.broadcast()
 
     # ---- Values ----------------------------------------------------------
@@ -236,7 +261,10 @@ class Chan(Placed):
     def _get(self, i: int) -> object:
         at = self._at(i)
         head = int.from_bytes(self._arena._mapping.read(at, 4), "little")
-        data = self._arena._mapping.read(at + 4, min(head & ~_PICKLED, self._itemsize))
+        n = head & ~_PICKLED
+        if n > self._itemsize:
+            raise SyncError(f"sync: corrupt shared Chan: a value of {n} bytes in a slot of {self._itemsize}")
+        data = self._arena._mapping.read(at + 4, n)
         return pickle.loads(data) if head & _PICKLED else data
 
     # ---- Operations, called with the lock held ---------------------------
@@ -286,9 +314,15 @@ class Chan(Placed):
                         return True  # taken just as the time ran out
                     self._store(recvx, count - 1, closed)
                     return False
-        except KeyboardInterrupt:
+        except BaseException:
+            # Ctrl-C, or anything else out of the wait (OverflowError from a
+            # full Cond, a signal handler's exception): _wait raises with the
+            # lock held, and the send has failed, so the value comes back.
+            # count 0 with recvx still mine: taken back already (the close
+            # or timeout path, then a signal before it left); the lock was
+            # held since, so no other sender's value is in the slot.
             recvx, count, closed = self._state()
-            if recvx == mine:
+            if recvx == mine and count:
                 self._store(recvx, count - 1, closed)
             raise
 
@@ -420,7 +454,7 @@ def select(*cases: object, block: bool = True, timeout: float | None = None) -> 
         while True:
             random.shuffle(live)
             for i, (ch, item) in live:
-                ready, v, ok = _try(ch, item)
+                ready, v, ok = _try(ch, item, deadline)
                 if ready:
                     return i, v, ok
             now = lib.gosync_now_ns()
@@ -451,8 +485,9 @@ def _add_receiver(ch: Chan, delta: int) -> None:
         ch._m.unlock()
 
 
-def _try(ch: Chan, item: tuple[int, bytes] | None) -> tuple[bool, Any, bool]:
-    """One case without blocking (an unbuffered send: at most 10 ms)."""
+def _try(ch: Chan, item: tuple[int, bytes] | None, deadline: int) -> tuple[bool, Any, bool]:
+    """One case without blocking (an unbuffered send: at most 10 ms, and
+    never past select's deadline)."""
     ch._lock()
     try:
         if item is None:
@@ -462,7 +497,12 @@ def _try(ch: Chan, item: tuple[int, bytes] | None) -> tuple[bool, Any, bool]:
             raise SyncError("send on closed channel")
         if ch._cap == 0 and (count or ch._receivers.load() == 0):
             return False, None, False
-        sent = ch._offer(item, lib.gosync_now_ns() + _SLICE_NS, lambda: True)
+        # Bounded by select's deadline too: a stale receivers count (a killed
+        # receiver) would otherwise make each try overrun it by a slice.
+        until = lib.gosync_now_ns() + _SLICE_NS
+        if deadline != NO_DEADLINE:  # NO_DEADLINE is -1: min() would pick it
+            until = min(deadline, until)
+        sent = ch._offer(item, until, lambda: True)
         return sent, None, sent
     finally:
         ch._m.unlock()
