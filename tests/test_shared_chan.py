@@ -19,6 +19,7 @@ import shared_workers as w
 
 import gosync
 import gosync.shared as shared
+from conftest import CHILD_CWD
 from gosync import SyncError
 
 
@@ -525,7 +526,11 @@ def test_a_full_cond_is_an_error_not_a_self_deadlock(capacity: int) -> None:
 
     try:
         r = subprocess.run(
-            [sys.executable, "-c", _FULL_COND.format(capacity=capacity)], capture_output=True, text=True, timeout=20
+            [sys.executable, "-c", _FULL_COND.format(capacity=capacity)],
+            cwd=CHILD_CWD,
+            capture_output=True,
+            text=True,
+            timeout=20,
         )
     except subprocess.TimeoutExpired:
         pytest.fail("recv(timeout=1) hung on a full Cond")
