@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -103,7 +104,9 @@ def test_threads_that_miss_the_deadline_fail_the_run_without_hanging(tmp_path: P
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     out = words(proc.stdout)
-    assert "atomic.Int64.add: 4 of 4 threads did not finish within 0.3 s" in out
+    # Usually all 4 miss it; under load one thread can get the GIL long
+    # enough to finish its share in time (seen in CI: 3 of 4).
+    assert re.search(r"atomic\.Int64\.add: [1-4] of 4 threads did not finish within 0\.3 s", out), out
     assert "not run: Mutex, Python int, Python x += 1" in out
     assert "Traceback" not in proc.stderr
 
