@@ -98,6 +98,31 @@ static const struct {
     {&gosync_py_shared_rwmutex_spec, &gosync_py_shared_rwmutex_type},
 };
 
+#if PY_VERSION_HEX < 0x030A0000 && !defined(PYPY_VERSION)
+/* CPython 3.9's PyType_FromSpec copies tp_doc without its first line
+ * "Name(params)\n--\n\n", which is where inspect.signature reads a
+ * constructor's parameters (3.10 keeps the line). Puts the spec's whole doc
+ * back; the type frees tp_doc with PyObject_Free, as it would the copy. */
+static int keep_text_signature(PyTypeObject *type, const PyType_Spec *spec)
+{
+    for (const PyType_Slot *slot = spec->slots; slot->slot != 0; slot++) {
+        if (slot->slot != Py_tp_doc || slot->pfunc == NULL)
+            continue;
+        size_t size = strlen(slot->pfunc) + 1;
+        char *doc = PyObject_Malloc(size);
+        if (doc == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        memcpy(doc, slot->pfunc, size);
+        PyObject_Free((void *)type->tp_doc);
+        type->tp_doc = doc;
+        PyType_Modified(type);
+    }
+    return 0;
+}
+#endif
+
 /* Creates the types and module functions of the binding and adds them to
  * gosync._gosync. _native.py calls it once, at import. Returns 0, or -1 with
  * a Python exception set (cffi reports that as a SystemError carrying
@@ -114,6 +139,13 @@ int gosync_py_add_types(void)
             rc = -1;
             break;
         }
+#if PY_VERSION_HEX < 0x030A0000 && !defined(PYPY_VERSION)
+        if (keep_text_signature((PyTypeObject *)type, types[i].spec) < 0) {
+            Py_DECREF(type);
+            rc = -1;
+            break;
+        }
+#endif
         const char *name = strrchr(types[i].spec->name, '.') + 1;
         rc = PyObject_SetAttrString(module, name, type);
         if (rc == 0 && types[i].keep != NULL)
