@@ -601,6 +601,18 @@ void gosync_chan_init(gosync_chan *c, uint32_t cap)
     c->cap = cap;
 }
 
+int gosync_chan_visit(gosync_chan *c, const uint64_t *ring, int (*visit)(uint64_t token, void *arg),
+                      void *arg)
+{
+    int rc = 0;
+    chan_lock(c);
+    uint32_t n = gosync_load(&c->count, GOSYNC_RELAXED);
+    for (uint32_t i = 0, x = c->recvx; rc == 0 && i < n; i++, x = x + 1 == c->cap ? 0 : x + 1)
+        rc = visit(ring[x], arg);
+    chan_unlock(c);
+    return rc;
+}
+
 void gosync_chan_waiters(gosync_chan *c, uint32_t *receivers, uint32_t *senders)
 {
     chan_lock(c);

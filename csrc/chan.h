@@ -180,6 +180,17 @@ int gosync_chan_recv(gosync_chan *c, uint64_t *ring, uint64_t *elem, uint32_t *o
  * values stay for receivers to drain. */
 int gosync_chan_close(gosync_chan *c);
 
+/* Calls visit(token, arg) for each value buffered in c, oldest first, under
+ * the channel's lock, and returns the first nonzero result (0 if none). The
+ * lock is what makes this safe while other threads send and receive: the
+ * garbage collector of the binding reads the ring with its interpreter lock
+ * held while the core moves tokens without it, and without the channel's
+ * lock it could read recvx and count from different moments and visit a
+ * slot whose token was already taken. visit must not call into the channel
+ * (its lock is held) and must not block. */
+int gosync_chan_visit(gosync_chan *c, const uint64_t *ring, int (*visit)(uint64_t token, void *arg),
+                      void *arg);
+
 /* Relaxed views, for len(), for tests and for the debug state. */
 static inline uint32_t gosync_chan_len(const gosync_chan *c)
 {

@@ -59,8 +59,13 @@ static void wake(gosync_robust_mutex *m, int n)
     gosync_park_wake(futex_of(m), n, GOSYNC_PARK_ANY, GOSYNC_PARK_SHARED);
 }
 
+/* A failed CAS reads the word with acquire (the caller goes on to judge its
+ * owner), so a success is at least acquire too (a release becomes acq_rel):
+ * C11 forbids a failure order stronger than the success order. */
 static bool cas(gosync_robust_mutex *m, uint64_t *w, uint64_t new_, memory_order success)
 {
+    if (success == GOSYNC_RELEASE)
+        success = GOSYNC_ACQ_REL;
     return gosync_cas(&m->word, w, new_, success, GOSYNC_ACQUIRE);
 }
 
@@ -161,7 +166,7 @@ int gosync_robust_mutex_lock(gosync_robust_mutex *m, int64_t deadline_ns)
         if (slept && has_owner(w) && now - wait_start >= STARVATION_NS)
             want |= STARVING;
         if (want != w) {
-            if (!cas(m, &w, want, GOSYNC_RELAXED))
+            if (!cas(m, &w, want, GOSYNC_ACQUIRE))
                 continue;
             w = want;
         }
@@ -272,7 +277,7 @@ int gosync_robust_mutex_mark_consistent(gosync_robust_mutex *m)
     for (;;) {
         if (!has_owner(w) || !(w & INCONSISTENT))
             return GOSYNC_MISUSE;
-        if (cas(m, &w, w & ~INCONSISTENT, GOSYNC_RELAXED))
+        if (cas(m, &w, w & ~INCONSISTENT, GOSYNC_ACQUIRE))
             return GOSYNC_OK;
     }
 }

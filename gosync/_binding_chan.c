@@ -77,11 +77,65 @@ static PyObject *chan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     return self;
 }
 
+/* ---- The garbage collector ------------------------------------------------
+ *
+ * The values buffered in the ring are references the channel owns, so a
+ * cycle through them (a value that refers to its own channel) is garbage
+ * only the collector can find. The collector runs with the GIL held, while
+ * other threads may be moving tokens in and out of the ring without it: the
+ * traversal reads the ring under the channel's lock (gosync_chan_visit),
+ * which no holder keeps while waiting for the GIL, so taking it with the
+ * GIL held cannot deadlock. A token that a receiver takes just after the
+ * traversal was counted as the channel's: harmless, because a thread inside
+ * an operation holds a reference to the channel, which is then reachable
+ * and keeps the value so. Blocked senders' values are their own references,
+ * not the channel's, and are not visited. */
+
+typedef struct {
+    visitproc visit;
+    void *arg;
+} chan_visit_arg;
+
+static int visit_value(uint64_t token, void *p)
+{
+    chan_visit_arg *a = p;
+    return a->visit(object_of(token), a->arg);
+}
+
+static int chan_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(op)); /* a heap type's instances own a reference to it */
+    if (CH(op)->ring == NULL)
+        return 0;
+    chan_visit_arg a = {visit, arg};
+    return gosync_chan_visit(&CH(op)->storage, CH(op)->ring, visit_value, &a);
+}
+
+/* Called only on a channel the collector found unreachable, so no thread is
+ * inside an operation on it. Takes out the values buffered now, by
+ * non-blocking receives, and drops them; at most that many, in case
+ * dropping one runs code that sends again. */
+static int chan_clear(PyObject *op)
+{
+    if (CH(op)->ring == NULL)
+        return 0;
+    for (uint32_t n = gosync_chan_len(&CH(op)->storage); n > 0; n--) {
+        uint64_t token;
+        uint32_t ok;
+        if (gosync_chan_recv(&CH(op)->storage, CH(op)->ring, &token, &ok, 0, GOSYNC_NO_DEADLINE) != GOSYNC_OK ||
+            !ok)
+            break;
+        Py_DECREF(object_of(token));
+    }
+    return 0;
+}
+
 /* Nobody can be inside an operation: each holds a reference. The values
  * still buffered are dropped, oldest first. */
 static void chan_dealloc(PyObject *op)
 {
     PyTypeObject *type = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
     gosync_chan *c = &CH(op)->storage;
     uint64_t *ring = CH(op)->ring;
     if (ring != NULL) {
@@ -580,6 +634,8 @@ static PyGetSetDef chan_getset[] = {
 static PyType_Slot chan_slots[] = {
     {Py_tp_new, chan_new},
     {Py_tp_dealloc, chan_dealloc},
+    {Py_tp_traverse, chan_traverse},
+    {Py_tp_clear, chan_clear},
     {Py_tp_doc, "The C ring and wait queues of gosync.Chan."},
     {Py_tp_methods, chan_methods},
     {Py_tp_getset, chan_getset},
@@ -589,4 +645,4 @@ static PyType_Slot chan_slots[] = {
     {0, NULL},
 };
 
-PyType_Spec gosync_py_chan_spec = GOSYNC_PY_SPEC("ChanBase", sizeof(gosync_py_chan), 0, chan_slots);
+PyType_Spec gosync_py_chan_spec = GOSYNC_PY_SPEC("ChanBase", sizeof(gosync_py_chan), Py_TPFLAGS_HAVE_GC, chan_slots);

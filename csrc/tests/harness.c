@@ -2186,6 +2186,92 @@ static void test_chan_mpmc(void)
     }
 }
 
+/* gosync_chan_visit while a producer and a consumer run: with one producer
+ * sending 1, 2, 3, ... in order, what is buffered at any moment is a run of
+ * consecutive tokens, at most cap of them, none already received. A visit
+ * that read recvx, count and the slots from different moments (no lock)
+ * would see a gap, a repeat or a token already taken (and TSan a race). */
+typedef struct {
+    gosync_chan c;
+    uint64_t ring[8];
+    uint64_t total;
+    _Atomic uint64_t received; /* the last token received */
+    _Atomic int done;
+    _Atomic int bad;
+} chan_visit_t;
+
+typedef struct {
+    uint64_t first, last, n;
+    int gap;
+} visit_run;
+
+static int visit_token(uint64_t token, void *arg)
+{
+    visit_run *r = arg;
+    if (r->n == 0)
+        r->first = token;
+    else if (token != r->last + 1)
+        r->gap = 1;
+    r->last = token;
+    r->n++;
+    return 0;
+}
+
+static int stop_at_second(uint64_t token, void *arg)
+{
+    (void)token;
+    return ++*(int *)arg == 2 ? 7 : 0;
+}
+
+static void *chan_visit_thread(void *arg)
+{
+    chan_visit_t *h = arg;
+    static _Atomic int role;
+    int r = atomic_fetch_add(&role, 1) % 3;
+    if (r == 0) { /* producer */
+        for (uint64_t t = 1; t <= h->total; t++)
+            if (gosync_chan_send(&h->c, h->ring, t, GOSYNC_CHAN_BLOCK, GOSYNC_NO_DEADLINE) != GOSYNC_OK)
+                abort();
+    } else if (r == 1) { /* consumer */
+        for (uint64_t t = 1; t <= h->total; t++) {
+            uint64_t v;
+            uint32_t got_ok;
+            if (gosync_chan_recv(&h->c, h->ring, &v, &got_ok, GOSYNC_CHAN_BLOCK, GOSYNC_NO_DEADLINE) != GOSYNC_OK ||
+                v != t)
+                abort();
+            atomic_store(&h->received, v);
+        }
+        atomic_store(&h->done, 1);
+    } else { /* visitor */
+        while (!atomic_load(&h->done)) {
+            uint64_t before = atomic_load(&h->received);
+            visit_run run = {0, 0, 0, 0};
+            gosync_chan_visit(&h->c, h->ring, visit_token, &run);
+            if (run.gap || run.n > 8 || (run.n > 0 && (run.first <= before || run.last > h->total)))
+                atomic_store(&h->bad, 1);
+        }
+    }
+    return NULL;
+}
+
+static void test_chan_visit(void)
+{
+    int ok = 1;
+    chan_visit_t *h = calloc(1, sizeof *h);
+    h->total = 20000 * (uint64_t)scale;
+    gosync_chan_init(&h->c, 8);
+    run_threads(3, chan_visit_thread, h);
+    CHECK(!atomic_load(&h->bad), "a visit saw a gap, a repeat, too many or a received token");
+    /* The visit stops at the first nonzero result and returns it. */
+    gosync_chan_send(&h->c, h->ring, 1, 0, GOSYNC_NO_DEADLINE);
+    gosync_chan_send(&h->c, h->ring, 2, 0, GOSYNC_NO_DEADLINE);
+    gosync_chan_send(&h->c, h->ring, 3, 0, GOSYNC_NO_DEADLINE);
+    int calls = 0;
+    CHECK(gosync_chan_visit(&h->c, h->ring, stop_at_second, &calls) == 7 && calls == 2, "stop: %d calls", calls);
+    report("chan visit under send and receive", ok);
+    free(h);
+}
+
 /* Two threads select over the same two channels in opposite orders, each
  * with a send on one and a receive on the other: no deadlock, and every
  * token received was sent exactly once. */
@@ -2362,6 +2448,7 @@ int main(int argc, char **argv)
         {"weighted_hammer", test_weighted_hammer},
         {"chan_ring", test_chan_ring},
         {"chan_mpmc", test_chan_mpmc},
+        {"chan_visit", test_chan_visit},
         {"chan_select_opposite", test_chan_select_opposite},
         {"chan_close", test_chan_close_wakes},
     };

@@ -251,6 +251,90 @@ def _primes(variant: str) -> Runner:
     return run
 
 
+# ---- channels between two processes ------------------------------------------------
+
+CHAN_CAPACITY = 128
+
+Pipe = Tuple[Callable[[Any], object], Callable[[], Any]]  # (put, get), usable after fork
+
+
+def _shared_chan(capacity: int) -> Pipe:
+    import gosync.shared as shared
+
+    ch = shared.Chan(capacity, itemsize=32)
+    return ch.send, ch.recv
+
+
+def _mp_queue(capacity: int) -> Pipe:
+    q: Any = _FORK.Queue(max(capacity, 1))  # Queue(0) would mean no bound
+    return q.put, q.get
+
+
+def _mp_simple_queue(capacity: int) -> Pipe:
+    q: Any = _FORK.SimpleQueue()  # a pipe and a lock: no bound, no close
+    return q.put, q.get
+
+
+def _mp_pipe(capacity: int) -> Pipe:
+    # One direction of a multiprocessing.Pipe: the kernel's pipe buffer is
+    # its bound. The reading end stays with the getter, the writing end with
+    # the putter; both processes inherit both at the fork.
+    reader, writer = _FORK.Pipe(duplex=False)
+    return writer.send, reader.recv
+
+
+def _chan_stream(make: Callable[[int], Pipe]) -> Runner:
+    """n values, 0 to n-1, from a producer process to a consumer process
+    through a buffer of CHAN_CAPACITY; the consumer checks that each comes
+    in order, exactly once."""
+
+    def run(threads: int, n: int) -> Sample:
+        put, get = make(CHAN_CAPACITY)
+
+        def body(slot: int, board: Any) -> None:
+            if slot == 0:
+                for i in range(n):
+                    put(i)
+                return
+            for i in range(n):
+                v = get()
+                if v != i:
+                    raise AssertionError(f"stream: received {v!r}, expected {i}")
+                board.counter += 1
+
+        seconds, counter = _forked(body)
+        _check("values received", counter, n)
+        return Sample(n, seconds)
+
+    return run
+
+
+def _chan_pingpong(make: Callable[[int], Pipe], capacity: int) -> Runner:
+    """n round trips between two processes: process 0 sends i and waits for
+    the reply i + 1 from process 1."""
+
+    def run(threads: int, n: int) -> Sample:
+        ping_put, ping_get = make(capacity)
+        pong_put, pong_get = make(capacity)
+
+        def body(slot: int, board: Any) -> None:
+            if slot == 1:
+                for _ in repeat(None, n):
+                    pong_put(ping_get() + 1)
+                return
+            for i in range(n):
+                ping_put(i)
+                if pong_get() != i + 1:
+                    raise AssertionError("ping-pong: a wrong reply")
+                board.counter += 1
+
+        seconds, counter = _forked(body)
+        _check("round trips", counter, n)
+        return Sample(n, seconds)
+
+    return run
+
+
 SHARED: Tuple[Scenario, ...] = (
     Scenario(
         "shared_lock_with",
@@ -294,6 +378,29 @@ SHARED: Tuple[Scenario, ...] = (
         baseline="multiprocessing.Lock",
         n=100_000,
         targets=(Target("multiprocessing.Lock", 2, "throughput"),),
+    ),
+    Scenario(
+        "shared_chan_stream",
+        f"1 producer process -> 1 consumer process, ints, a buffer of {CHAN_CAPACITY}",
+        (
+            Contender("gosync.shared.Chan", _chan_stream(_shared_chan)),
+            Contender("multiprocessing.Queue", _chan_stream(_mp_queue)),
+            Contender("multiprocessing.SimpleQueue", _chan_stream(_mp_simple_queue)),
+            Contender("multiprocessing.Pipe", _chan_stream(_mp_pipe)),
+        ),
+        baseline="multiprocessing.Queue",
+        n=50_000,
+    ),
+    Scenario(
+        "shared_chan_pingpong",
+        "a round trip between two processes: send, then receive the reply",
+        (
+            Contender("gosync.shared.Chan", _chan_pingpong(_shared_chan, 0)),
+            Contender("multiprocessing.Queue", _chan_pingpong(_mp_queue, 1)),
+            Contender("multiprocessing.Pipe", _chan_pingpong(_mp_pipe, 0)),
+        ),
+        baseline="multiprocessing.Queue",
+        n=5_000,
     ),
     Scenario(
         "shared_primes",
