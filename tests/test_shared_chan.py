@@ -242,6 +242,43 @@ def test_itemsize_overflow_changes_nothing() -> None:
     assert ch.itemsize == 8 and ch.cap == 1
 
 
+def _refuse_to_unpickle() -> None:
+    raise LookupError("not here")
+
+
+class Unwelcome:
+    """Pickles, but does not unpickle (as a class the receiving program
+    lacks)."""
+
+    def __reduce__(self) -> tuple[Any, tuple[()]]:
+        return _refuse_to_unpickle, ()
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("capacity", [0, 2])
+def test_a_value_that_does_not_unpickle_raises_and_leaves_the_channel(capacity: int) -> None:
+    ch = shared.Chan(capacity)
+    if capacity:
+        ch.send(Unwelcome())
+        ch.send("next")
+    else:
+        t = threading.Thread(target=lambda: (ch.send(Unwelcome(), timeout=10), ch.send("next", timeout=10)))
+        t.start()
+    with pytest.raises(shared.UnpicklingError, match="did not unpickle here: LookupError") as e:
+        ch.recv(timeout=10)
+    assert isinstance(e.value.__cause__, LookupError)
+    assert e.value.data == pickle.dumps(Unwelcome(), protocol=pickle.HIGHEST_PROTOCOL)
+    assert ch.recv(timeout=10) == "next"  # the head moved on
+    if not capacity:
+        t.join(10)
+    # The same through select.
+    other = shared.Chan(1)
+    other.send(Unwelcome())
+    with pytest.raises(shared.UnpicklingError):
+        shared.select(other.recv, timeout=10)
+    assert len(other) == 0
+
+
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("capacity", [0, 2])
 def test_ctrl_c_leaves_the_channel_exact(capacity: int) -> None:

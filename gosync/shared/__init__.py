@@ -18,11 +18,23 @@ read locks are released. See docs/DESIGN.md, "gosync.shared".
 from .._errors import OwnerDied
 from . import atomic
 from ._arena import Arena
-from .chan import Chan, select
+from .chan import Chan, UnpicklingError, select
 from .cond import Cond
 from .mutex import Mutex
 from .once import Once
 from .rwmutex import RWMutex
 from .waitgroup import WaitGroup
 
-__all__ = ["Arena", "atomic", "Chan", "Cond", "Mutex", "Once", "OwnerDied", "RWMutex", "WaitGroup", "select"]
+__all__ = [
+    "Arena",
+    "atomic",
+    "Chan",
+    "Cond",
+    "Mutex",
+    "Once",
+    "OwnerDied",
+    "RWMutex",
+    "UnpicklingError",
+    "WaitGroup",
+    "select",
+]

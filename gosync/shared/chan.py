@@ -52,7 +52,7 @@ from ._default import place
 from ._layout import SLOT_HEADER
 from ._placed import Placed
 
-__all__ = ["Chan", "select"]
+__all__ = ["Chan", "UnpicklingError", "select"]
 
 C = TypeVar("C", bound="Chan")
 
@@ -72,6 +72,31 @@ def _check_size(name: str, n: object, least: int) -> int:
     if not least <= n <= _MAX_CAPACITY:
         raise ValueError("makechan: size out of range" if name == "capacity" else f"Chan itemsize out of range: {n}")
     return n
+
+
+class UnpicklingError(pickle.UnpicklingError):
+    """A value received from a gosync.shared.Chan did not unpickle in the
+    receiving process. The value has left the channel; data holds its
+    pickle, and __cause__ the unpickler's exception."""
+
+    def __init__(self, message: str, data: bytes) -> None:
+        super().__init__(message)
+        self.data = data
+
+
+def _decode(raw: tuple[int, bytes] | None) -> object:
+    """The value of a payload read from a slot (None: no value)."""
+    if raw is None:
+        return None
+    head, data = raw
+    if not head & _PICKLED:
+        return data
+    try:
+        return pickle.loads(data)
+    except Exception as e:
+        raise UnpicklingError(
+            f"gosync: a value received from a shared Chan did not unpickle here: {e!r}", data
+        ) from e
 
 
 class Chan(Placed):
@@ -98,6 +123,15 @@ class Chan(Placed):
 
     A process killed in an operation leaves the ring as before or after
     it: a value is lost only if it was being handed to the killed process.
+
+    A value is unpickled by the receiver, after it has left the channel: a
+    value that does not unpickle there (its class unknown to the receiving
+    program, say) raises UnpicklingError from that receive, carrying the
+    pickle, and the next receive gets the next value. Unpickling runs code
+    that the pickle names, so a process that can write the channel's
+    memory (a process of the same user: segments are created 0600) can run
+    code in its receivers, as with multiprocessing's queues. Send bytes to
+    keep pickle out of it.
     """
 
     __slots__ = ("_arena", "_slot", "_m", "_cond", "_word", "_receivers", "_cap", "_slots", "_itemsize") + WEAKREF_SLOT
@@ -258,19 +292,22 @@ class Chan(Placed):
         head, data = item
         self._arena._mapping.write(self._at(i), head.to_bytes(4, "little") + data)
 
-    def _get(self, i: int) -> object:
+    def _get(self, i: int) -> tuple[int, bytes]:
+        """The payload in slot i, as written: it is decoded by _decode once
+        the lock is released, so that unpickling (which runs code) neither
+        holds everyone up nor leaves a bad value at the head."""
         at = self._at(i)
         head = int.from_bytes(self._arena._mapping.read(at, 4), "little")
         n = head & ~_PICKLED
         if n > self._itemsize:
             raise SyncError(f"sync: corrupt shared Chan: a value of {n} bytes in a slot of {self._itemsize}")
-        data = self._arena._mapping.read(at + 4, n)
-        return pickle.loads(data) if head & _PICKLED else data
+        return head, self._arena._mapping.read(at + 4, n)
 
     # ---- Operations, called with the lock held ---------------------------
 
-    def _try_take(self) -> tuple[bool, object, bool]:
-        """(ready, value, ok): a value, or closed, or not ready."""
+    def _try_take(self) -> tuple[bool, tuple[int, bytes] | None, bool]:
+        """(ready, payload, ok): a value's payload, or closed, or not
+        ready."""
         recvx, count, closed = self._state()
         if closed and (count == 0 or self._cap == 0):
             # An unbuffered value still in the slot belongs to a sender
@@ -349,21 +386,19 @@ class Chan(Placed):
         deadline = NO_DEADLINE if timeout is None else deadline_ns(timeout)
         self._lock()
         try:
-            ready, v, ok = self._try_take()
-            if ready:
-                return v, ok
-            self._receivers.add(1)
-            try:
-                while True:
-                    if not self._wait(deadline):
-                        raise TimeoutError("gosync: Chan receive timed out")
-                    ready, v, ok = self._try_take()
-                    if ready:
-                        return v, ok
-            finally:
-                self._receivers.add(-1)
+            ready, raw, ok = self._try_take()
+            if not ready:
+                self._receivers.add(1)
+                try:
+                    while not ready:
+                        if not self._wait(deadline):
+                            raise TimeoutError("gosync: Chan receive timed out")
+                        ready, raw, ok = self._try_take()
+                finally:
+                    self._receivers.add(-1)
         finally:
             self._m.unlock()
+        return _decode(raw), ok
 
     def recv(self, timeout: float | None = None) -> Any:
         """Recv receives a value, or None once the channel is closed and
@@ -454,9 +489,9 @@ def select(*cases: object, block: bool = True, timeout: float | None = None) -> 
         while True:
             random.shuffle(live)
             for i, (ch, item) in live:
-                ready, v, ok = _try(ch, item, deadline)
+                ready, raw, ok = _try(ch, item, deadline)
                 if ready:
-                    return i, v, ok
+                    return i, _decode(raw), ok
             now = lib.gosync_now_ns()
             if not block or (deadline != NO_DEADLINE and now >= deadline):
                 return -1, None, False
@@ -485,9 +520,9 @@ def _add_receiver(ch: Chan, delta: int) -> None:
         ch._m.unlock()
 
 
-def _try(ch: Chan, item: tuple[int, bytes] | None, deadline: int) -> tuple[bool, Any, bool]:
+def _try(ch: Chan, item: tuple[int, bytes] | None, deadline: int) -> tuple[bool, tuple[int, bytes] | None, bool]:
     """One case without blocking (an unbuffered send: at most 10 ms, and
-    never past select's deadline)."""
+    never past select's deadline): (ready, a received payload, ok)."""
     ch._lock()
     try:
         if item is None:
