@@ -6,8 +6,11 @@ than multiprocessing.Lock; the shared Int64.add(1) at least 20x faster than
 the lock-guarded increment of a multiprocessing.Value; two processes (one
 per core) contending on one lock at least twice multiprocessing.Lock's
 throughput. posix_ipc and fasteners are measured beside them when
-installed (fastipc uncontended only: see shared_lock_2proc). Last, the
-seeds' primes job with 2 workers, processes against threads.
+installed (fastipc uncontended only: see shared_lock_2proc). Then
+gosync.shared.Chan between two processes beside multiprocessing's Queue,
+SimpleQueue and Pipe (issue 14 sets no target there): a stream of ints
+through a buffer of 128, and a round trip. Last, the seeds' primes job with
+2 workers, processes against threads.
 
 The processes are forked (the "fork" start method) before the clock starts,
 so that every lock, whether it pickles or not, reaches them the same way;
@@ -393,9 +396,12 @@ SHARED: Tuple[Scenario, ...] = (
     ),
     Scenario(
         "shared_chan_pingpong",
-        "a round trip between two processes: send, then receive the reply",
+        "a round trip between two processes: send, then receive the reply (unbuffered unless named)",
         (
             Contender("gosync.shared.Chan", _chan_pingpong(_shared_chan, 0)),
+            # Buffered, as the queues are: a send returns without waiting for
+            # the receiver, which the unbuffered one must (a second wake-up).
+            Contender("gosync.shared.Chan(1)", _chan_pingpong(_shared_chan, 1)),
             Contender("multiprocessing.Queue", _chan_pingpong(_mp_queue, 1)),
             Contender("multiprocessing.Pipe", _chan_pingpong(_mp_pipe, 0)),
         ),
