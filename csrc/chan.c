@@ -22,7 +22,6 @@ typedef struct {
     uint32_t success;     /* 1: a transfer completed it; 0: close did */
     uint64_t elem;        /* a sender's token, or the token a receiver got */
     _Atomic uint32_t free_next; /* the free stack's link */
-    uint32_t park_flags;  /* of the lead's futex word */
 } node_t;
 
 /* The process's nodes. Only pages that nodes reach are ever touched: fresh
@@ -184,10 +183,14 @@ static _Atomic uint32_t *complete(uint32_t idx, uint32_t success)
     return &lead->sel;
 }
 
-static void wake(_Atomic uint32_t *word, unsigned park_flags)
+/* Wakes a waiter parked on its lead node's sel word. The nodes are this
+ * process's table, never shared memory, so the word is parked on and woken
+ * as private (flags 0), whatever the channel's own park_flags (those are for
+ * its lock word). */
+static void wake(_Atomic uint32_t *word)
 {
     if (word != NULL)
-        gosync_park_wake(word, 1, GOSYNC_PARK_ANY, park_flags);
+        gosync_park_wake(word, 1, GOSYNC_PARK_ANY, 0);
 }
 
 /* ---- One case under its channel's lock ------------------------------------ */
@@ -412,11 +415,10 @@ int gosync_chan_select(gosync_chan_case *cases, uint32_t n, uint32_t *scratch, u
         gosync_chan_case *cs = &cases[k];
         if ((flags & GOSYNC_CHAN_TRYLOCK) ? chan_trylock(cs->c) : (chan_lock(cs->c), true)) {
             _Atomic uint32_t *to_wake;
-            unsigned park_flags = cs->c->park_flags;
             int r = try_case(cs, &to_wake);
             chan_unlock(cs->c);
             if (r != CASE_NOT_READY) {
-                wake(to_wake, park_flags);
+                wake(to_wake);
                 *chosen = k;
                 return r == CASE_DONE ? GOSYNC_OK : GOSYNC_CHAN_CLOSED;
             }
@@ -464,9 +466,8 @@ int gosync_chan_select(gosync_chan_case *cases, uint32_t n, uint32_t *scratch, u
         int r = try_case(&cases[k], &to_wake);
         if (r == CASE_NOT_READY)
             continue;
-        unsigned park_flags = cases[k].c->park_flags;
         sel_unlock(cases, lockorder, m);
-        wake(to_wake, park_flags);
+        wake(to_wake);
         *chosen = k;
         return r == CASE_DONE ? GOSYNC_OK : GOSYNC_CHAN_CLOSED;
     }
@@ -488,7 +489,6 @@ int gosync_chan_select(gosync_chan_case *cases, uint32_t n, uint32_t *scratch, u
     }
     lead = node_of[0];
     gosync_store(&nodes[lead].sel, SEL_WAITING, GOSYNC_RELAXED);
-    nodes[lead].park_flags = 0;
     for (uint32_t i = 0; i < m; i++) {
         uint32_t k = lockorder[i];
         node_t *nd = &nodes[node_of[i]];
@@ -589,7 +589,7 @@ int gosync_chan_close(gosync_chan *c)
         while ((idx = dequeue(queue_of(c, dir))) != 0) {
             if (dir == GOSYNC_CHAN_RECV)
                 nodes[idx].elem = 0;
-            wake(complete(idx, 0), 0);
+            wake(complete(idx, 0));
         }
     }
     chan_unlock(c);
