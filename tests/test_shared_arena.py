@@ -115,6 +115,16 @@ def test_full_arena_raises_memory_error() -> None:
             a.RWMutex()
 
 
+def test_a_refused_allocation_leaves_the_space_to_smaller_ones() -> None:
+    with shared.Arena(size=1 << 16) as a:
+        with pytest.raises(MemoryError, match="is full"):
+            a.Chan(1, itemsize=1 << 16)
+        with pytest.raises(MemoryError, match="is full"):
+            a.Chan(1, itemsize=(1 << 16) - 256)  # passes Chan's own size check
+        ch = a.Chan(4, itemsize=8)
+        assert ch.send(b"x", timeout=1) and ch.recv(timeout=1) == b"x"
+
+
 def test_default_arena_grows_when_full() -> None:
     first = _default.default_arena()
     made = [shared.atomic.Int64() for _ in range((first.size - _layout.HEADER_SIZE) // 128 + 2)]

@@ -221,14 +221,18 @@ class Arena:
         self._check_open()
         state = ((cls._state_size() if state_size is None else state_size) + 63) // 64 * 64
         n = SLOT_HEADER + state
-        end: int = self._bump.add(n)
-        slot = end - n
-        if slot < HEADER_SIZE or slot % 64:
-            # Only a corrupt bump word gives this: writing a slot header
-            # there would overwrite the arena's header or directory.
-            raise ValueError(f"arena {self._describe()} is corrupt: bump offset {slot}")
-        if end > self._size:
-            raise MemoryError(f"gosync.shared: arena {self._describe()} is full ({self._size} bytes)")
+        # The bump word moves only for a slot that fits (a CAS, not an add):
+        # a refused request leaves the rest of the arena to smaller ones.
+        while True:
+            slot: int = self._bump.load()
+            if slot < HEADER_SIZE or slot % 64:
+                # Only a corrupt bump word gives this: writing a slot header
+                # there would overwrite the arena's header or directory.
+                raise ValueError(f"arena {self._describe()} is corrupt: bump offset {slot}")
+            if slot + n > self._size:
+                raise MemoryError(f"gosync.shared: arena {self._describe()} is full ({self._size} bytes)")
+            if self._bump.compare_and_swap(slot, slot + n):
+                break
         self._mapping.write(slot, SLOT.pack(SLOT_MAGIC, 0, extra))
         obj = cls._place(self, slot, True)
         self._mapping.at(Uint32Base, slot + 4, False).store(cls._kind)
