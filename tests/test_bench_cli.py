@@ -686,3 +686,38 @@ def test_the_distributed_report_and_its_targets(tmp_path: Path) -> None:
     assert proc.returncode == 0 and proc.stdout == render(good)  # --from renders the saved run exactly
     md = render(good, markdown=True)
     assert "```\nAcross machines (gosync.redis, gosync.etcd):" in md
+
+
+# ---- benchmarks/starvation.py -------------------------------------------------------------
+
+STARVATION = RATIOS.parent / "starvation.py"
+
+
+def test_starvation_figures_are_the_worst_and_percentile_waits() -> None:
+    spec = importlib.util.spec_from_file_location("starvation", STARVATION)
+    assert spec is not None and spec.loader is not None
+    starvation = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(starvation)
+    waits = list(range(1_000, 201_000, 1_000))  # 1..200 us, shuffled below
+    waits = waits[1::2] + waits[::2]
+    f = starvation.figures(Sample(ops=200, seconds=1e-3, shares=(50, 150), waits_ns=waits))
+    assert f["max_us"] == 200 and f["p99_us"] == 198 and f["p50_us"] == 100
+    assert f["fairness"] == pytest.approx(1 / 3) and f["ns_per_op"] == pytest.approx(5_000)
+
+
+@pytest.mark.timeout(120)
+def test_starvation_runs_side_by_side_and_pools_saved_runs(tmp_path: Path) -> None:
+    args = ("--rounds", "3", "--seconds", "0.02", "--threads", "2")
+    for i in (1, 2):
+        proc = bench(tmp_path, *args, "--json", f"s{i}.json", script=str(STARVATION))
+        assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if "| gosync.Mutex |" in line or "| threading.Lock |" in line]
+    assert len(rows) == 4, proc.stdout  # 2 sections x 2 contenders
+    raw = json.loads((tmp_path / "s1.json").read_text())
+    assert [(r["section"], r["threads"]) for r in raw["runs"]] == [("counter", 2), ("sleep", 2)]
+    assert all(len(fs) == 3 for r in raw["runs"] for fs in r["rounds"].values())
+    both = bench(tmp_path, "--from", "s1.json", "s2.json", script=str(STARVATION))
+    assert both.returncode == 0, both.stderr
+    assert "2 runs, " in both.stdout and "6 rounds of 0.02 s" in both.stdout
+    too_few = bench(tmp_path, "--rounds", "2", script=str(STARVATION))
+    assert too_few.returncode == 2 and "at least 3 rounds" in too_few.stderr
