@@ -14,7 +14,7 @@ acquisition in WAIT_SAMPLE_EVERY of each thread's is timed, from before
 
 Why equal time, and why these lengths. Run for a fixed amount of work, the
 contenders ran for different times: gosync's 240,000 sections took about
-80 ms, threading.Lock's 300-700 ms (its convoy). Under the GIL a thread
+80 ms, threading.Lock's 300-700 ms (its convoy; issue 17's figures). Under the GIL a thread
 runs Python only while it holds the GIL, which changes hands at most every
 switch interval (5 ms): 80 ms is 16 intervals, two turns each for 8
 threads, and some threads never got one, so gosync's fairness read 0.00 in
