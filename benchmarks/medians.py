@@ -35,7 +35,7 @@ def _load(paths: Sequence[str]) -> List[Dict[str, Any]]:
 
 def _figures(run: Dict[str, Any]) -> Dict[Key, Dict[str, Optional[float]]]:
     """(scenario, threads, contender) -> ns/op, ratio to the baseline,
-    fairness, p99 and max wait in us: one run's figures."""
+    fairness, p50, p99 and max wait in us: one run's figures."""
     out: Dict[Key, Dict[str, Optional[float]]] = {}
     for s in run["scenarios"]:
         for r in s["runs"]:
@@ -46,6 +46,7 @@ def _figures(run: Dict[str, Any]) -> Dict[Key, Dict[str, Optional[float]]]:
                     "ns_per_op": m["ns_per_op"],
                     "ratio": m["ns_per_op"] / base["ns_per_op"] if base else None,
                     "fairness": m["fairness"],
+                    "p50_wait_us": m["p50_wait_us"],
                     "p99_wait_us": m["p99_wait_us"],
                     "max_wait_us": m["max_wait_us"],
                 }
@@ -81,8 +82,8 @@ def render(runs: List[Dict[str, Any]]) -> str:
     lines += ["", "Single thread, uncontended:", ""]
     lines += ["| operation | contender | ns/op | vs stdlib |", "|---|---|---:|---:|"]
     contended_rows = [
-        "| operation | threads | contender | ns/op | vs stdlib | fairness | p99 wait us | max wait us |",
-        "|---|---:|---|---:|---:|---:|---:|---:|",
+        "| operation | threads | contender | ns/op | vs stdlib | fairness | p50 wait us | p99 wait us | max wait us |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for s in first["scenarios"]:
         for r in s["runs"]:
@@ -98,9 +99,10 @@ def render(runs: List[Dict[str, Any]]) -> str:
                 if s["contended"]:
                     threads = str(r["threads"]) if lead else ""
                     fair = _cell([g["fairness"] for g in got], ".2f")
+                    p50 = _cell([g["p50_wait_us"] for g in got], ".0f")
                     p99 = _cell([g["p99_wait_us"] for g in got], ".0f")
                     worst = _cell([g["max_wait_us"] for g in got], ".0f")
-                    cells = [title, threads, name, ns, ratio, fair, p99, worst]
+                    cells = [title, threads, name, ns, ratio, fair, p50, p99, worst]
                     contended_rows.append("| " + " | ".join(cells) + " |")
                 else:
                     lines.append(f"| {title} | {name} | {ns} | {ratio} |")

@@ -6,7 +6,10 @@ The scenarios are those of python -m gosync bench (gosync._bench), one
 group per scenario and thread count. Single-thread rounds are PER_OP_N
 operations, so a round's time in microseconds reads as nanoseconds per op.
 A contended round is a whole batch of up to CONTENDED_N operations per
-thread.
+thread: pytest-benchmark times a call, so here the lock scenarios run their
+fixed-work runner too, where python -m gosync bench runs every contender
+for the same wall time (gosync/_bench/contended.py says why). A round's
+time is that batch's inverse throughput; fairness is not measured here.
 Threshold checks live in ratios.py, not here.
 """
 

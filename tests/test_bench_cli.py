@@ -14,6 +14,8 @@ import os
 import platform
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Dict, List
@@ -55,6 +57,12 @@ def test_every_scenario_is_well_formed() -> None:
         for t in s.targets:
             assert t.against in contenders[1:], (s.name, t)
             assert t.kind in ("time", "faster", "throughput")
+        if s.seconds:  # timed: every contender can run for a time
+            assert s.contended and 0 < s.quick_seconds <= s.seconds, s.name
+            assert all(c.timed is not None for c in s.contenders), s.name
+    # Every scenario that measures fairness compares equal times.
+    locks = [s.name for s in CONTENDED if s.name.startswith("contended_mutex_")]
+    assert len(locks) == 3 and all(s.seconds == contended.SAMPLE_SECONDS for s in CONTENDED if s.name in locks)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
@@ -95,6 +103,84 @@ def test_every_contended_runner_checks_its_count(scenario: Scenario, monkeypatch
         assert len(checks) == counts, (c.name, checks)
         for what, got, want in checks:
             assert got == want, (c.name, what)
+
+
+# ---- the timed runner of the lock scenarios --------------------------------------------
+
+SECTION_S = 1e-3
+RUNAWAY = 3_000  # sections: at SECTION_S each, a runner that ignores its time ends here
+
+
+class _Runaway(Exception):
+    pass
+
+
+class _SlowLock:
+    """A real lock whose every section sleeps SECTION_S (a sleep is at
+    least that long, so its sections, one at a time, take at least
+    SECTION_S each) and which counts its sections itself. Past RUNAWAY
+    sections it raises instead of locking, so that a runner that never
+    stops still ends."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.entered = 0
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        if self.entered >= RUNAWAY:
+            self._lock.release()
+            raise _Runaway
+        self.entered += 1
+
+    def __exit__(self, *exc: object) -> None:
+        time.sleep(SECTION_S)
+        self._lock.release()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_timed_sample_runs_for_its_time_and_counts_every_section(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: List[_SlowLock] = []
+
+    def make() -> _SlowLock:
+        made.append(_SlowLock())
+        return made[-1]
+
+    checks: List[tuple] = []
+    monkeypatch.setattr(contended, "_check", lambda what, got, want: checks.append((what, got, want)))
+    _, timed = contended._lock_contention(make, count=True, every=1)
+    before = set(threading.enumerate())
+    seconds = 0.2
+    sample = timed(3, seconds)
+    # No thread of the sample is left running.
+    assert set(threading.enumerate()) <= before
+    (lock,) = made
+    assert lock.entered < RUNAWAY, "the runner did not stop at its time"
+    # It ran for its time, and stopped soon after: a runner doing a fixed
+    # count, or ignoring the stop, runs until RUNAWAY sections (>= 3 s).
+    assert seconds <= sample.seconds < seconds + 1.5, sample.seconds
+    # Every section counted once: by the lock itself, by the threads' shares,
+    # by the counter incremented under the lock, and every one timed.
+    assert sample.ops == lock.entered == sum(sample.shares) > 0
+    assert len(sample.shares) == 3
+    assert checks == [("counter", sample.ops, sample.ops)]
+    assert len(sample.waits_ns) == sample.ops and all(w >= 0 for w in sample.waits_ns)
+
+
+@pytest.mark.parametrize("scenario", [s for s in CONTENDED if s.seconds], ids=lambda s: s.name)
+def test_every_timed_contender_runs_and_counts_its_operations(scenario: Scenario) -> None:
+    before = set(threading.enumerate())
+    for c in scenario.contenders:
+        assert c.timed is not None
+        sample = c.timed(3, 0.05)
+        assert set(threading.enumerate()) <= before, c.name
+        assert sample.seconds >= 0.05 and sample.ops == sum(sample.shares) > 0, c.name
+        assert len(sample.shares) == 3
+        every = contended.WAIT_SAMPLE_EVERY
+        assert len(sample.waits_ns) == sum(-(-n // every) for n in sample.shares)
+    with pytest.raises(ValueError, match="positive time"):
+        scenario.contenders[0].timed(2, 0)  # type: ignore[misc]
 
 
 def test_a_lost_update_fails_the_sample() -> None:
@@ -141,6 +227,7 @@ def test_summarize_takes_medians_spread_and_percentiles() -> None:
     assert m["ns_per_op"] == pytest.approx(200)
     assert m["spread"] == pytest.approx((300 - 100) / 200)
     assert m["fairness"] == pytest.approx(0.5)  # median of 0.5, 1, 0.25
+    assert m["p50_wait_us"] == pytest.approx(0.1)  # the 100th of 200, 0-based 99
     assert m["p99_wait_us"] == pytest.approx(0.198)  # the 198th of 200, 0-based 197
     assert m["max_wait_us"] == pytest.approx(0.2)
 
@@ -203,6 +290,16 @@ def test_cli_prints_the_table_json_and_progress(quick_run: tuple) -> None:
     assert raw["machine"]["cpus"] >= 1 and raw["machine"]["python"].startswith(platform.python_implementation())
     names = [s["name"] for s in raw["scenarios"]]
     assert names == [s.name for s in SCENARIOS if "mutex_" in s.name]
+    assert raw["wait_sample_every"] == contended.WAIT_SAMPLE_EVERY
+    for s in raw["scenarios"]:
+        # The lock scenarios ran every contender for the same (quick) time.
+        timed = s["name"].startswith("contended_mutex_")
+        assert s["sample_seconds"] == (contended.QUICK_SAMPLE_SECONDS if timed else None), s["name"]
+        if timed:
+            for r in s["runs"]:
+                for samples in r["samples"].values():
+                    assert all(x["seconds"] >= contended.QUICK_SAMPLE_SECONDS for x in samples)
+    assert "same wall time,\n0.2 s a sample" in out
     for s in raw["scenarios"]:
         assert [r["threads"] for r in s["runs"]] == ([1, 2] if s["contended"] else [1])
         for r in s["runs"]:
@@ -378,6 +475,8 @@ def test_the_text_report_fits_80_columns() -> None:
     too_wide = [line for line in text.splitlines() if len(line) > 79]
     assert not too_wide, "\n".join(too_wide)
     assert "4011750.0" in text and "123457" in text  # the wide figures are there
+    # A run saved before the Mutex scenarios were timed says so in its legend.
+    assert "of one acquisition in 8, from all" in text and "same wall time" not in text
     assert "PASS" in text and "wanted <= 1.5x the time; measured 1.00x" in text
     # Markdown keeps one row per contender, however wide.
     assert "| `with m: pass` | 8 | gosync.Mutex | 4011750.0 |" in render(_wide_results(), markdown=True)
@@ -589,3 +688,38 @@ def test_the_distributed_report_and_its_targets(tmp_path: Path) -> None:
     assert proc.returncode == 0 and proc.stdout == render(good)  # --from renders the saved run exactly
     md = render(good, markdown=True)
     assert "```\nAcross machines (gosync.redis, gosync.etcd):" in md
+
+
+# ---- benchmarks/starvation.py -------------------------------------------------------------
+
+STARVATION = RATIOS.parent / "starvation.py"
+
+
+def test_starvation_figures_are_the_worst_and_percentile_waits() -> None:
+    spec = importlib.util.spec_from_file_location("starvation", STARVATION)
+    assert spec is not None and spec.loader is not None
+    starvation = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(starvation)
+    waits = list(range(1_000, 201_000, 1_000))  # 1..200 us, shuffled below
+    waits = waits[1::2] + waits[::2]
+    f = starvation.figures(Sample(ops=200, seconds=1e-3, shares=(50, 150), waits_ns=waits))
+    assert f["max_us"] == 200 and f["p99_us"] == 198 and f["p50_us"] == 100
+    assert f["fairness"] == pytest.approx(1 / 3) and f["ns_per_op"] == pytest.approx(5_000)
+
+
+@pytest.mark.timeout(120)
+def test_starvation_runs_side_by_side_and_pools_saved_runs(tmp_path: Path) -> None:
+    args = ("--rounds", "3", "--seconds", "0.02", "--threads", "2")
+    for i in (1, 2):
+        proc = bench(tmp_path, *args, "--json", f"s{i}.json", script=str(STARVATION))
+        assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if "| gosync.Mutex |" in line or "| threading.Lock |" in line]
+    assert len(rows) == 4, proc.stdout  # 2 sections x 2 contenders
+    raw = json.loads((tmp_path / "s1.json").read_text())
+    assert [(r["section"], r["threads"]) for r in raw["runs"]] == [("counter", 2), ("sleep", 2)]
+    assert all(len(fs) == 3 for r in raw["runs"] for fs in r["rounds"].values())
+    both = bench(tmp_path, "--from", "s1.json", "s2.json", script=str(STARVATION))
+    assert both.returncode == 0, both.stderr
+    assert "2 runs, " in both.stdout and "6 rounds of 0.02 s" in both.stdout
+    too_few = bench(tmp_path, "--rounds", "2", script=str(STARVATION))
+    assert too_few.returncode == 2 and "at least 3 rounds" in too_few.stderr

@@ -59,7 +59,9 @@ def parser(prog: str = "python -m gosync bench") -> argparse.ArgumentParser:
         "one process, interleaving the contenders round by round, and prints ns/op, the spread and "
         "the ratio to the standard library, then every target ratio with its measured value.",
     )
-    ap.add_argument("--quick", action="store_true", help=f"{QUICK_ROUNDS} rounds of smaller samples (under a minute)")
+    ap.add_argument(
+        "--quick", action="store_true", help=f"{QUICK_ROUNDS} rounds of smaller samples (under two minutes)"
+    )
     ap.add_argument("--rounds", type=positive_int, help=f"rounds per contender (default {DEFAULT_ROUNDS})")
     ap.add_argument(
         "--threads",

@@ -1,20 +1,40 @@
 """Contended scenarios: several threads on one object.
 
-Each runs at every thread count asked for (1, 2, 4 and 8 by default) with a
-fixed amount of work shared out among the threads, so that the wall time of
-a sample is its inverse throughput. Every one checks its own result: a lost
-update raises AssertionError, so a fast but wrong contender cannot win.
+Each runs at every thread count asked for (1, 2, 4 and 8 by default). Every
+one checks its own result: a lost update raises AssertionError, so a fast
+but wrong contender cannot win.
 
-The lock scenarios also measure fairness and waiting: the threads draw the
-work from one pool of tickets, so each thread's count of acquisitions is its
-share (Sample.shares), and one acquisition in WAIT_SAMPLE_EVERY is timed,
-from before `with` to inside it. A sample lasts many GIL switch intervals
-(5 ms), so the shares are not just the luck of who started first.
+The lock scenarios (Mutex against threading.Lock) run every contender for
+the same wall time, SAMPLE_SECONDS a sample (QUICK_SAMPLE_SECONDS with
+--quick), and count the sections done; ns/op is that time over that count,
+so it reads like the other rows. They also measure fairness and waiting:
+each thread's count of sections is its share (Sample.shares), and one
+acquisition in WAIT_SAMPLE_EVERY of each thread's is timed, from before
+`with` to inside it.
+
+Why equal time, and why these lengths. Run for a fixed amount of work, the
+contenders ran for different times: gosync's 240,000 sections took about
+80 ms, threading.Lock's 300-700 ms (its convoy; issue 17's figures). Under the GIL a thread
+runs Python only while it holds the GIL, which changes hands at most every
+switch interval (5 ms): 80 ms is 16 intervals, two turns each for 8
+threads, and some threads never got one, so gosync's fairness read 0.00 in
+most rounds. That measured the run's length, not the mutex. 0.5 s is 100
+intervals, a dozen turns each for 8 threads, on every side; --quick's
+0.2 s is still 40 (5 turns each at 8 threads: its fairness at 8 threads is
+rough, and it is the quick run's). The other contended scenarios give
+every thread the same count of operations, so no thread can be shut out
+of the work, and their wall time is their inverse throughput.
+
+A timed sample stops cleanly: at the time, the main thread stops handing
+out tickets, each thread ends after the section it is in (and the wait for
+the lock before it), and the sample ends when the last one has been joined;
+those last sections count, and so does the time they took.
 """
 
 from __future__ import annotations
 
 import itertools
+import sys
 import threading
 from itertools import repeat
 from time import perf_counter, perf_counter_ns, sleep
@@ -23,19 +43,32 @@ from typing import Callable, List, Tuple
 import gosync
 import gosync.atomic
 
-from .scenario import Contender, Lock, Runner, Sample, Scenario, Target
+from .scenario import Contender, Lock, Runner, Sample, Scenario, Target, TimedRunner
 
-__all__ = ["CONTENDED", "WAIT_SAMPLE_EVERY"]
+__all__ = ["CONTENDED", "QUICK_SAMPLE_SECONDS", "SAMPLE_SECONDS", "WAIT_SAMPLE_EVERY"]
 
 # A power of two, so that choosing which acquisitions to time is one `&`.
-WAIT_SAMPLE_EVERY = 8
+# One in 32: a 0.5 s sample does up to a few million sections, and --json
+# keeps every timed wait; one in 32 keeps a normal run's JSON near the size
+# it had with fixed work and one in 8. benchmarks/starvation.py times every
+# acquisition, for the exact worst wait.
+WAIT_SAMPLE_EVERY = 32
 # How long contended_mutex_sleep holds the lock: a short blocking call.
 HOLD_S = 50e-6
+# The wall time of one sample of a lock scenario, for every contender: see
+# the module's docstring for why these lengths.
+SAMPLE_SECONDS = 0.5
+QUICK_SAMPLE_SECONDS = 0.2
 
 
-def _run_threads(threads: int, worker: Callable[[int], None]) -> float:
+def _run_threads(
+    threads: int, worker: Callable[[int], None], seconds: float = 0.0, stop: Callable[[], None] = lambda: None
+) -> float:
     """Runs worker(slot) on `threads` threads released together, and
-    returns the seconds from the release to the last join."""
+    returns the seconds from the release to the last join. With `seconds`,
+    it calls stop() that long after the release; stop must make every
+    worker return soon. Interrupted while it waits, it calls stop() and
+    joins before raising, so that no thread is left running."""
     start = threading.Barrier(threads + 1)
 
     def body(slot: int) -> None:
@@ -47,8 +80,16 @@ def _run_threads(threads: int, worker: Callable[[int], None]) -> float:
         t.start()
     start.wait()
     t0 = perf_counter()
-    for t in ts:
-        t.join()
+    try:
+        if seconds:
+            sleep(seconds)
+            stop()
+    except BaseException:
+        stop()
+        raise
+    finally:
+        for t in ts:
+            t.join()
     return perf_counter() - t0
 
 
@@ -61,20 +102,33 @@ def _check(what: str, got: int, want: int) -> None:
 # ---- Mutex against threading.Lock ------------------------------------------------------
 
 
-def _lock_contention(make: Callable[[], Lock], count: bool, hold_s: float = 0.0) -> Runner:
-    """The threads share out threads * n `with lock:` sections, each taking
-    the next ticket until none is left, so a thread that gets the lock more
-    often does more of the work. The section is empty; or (count) one
-    increment of a shared Python int, which must come out exact; and (hold_s)
-    a sleep, a blocking call that lets the GIL go while the lock is held."""
-    mask = WAIT_SAMPLE_EVERY - 1
+def _lock_contention(
+    make: Callable[[], Lock], count: bool, hold_s: float = 0.0, every: int = WAIT_SAMPLE_EVERY
+) -> Tuple[Runner, TimedRunner]:
+    """A fixed-work and a timed runner of `with lock:` sections on a shared
+    lock. The section is empty; or (count) one increment of a shared Python
+    int, which must come out exact; and (hold_s) a sleep, a blocking call
+    that lets the GIL go while the lock is held. One acquisition in `every`
+    (a power of two) of each thread's is timed, from before `with` to inside
+    it.
 
-    def run(threads: int, n: int) -> Sample:
+    The threads take a ticket before each section, until the tickets run
+    out: the fixed-work runner hands out threads * n, so a thread that gets
+    the lock more often does more of the work; the timed runner hands out
+    tickets until its time is up, then none. Each thread counts its own
+    sections (its share), and the sections done are the sample's ops."""
+    if every < 1 or every & (every - 1):
+        raise ValueError(f"every must be a power of two, not {every}")
+    mask = every - 1
+
+    def sample(threads: int, tickets: int, seconds: float) -> Sample:
         lock = make()
-        total = threads * n
         # count's __next__ is one C call under the GIL: each ticket below
-        # total goes to exactly one thread.
+        # limit[0] goes to exactly one thread. The timed run's stop sets
+        # limit[0] to 0: a thread sees it at its next ticket, so it ends
+        # within one section (and the wait for the lock before it).
         take = itertools.count().__next__
+        limit = [tickets]
         counter = [0]
         shares = [0] * threads
         waits: List[List[int]] = [[] for _ in range(threads)]
@@ -82,7 +136,7 @@ def _lock_contention(make: Callable[[], Lock], count: bool, hold_s: float = 0.0)
         def worker(slot: int) -> None:
             mine = waits[slot]
             got = 0
-            while take() < total:
+            while take() < limit[0]:
                 if got & mask:
                     with lock:
                         if count:
@@ -101,13 +155,29 @@ def _lock_contention(make: Callable[[], Lock], count: bool, hold_s: float = 0.0)
                 got += 1
             shares[slot] = got
 
-        seconds = _run_threads(threads, worker)
+        def stop() -> None:
+            limit[0] = 0
+
+        elapsed = _run_threads(threads, worker, seconds, stop)
         done = sum(shares)
         if count:
             _check("counter", counter[0], done)
-        return Sample(done, seconds, tuple(shares), [w for ws in waits for w in ws])
+        return Sample(done, elapsed, tuple(shares), [w for ws in waits for w in ws])
 
-    return run
+    def run(threads: int, n: int) -> Sample:
+        return sample(threads, threads * n, 0.0)
+
+    def timed(threads: int, seconds: float) -> Sample:
+        if not seconds > 0:
+            raise ValueError(f"a timed sample needs a positive time, not {seconds}")
+        return sample(threads, sys.maxsize, seconds)
+
+    return run, timed
+
+
+def _lock_contender(name: str, make: Callable[[], Lock], count: bool, hold_s: float) -> Contender:
+    run, timed = _lock_contention(make, count, hold_s)
+    return Contender(name, run, timed=timed)
 
 
 def _lock_scenario(
@@ -117,13 +187,15 @@ def _lock_scenario(
         name,
         title,
         (
-            Contender("gosync.Mutex", _lock_contention(gosync.Mutex, count, hold_s)),
-            Contender("threading.Lock", _lock_contention(threading.Lock, count, hold_s)),
+            _lock_contender("gosync.Mutex", gosync.Mutex, count, hold_s),
+            _lock_contender("threading.Lock", threading.Lock, count, hold_s),
         ),
         baseline="threading.Lock",
         n=n,
         contended=True,
         targets=targets,
+        seconds=SAMPLE_SECONDS,
+        quick_seconds=QUICK_SAMPLE_SECONDS,
     )
 
 

@@ -11,7 +11,6 @@ import textwrap
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, TypedDict
 
 from . import distributed
-from .contended import WAIT_SAMPLE_EVERY
 from .run import Results
 from .scenario import Sample, Target
 
@@ -24,6 +23,7 @@ class Summary(TypedDict):
     ns_per_op: float
     spread: float
     fairness: Optional[float]
+    p50_wait_us: Optional[float]
     p99_wait_us: Optional[float]
     max_wait_us: Optional[float]
 
@@ -39,26 +39,48 @@ CONTENDED_HEADER: Row = (
     "spread",
     "vs stdlib",
     "fairness",
+    "p50 wait us",
     "p99 wait us",
     "max wait us",
 )
 # The text layout, for a terminal: the operation (and threads) heads a block
 # of rows, so that the tables fit WIDTH columns.
 TEXT_SINGLE_HEADER: Row = ("contender", "ns/op", "spread", "vs stdlib")
-TEXT_CONTENDED_HEADER: Row = ("contender", "ns/op", "spread", "vs stdlib", "fairness", "p99 us", "max us")
+TEXT_CONTENDED_HEADER: Row = (
+    "contender", "ns/op", "spread", "vs stdlib", "fairness", "p50 us", "p99 us", "max us"
+)  # fmt: skip
 WIDTH = 79  # within an 80-column terminal, which would wrap a full line early
 # Numeric columns.
 RIGHT_ALIGNED = {
-    "threads", "ns/op", "spread", "vs stdlib", "fairness", "p99 wait us", "max wait us", "p99 us", "max us"
-}
-LEGEND = (
-    "ns/op: median over the rounds of wall time per operation (under contention,\n"
-    "inverse throughput); spread: (max - min) / median over the rounds;\n"
-    "vs stdlib: ns/op over the standard library's (lower is better);\n"
-    "fairness: least-served thread's share of the acquisitions / most-served\n"
-    "one's (1 is fair, 0 is a thread shut out); p99 and max wait, in us: one\n"
-    f"acquisition in {WAIT_SAMPLE_EVERY}, from all rounds."
-)
+    "threads", "ns/op", "spread", "vs stdlib", "fairness", "p50 wait us", "p99 wait us", "max wait us",
+    "p50 us", "p99 us", "max us",
+}  # fmt: skip
+# What runs saved before the equal-time lock scenarios timed: they did not
+# record it.
+OLD_WAIT_SAMPLE_EVERY = 8
+
+
+def legend(results: Results) -> str:
+    """The legend under the tables: what each column is, and how long the
+    lock scenarios' samples ran where they were timed."""
+    every = results.get("wait_sample_every", OLD_WAIT_SAMPLE_EVERY)
+    text = (
+        "ns/op: median over the rounds of wall time per operation (under contention,\n"
+        "inverse throughput); spread: (max - min) / median over the rounds;\n"
+        "vs stdlib: ns/op over the standard library's (lower is better);\n"
+        "fairness: median over the rounds of the least-served thread's share of\n"
+        "the acquisitions / the most-served one's (1 is fair, 0 is a thread shut\n"
+        "out); p50, p99 and max wait, in us: of one acquisition in "
+        f"{every}, from all\nrounds."
+    )
+    timed = sorted({s["sample_seconds"] for s in results["scenarios"] if s.get("sample_seconds")})
+    if timed:
+        each = " or ".join(f"{x:g} s" for x in timed)
+        text += (
+            "\nThe rows with a fairness ran every contender for the same wall time,\n"
+            f"{each} a sample; the others, a fixed count of operations."
+        )
+    return text
 
 
 def summarize(samples: Sequence[Dict[str, Any]]) -> Summary:
@@ -72,6 +94,7 @@ def summarize(samples: Sequence[Dict[str, Any]]) -> Summary:
         "ns_per_op": median,
         "spread": (max(ns) - min(ns)) / median,
         "fairness": statistics.median(fair) if fair else None,
+        "p50_wait_us": waits[(len(waits) - 1) // 2] / 1e3 if waits else None,
         "p99_wait_us": waits[(len(waits) - 1) * 99 // 100] / 1e3 if waits else None,
         "max_wait_us": waits[-1] / 1e3 if waits else None,
     }
@@ -102,6 +125,7 @@ def rows(results: Results, contended: bool) -> Iterator[Row]:
                 if contended:
                     cells += (
                         _num(m["fairness"], ".2f"),
+                        _num(m["p50_wait_us"], ".0f"),
                         _num(m["p99_wait_us"], ".0f"),
                         _num(m["max_wait_us"], ".0f"),
                     )
@@ -228,7 +252,7 @@ def render(results: Results, markdown: bool = False) -> str:
             table = _text_blocks(TEXT_CONTENDED_HEADER, contended, 2)
         out += ["", "Contended:", "", *table]
     if single or contended:
-        out += ["", LEGEND]
+        out += ["", legend(results)]
     notes = _notes(results)
     if notes:
         out += ["", *notes]

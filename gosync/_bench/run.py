@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence, TextIO
 import gosync
 
 from .._cli import cpu_counts
+from .contended import WAIT_SAMPLE_EVERY
 from .scenario import Contender, Sample, Scenario
 
 Results = Dict[str, Any]
@@ -82,6 +83,22 @@ def iterations(s: Scenario, c: Contender, threads: int, scale: int) -> int:
     return max(1, s.n // (scale * c.divisor * threads))
 
 
+def sample_seconds(s: Scenario, scale: int) -> float:
+    """The wall time of one sample of a timed scenario (0 for the others):
+    --quick (a scale above 1) takes the scenario's quick time."""
+    return s.seconds if scale == 1 else s.quick_seconds
+
+
+def _sample(s: Scenario, c: Contender, threads: int, scale: int, warm_up: bool = False) -> Sample:
+    """One sample of contender c; a warm-up one is a quarter the size."""
+    if not s.seconds:
+        return c.run(threads, iterations(s, c, threads, scale * 4 if warm_up else scale))
+    if c.timed is None:
+        raise TypeError(f"{s.name}: {c.name} has no timed runner")
+    seconds = sample_seconds(s, scale)
+    return c.timed(threads, seconds / 4 if warm_up else seconds)
+
+
 def measure(
     s: Scenario, threads: int, rounds: int, scale: int, progress: Progress
 ) -> Dict[str, List[Sample]]:
@@ -89,12 +106,12 @@ def measure(
     runnable = [c for c in s.contenders if c.available()]
     label = f"{s.name} x{threads}" if s.contended else s.name
     for c in runnable:  # warm-up, untimed
-        c.run(threads, iterations(s, c, threads, scale * 4))
+        _sample(s, c, threads, scale, warm_up=True)
     samples: Dict[str, List[Sample]] = {c.name: [] for c in runnable}
     for _ in range(rounds):
         for c in runnable:
             gc.collect()  # so no contender pays for another's garbage
-            samples[c.name].append(c.run(threads, iterations(s, c, threads, scale)))
+            samples[c.name].append(_sample(s, c, threads, scale))
         # Reversing each round (A B C C B A ...) keeps any one side from
         # always running first, e.g. right after another's threads exit.
         runnable.reverse()
@@ -125,6 +142,8 @@ def run(
                 "title": s.title,
                 "baseline": s.baseline,
                 "contended": s.contended,
+                # Timed scenarios: every contender's samples lasted this long.
+                "sample_seconds": sample_seconds(s, scale) or None,
                 "contenders": [c.name for c in s.contenders],
                 "missing": {c.name: c.requires for c in s.contenders if not c.available()},
                 "targets": [asdict(t) for t in s.targets],
@@ -138,6 +157,7 @@ def run(
         "machine": machine(),
         "rounds": rounds,
         "scale": scale,
+        "wait_sample_every": WAIT_SAMPLE_EVERY,
         "threads": list(threads),
         "scenarios": out,
     }

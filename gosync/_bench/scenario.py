@@ -3,8 +3,10 @@
 A scenario is one operation done by several contenders: gosync first, then
 the standard library's way (the baseline of the ratio column), then other
 libraries. A contender's runner takes a thread count and a per-thread
-iteration count and returns a Sample. Setup (making the lock, binding
-methods, starting threads) happens before the clock starts.
+iteration count and returns a Sample; a timed runner (the lock scenarios')
+takes a thread count and a wall time instead, and every thread works until
+the time is up. Setup (making the lock, binding methods, starting threads)
+happens before the clock starts.
 
 Every timed loop is `for _ in repeat(None, n)`, written once per loop shape
 and shared by all contenders where the operations allow it, so loop overhead
@@ -29,7 +31,9 @@ class Sample:
     `seconds` is the wall time from the common start to the last thread's
     end. `shares` is, for a lock under contention, each thread's count of
     acquisitions out of `ops`, and `waits_ns` a sample of how long
-    acquisitions waited; both are empty where they mean nothing.
+    acquisitions waited; both are empty where they mean nothing. A timed
+    sample's ops are what the threads did in `seconds`: the time asked for,
+    plus the moments the threads took to see that it was up.
     """
 
     ops: int
@@ -52,6 +56,7 @@ class Sample:
 
 
 Runner = Callable[[int, int], Sample]  # (threads, iterations per thread)
+TimedRunner = Callable[[int, float], Sample]  # (threads, seconds every thread works)
 
 
 def single(loop: Callable[[int], float]) -> Runner:
@@ -70,13 +75,17 @@ class Contender:
     `requires` names a module it needs; without it the contender is noted
     as missing, not run. A contender whose operation is much slower than
     the others' runs `n // divisor` iterations, so that every sample takes
-    a similar time; ns per op is comparable either way.
+    a similar time; ns per op is comparable either way. `timed` is the
+    same work run for a wall time rather than a count: a timed scenario's
+    samples use it, and the pytest-benchmark suite, which times fixed
+    batches, uses `run`.
     """
 
     name: str
     run: Runner
     requires: Optional[str] = None
     divisor: int = 1
+    timed: Optional[TimedRunner] = None
 
     def available(self) -> bool:
         """Whether the module this contender needs is installed."""
@@ -120,7 +129,9 @@ class Scenario:
     column is each contender's ns/op over the baseline's. A `contended`
     scenario is run at every thread count asked for, with `n` iterations
     shared out among the threads; the others run on one thread, `n`
-    iterations per sample.
+    iterations per sample. A scenario with `seconds` is timed: each sample
+    runs every contender (its `timed` runner) for that wall time instead,
+    and a sample scaled down (--quick) for `quick_seconds`.
     """
 
     name: str
@@ -130,6 +141,8 @@ class Scenario:
     n: int
     contended: bool = False
     targets: Tuple[Target, ...] = ()
+    seconds: float = 0.0
+    quick_seconds: float = 0.0
 
     def contender(self, name: str) -> Contender:
         """The contender called name."""

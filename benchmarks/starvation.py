@@ -1,0 +1,226 @@
+"""What Go's starvation mode buys under the GIL: the worst wait for the lock.
+
+    python benchmarks/starvation.py [--rounds 5] [--seconds 0.5] [--threads 1,2,4,8] [--json FILE]
+    python benchmarks/starvation.py --from run1.json run2.json run3.json
+
+gosync.Mutex has Go's starvation mode: a waiter that has waited over 1 ms
+makes Unlock hand the mutex straight to the front waiter, so a thread that
+keeps coming back for the lock cannot shut the others out for long.
+threading.Lock has no such mode. This measures what that bounds here, where
+every thread also needs the GIL to run: the longest and the 99th-percentile
+wait to acquire, of gosync.Mutex and threading.Lock side by side in one
+process, at each thread count, for two critical sections:
+
+  counter  `with m: counter += 1`: the holder keeps the GIL throughout,
+           unlocks and comes straight back;
+  sleep    `with m: counter += 1; sleep(50 us)`: the holder blocks (and lets
+           the GIL go) while it holds the lock, and comes straight back:
+           the case starvation mode is for.
+
+Every contender runs for the same wall time, --seconds a round, with the
+loop of `python -m gosync bench` (gosync/_bench/contended.py), except that
+here every acquisition is timed, not one in 32, so the worst wait is the
+worst of all. The rounds interleave the contenders (A B, B A, ...), and each
+cell is the median over the rounds of that round's figure, with the lowest
+and highest round in brackets; --from several saved runs pools their
+rounds, so each cell is then the median over all of them. One thread is the floor: nobody else wants
+the lock, so its worst wait is what the machine (the OS scheduler, other
+processes, the interpreter) adds on its own.
+
+gosync.Mutex cannot be run with starvation mode off: the 1 ms threshold is a
+constant of the shipped C core (csrc/mutex.c) with no switch, test hook or
+debug flag, so the comparison is with threading.Lock only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import sys
+import threading
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import gosync
+from gosync._bench.contended import HOLD_S, _lock_contention
+from gosync._bench.run import machine
+from gosync._bench.scenario import Lock, Sample, TimedRunner
+
+SECTIONS: Dict[str, Tuple[str, bool, float]] = {
+    "counter": ("`with m: counter += 1`", True, 0.0),
+    "sleep": ("`with m: counter += 1; sleep(50 us)`", True, HOLD_S),
+}
+CONTENDERS: Tuple[Tuple[str, Callable[[], Lock]], ...] = (
+    ("gosync.Mutex", gosync.Mutex),
+    ("threading.Lock", threading.Lock),
+)
+Figures = Dict[str, Optional[float]]
+
+
+def figures(s: Sample) -> Figures:
+    """One round's figures: the longest, 99th and 50th percentile wait in
+    microseconds, the fairness and the ns per acquisition."""
+    waits = sorted(s.waits_ns)
+    return {
+        "max_us": waits[-1] / 1e3,
+        "p99_us": waits[(len(waits) - 1) * 99 // 100] / 1e3,
+        "p50_us": waits[(len(waits) - 1) // 2] / 1e3,
+        "fairness": s.fairness,
+        "ns_per_op": s.ns_per_op,
+    }
+
+
+def measure(threads: Sequence[int], rounds: int, seconds: float) -> List[Dict[str, Any]]:
+    """Every section, thread count and contender: `rounds` rounds each,
+    interleaved, of `seconds` each."""
+    out = []
+    for section, (_, count, hold_s) in SECTIONS.items():
+        runners: List[Tuple[str, TimedRunner]] = [
+            (name, _lock_contention(make, count, hold_s, every=1)[1]) for name, make in CONTENDERS
+        ]
+        for t in threads:
+            for _, timed in runners:  # warm-up, untimed
+                timed(t, seconds / 4)
+            got: Dict[str, List[Figures]] = {name: [] for name, _ in runners}
+            for _ in range(rounds):
+                for name, timed in runners:
+                    gc.collect()
+                    got[name].append(figures(timed(t, seconds)))
+                runners.reverse()
+            out.append({"section": section, "threads": t, "rounds": got})
+            print(f"  {section} x{t} done", file=sys.stderr, flush=True)
+    return out
+
+
+def _cell(xs: Sequence[Optional[float]], fmt: str) -> str:
+    """The median, then the lowest and highest in brackets."""
+    ys = [x for x in xs if x is not None]
+    if not ys:
+        return "-"
+    return f"{format(statistics.median(ys), fmt)} ({format(min(ys), fmt)}-{format(max(ys), fmt)})"
+
+
+def render(results: Dict[str, Any]) -> str:
+    """The markdown table of a run: one row per section, thread count and
+    contender, and the ratio of the medians of the longest wait."""
+    m = results["machine"]
+    lines = [
+        f"`{results['command']}`",
+        "",
+        f"{results['date']}; {m['usable_cpus']} of {m['cpus']} CPUs usable ({m['cpu_model']}); {m['python']}, "
+        f"switch interval {m['switch_interval_ms']:g} ms; {results['rounds']} rounds of {results['seconds']:g} s "
+        "per contender, interleaved; every acquisition timed. Each cell: the median over the rounds, "
+        "(lowest-highest).",
+        "",
+        "| section | threads | contender | max wait ms | p99 wait us | p50 wait us | fairness | ns/op |"
+        " Lock's max / gosync's |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results["runs"]:
+        title = SECTIONS[r["section"]][0]
+        medians = {name: statistics.median(f["max_us"] for f in fs) for name, fs in r["rounds"].items()}
+        first = True
+        for name, _ in CONTENDERS:
+            fs = r["rounds"][name]
+            ratio = ""
+            if name == CONTENDERS[0][0]:
+                ratio = f"{medians['threading.Lock'] / medians[name]:.1f}x"
+            lines.append(
+                "| "
+                + " | ".join(
+                    [
+                        title if first else "",
+                        str(r["threads"]) if first else "",
+                        name,
+                        _cell([f["max_us"] / 1e3 for f in fs], ".1f"),
+                        _cell([f["p99_us"] for f in fs], ".0f"),
+                        _cell([f["p50_us"] for f in fs], ".1f"),
+                        _cell([f["fairness"] for f in fs], ".2f"),
+                        _cell([f["ns_per_op"] for f in fs], ".0f"),
+                        ratio,
+                    ]
+                )
+                + " |"
+            )
+            first = False
+    return "\n".join(lines) + "\n"
+
+
+def _read(path: str) -> Dict[str, Any]:
+    with open(path) as f:
+        results: Dict[str, Any] = json.load(f)
+    return results
+
+
+def pooled(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Saved runs as one: each (section, threads) cell's rounds are all the
+    runs' rounds, and the heading says how many runs and dates."""
+    if len(runs) == 1:
+        return runs[0]
+    first = runs[0]
+    if any(r["seconds"] != first["seconds"] for r in runs):
+        raise SystemExit("starvation.py: --from runs of different --seconds do not pool")
+    cells: Dict[Tuple[str, int], Dict[str, List[Figures]]] = {}
+    for r in runs:
+        for cell in r["runs"]:
+            got = cells.setdefault((cell["section"], cell["threads"]), {})
+            for name, fs in cell["rounds"].items():
+                got.setdefault(name, []).extend(fs)
+    return {
+        **first,
+        "command": " ; ".join(r["command"] for r in runs),
+        "date": f"{len(runs)} runs, {first['date']} to {runs[-1]['date']}",
+        "rounds": sum(r["rounds"] for r in runs),
+        "runs": [{"section": k[0], "threads": k[1], "rounds": v} for k, v in cells.items()],
+    }
+
+
+def _threads(text: str) -> List[int]:
+    try:
+        counts = sorted({int(x) for x in text.split(",")})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of integers: {text!r}") from None
+    if not counts or any(not 1 <= c <= 64 for c in counts):
+        raise argparse.ArgumentTypeError(f"thread counts must be between 1 and 64: {text!r}")
+    return counts
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(prog="python benchmarks/starvation.py", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=5, help="rounds per contender, at least 3 (default 5)")
+    ap.add_argument("--seconds", type=float, default=0.5, help="wall time of one round of one contender (0.5)")
+    ap.add_argument("--threads", type=_threads, default=_threads("1,2,4,8"), help="thread counts (1,2,4,8)")
+    ap.add_argument("--json", metavar="FILE", help="also write every round's figures to FILE")
+    ap.add_argument(
+        "--from", dest="load", nargs="+", metavar="FILE", help="render --json files (their rounds pooled), not measure"
+    )
+    argv = sys.argv[1:] if argv is None else argv
+    args = ap.parse_args(argv)
+    if args.rounds < 3:
+        ap.error("--rounds: a median needs at least 3 rounds")
+    if not 0 < args.seconds <= 60:
+        ap.error("--seconds must be in (0, 60]")
+    if args.load:
+        results = pooled([_read(path) for path in args.load])
+    else:
+        import datetime
+
+        runs = measure(args.threads, args.rounds, args.seconds)
+        results = {
+            "command": " ".join(["python benchmarks/starvation.py", *argv]),
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": machine(),
+            "rounds": args.rounds,
+            "seconds": args.seconds,
+            "runs": runs,
+        }
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(results, f)
+    print(render(results), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
