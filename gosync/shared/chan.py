@@ -22,7 +22,8 @@ word, bit by bit:
                  across the wrap); the next receive reads slot
                  recvx % max(capacity, 1)
 
-Transitions, each one store under the mutex, after the payload is written:
+Transitions, each one store under the mutex, after the payload is written
+and after the Cond's broadcast:
 send count += 1; receive recvx += 1, count -= 1; an unbuffered sender's
 retraction count -= 1 (recvx unchanged); close sets bit 0. A process
 killed anywhere leaves the word before or after its one store: the ring is
@@ -270,8 +271,14 @@ class Chan(Placed):
         # bits, not at 2**32: the slot recvx % slots then runs on across
         # the wrap (2**32 % 3 != 0 would send the next receive to slot 0).
         wrap = self._slots * ((1 << 32) // self._slots)
-        self._word.store((recvx % wrap) << 32 | count << 1 | int(closed))
+        # Broadcast first: a waiter looks at the word only once it holds
+        # the lock, so it sees the store; and a process killed between the
+        # two has woken everyone for a change that never came (they wait
+        # again), not changed the word with nobody woken (a waiter without
+        # a timeout would sleep on with a value in the ring:
+        # model/shared_ring.pml, -DOLD_ORDER).
         self._cond.broadcast()
+        self._word.store((recvx % wrap) << 32 | count << 1 | int(closed))
 
     # ---- Values ----------------------------------------------------------
 
