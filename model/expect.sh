@@ -15,7 +15,7 @@ trap 'rm -rf "$work"' EXIT
 jobs=${JOBS:-2}
 
 # check MODEL MODE DEFINES...: MODE is safety or live. Prints
-# "errors states seconds first-error".
+# "errors states depth seconds first-error".
 check() {
     local model=$1 mode=$2
     shift 2
@@ -29,7 +29,7 @@ check() {
     fi
     spin -a "$@" "$model" >/dev/null || exit 2
     "$CC" "${cflags[@]}" -o pan pan.c || exit 2
-    local t0 t1 out n states first
+    local t0 t1 out n states depth first
     t0=$(date +%s.%N)
     out=$(./pan "${panflags[@]}" 2>&1)
     t1=$(date +%s.%N)
@@ -40,8 +40,9 @@ check() {
         exit 2
     fi
     states=$(sed -n 's/^ *\([0-9.e+]*\) states, stored.*/\1/p' <<<"$out")
+    depth=$(sed -n 's/.*depth reached \([0-9]*\).*/\1/p' <<<"$out")
     first=$(grep -m1 -E "^pan:1: " <<<"$out" | sed 's/^pan:1: //')
-    printf '%s %s %.1f %s\n' "$n" "$states" "$(echo "$t1 - $t0" | bc)" "$first"
+    printf '%s %s %s %.1f %s\n' "$n" "$states" "$depth" "$(echo "$t1 - $t0" | bc)" "$first"
 }
 
 # expect MODEL MODE pass|fail DEFINES...: runs in a directory of its own
@@ -54,13 +55,13 @@ expect() {
     cp "$here/$model" "$dir/"
     (
         cd "$dir" || exit 2
-        read -r n states secs first < <(check "$model" "$mode" "$@")
+        read -r n states depth secs first < <(check "$model" "$mode" "$@")
         [ -n "${n:-}" ] || exit 2
         what="$model $mode${*:+ $*}"
         if [ "$want" = pass ] && [ "$n" = 0 ]; then
-            echo "PASS  $what: no error ($states states, ${secs} s)" >line
+            echo "PASS  $what: no error ($states states, depth $depth, ${secs} s)" >line
         elif [ "$want" = fail ] && [ "$n" != 0 ]; then
-            echo "PASS  $what: caught: $first ($states states, ${secs} s)" >line
+            echo "PASS  $what: caught: $first ($states states, depth $depth, ${secs} s)" >line
         else
             live=()
             [ "$mode" = live ] && live=(-DLIVE)

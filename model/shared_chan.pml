@@ -12,8 +12,9 @@
  *   Clock   each caller's deadline passes, at some moment (all do, in any
  *           order): every wait is a timed wait.
  *
- *   A sender locks, waits for count == 0, writes the slot, stores count 1,
- *   broadcasts and notes mine = recvx; then waits until recvx != mine
+ *   A sender locks, waits for count == 0, writes the slot, broadcasts,
+ *   stores count 1 (_store broadcasts before its store: every change below
+ *   too) and notes mine = recvx; then waits until recvx != mine
  *   (taken: success). On close it takes its value back (count 0) and
  *   reports failure; on its deadline, if recvx is still mine, the same
  *   (it holds the lock, so the check and the retraction are one). A
@@ -69,7 +70,6 @@ inline cwait(w) {
 
 proctype Sender(byte w; byte t) {
     byte mine;
-    waiting[w] = 1;
     lock();
     do
     :: closed -> goto out            /* send on closed channel */
@@ -78,51 +78,45 @@ proctype Sender(byte w; byte t) {
     :: !closed && count == 1 && !dl[w] -> cwait(w)
     od;
     slot = t;
+    broadcast();                     /* _store: the broadcast, then */
     count = 1;                       /* the one store */
-    broadcast();
     mine = recvx;
     do
     :: recvx != mine -> sent_ok[t] = 1; break
-    :: recvx == mine && closed -> count = 0; broadcast(); break
+    :: recvx == mine && closed -> broadcast(); count = 0; break
 #ifdef BLIND_RETRACT
-    :: !closed && dl[w] -> count = 0; broadcast(); break
+    :: !closed && dl[w] -> broadcast(); count = 0; break
 #else
-    :: recvx == mine && !closed && dl[w] -> count = 0; broadcast(); break
+    :: recvx == mine && !closed && dl[w] -> broadcast(); count = 0; break
 #endif
     :: recvx == mine && !closed && !dl[w] -> cwait(w)
     od;
 out:
-    unlock();
-    waiting[w] = 0;
-    finished[w] = 1
+    atomic { unlock(); waiting[w] = 0; finished[w] = 1 }
 }
 
 proctype Receiver(byte w) {
-    waiting[w] = 1;
     lock();
     do
     :: closed -> break               /* closed: nothing, ok False */
     :: !closed && count == 1 ->
         assert(delivered[slot] == 0);
         delivered[slot]++;
-        atomic { recvx++; count = 0 };  /* the one store */
         broadcast();
+        atomic { recvx++; count = 0 };  /* the one store */
         break
     :: !closed && count == 0 && dl[w] -> break   /* TimeoutError */
     :: !closed && count == 0 && !dl[w] -> cwait(w)
     od;
-    unlock();
-    waiting[w] = 0;
-    finished[w] = 1
+    atomic { unlock(); waiting[w] = 0; finished[w] = 1 }
 }
 
 #ifdef CLOSE
 proctype Closer() {
     lock();
-    closed = 1;
     broadcast();
-    unlock();
-    closer_done = 1
+    closed = 1;
+    atomic { unlock(); closer_done = 1 }
 }
 #endif
 
@@ -138,6 +132,7 @@ proctype Clock() {
 
 init {
     atomic {
+        waiting[S1] = 1; waiting[S2] = 1; waiting[R1] = 1; waiting[R2] = 1;
         run Sender(S1, 1);
         run Sender(S2, 2);
         run Receiver(R1);

@@ -1,0 +1,301 @@
+/* shared_select.pml: a SPIN model of gosync.shared.select (gosync/shared/
+ * chan.py: select, _try, _add_receiver, and the _offer and _try_take it
+ * calls) against a plain sender and a plain receiver.
+ *
+ * Run it with `bash model/shared_chan.sh`; model/README.md explains it.
+ *
+ * SHAPE
+ *   Two unbuffered channels A and B, each with its mutex, its Cond, its
+ *   word (recvx, count, closed), its one slot and its count of blocked
+ *   receivers (rcv).
+ *   SEL  select(A.recv, (B.send, token 1), timeout=...)
+ *   P    A.send(token 2, timeout=...)
+ *   Q    B.recv(timeout=...)
+ *   C    (-DCLOSE) A.close(), at any moment
+ *   Clock  each caller's deadline passes at some moment while it is in
+ *          its call (under weak fairness it must).
+ *
+ *   SEL as coded: counts itself a receiver of A (_add_receiver: lock,
+ *   rcv + 1, broadcast); then, in a loop, tries both cases in either order
+ *   (random.shuffle), each under its channel's lock: the receive takes A's
+ *   value if its slot is full, or reports A closed; the send is ready only
+ *   if B's slot is empty and rcv[B] > 0, and then offers token 1 as _offer
+ *   does (write, store count 1, note mine = recvx, wait on B's Cond until
+ *   recvx != mine, retract on a wait that ends without a broadcast and with
+ *   recvx still mine). With no case ready it returns -1 once its deadline
+ *   passed, else sleeps on A's Cond (the first case's channel) for one
+ *   slice; at the end it counts itself out of A's receivers.
+ *   A slice is 10 ms, here a wait that may end at any moment (and under
+ *   weak fairness does): time is abstracted to "some time later". P and Q
+ *   are Chan.send and Chan.recv_ok with a deadline, as in shared_chan.pml
+ *   and shared_ring.pml (Q counts itself in rcv[B] while it waits).
+ *   _store broadcasts, then stores (the order of the code).
+ *
+ * PROPERTIES
+ *   safety  once every call returned: the select's result is one case,
+ *           and exactly that case took effect (its take of A's token, or
+ *           Q's take of its token, or A's close), no other; every token
+ *           received exactly as often as its send reported success (the
+ *           select's offer included: taken back when nobody took it); both
+ *           slots empty, no receiver counted, no lock held; nobody left
+ *           asleep (valid end states).
+ *   LIVE    (LTL, weak fairness) a call whose deadline passed returns.
+ *
+ * MUTANT (must be caught)
+ *   -DNO_RETRACT  a select whose offer's slice ends untaken gives up on the
+ *                 case without taking the value back
+ */
+
+#define A 0
+#define B 1
+#define SEL 1
+#define P 2
+#define Q 3
+#define NONE 255
+#define BIT(w) (1 << (w))
+
+byte lk[2];         /* the channels' mutexes: the owner, 0 when free */
+byte cw[2];         /* the Conds' waiters, by bit */
+byte recvx[2];
+bit count[2];
+bit closed[2];
+byte slot[2];       /* the token in the slot */
+byte rcv[2];        /* receivers blocked (_receivers) */
+bit waiting[4];     /* in its call (for LIVE) */
+bit dl[4];          /* its deadline has passed */
+bit finished[4];
+
+/* ghosts */
+byte delivered[3];  /* receptions of token 1 (the select's) and token 2 (P's) */
+bit sent_ok[3];     /* the send of the token reported success */
+byte res = NONE;    /* the select's index */
+byte effects;       /* the select's cases that took effect */
+bit sel_closed;     /* the select's receive got (None, False) */
+
+inline lock(c, me) { atomic { lk[c] == 0 -> lk[c] = me } }
+inline unlock(c) { lk[c] = 0 }
+inline broadcast(c) { cw[c] = 0 }
+
+/* Chan._wait with a deadline: returns with the lock held; woke: a
+ * broadcast ended it */
+inline cwait(c, me) {
+    atomic { cw[c] = cw[c] | BIT(me); unlock(c) };
+    atomic { ((cw[c] & BIT(me)) == 0 || dl[me]) -> woke = ((cw[c] & BIT(me)) == 0); cw[c] = cw[c] & ~BIT(me) };
+    lock(c, me)
+}
+
+/* the select's waits, until = now + 10 ms (or its deadline): they may end
+ * at any moment */
+inline swait(c, me) {
+    atomic { cw[c] = cw[c] | BIT(me); unlock(c) };
+    atomic { woke = ((cw[c] & BIT(me)) == 0); cw[c] = cw[c] & ~BIT(me) };
+    lock(c, me)
+}
+
+/* _try_take on unbuffered c by me, with its lock held: ready, and v the
+ * token (0: closed) */
+inline take(c) {
+    if
+    :: closed[c] -> ready = 1; v = 0
+    :: !closed[c] && count[c] == 0 -> ready = 0
+    :: !closed[c] && count[c] == 1 ->
+        v = slot[c];
+        broadcast(c);
+        atomic { recvx[c] = (recvx[c] + 1) % 4; count[c] = 0; delivered[v]++ };
+        ready = 1
+    fi
+}
+
+/* takes the value back: count 0 */
+inline retract(c) { broadcast(c); count[c] = 0 }
+
+/* the unbuffered sender's wait for its value to be taken, with the lock
+ * held: sent; for a plain send (isselect 0: waits until its deadline) or
+ * the select's offer (1: waits a slice) */
+inline handoff(c, me, isselect) {
+    do
+    :: recvx[c] != mine -> sent = 1; break
+    :: recvx[c] == mine && closed[c] -> retract(c); sent = 0; break
+    :: recvx[c] == mine && !closed[c] ->
+        if
+        :: isselect -> swait(c, me)
+        :: else -> cwait(c, me)
+        fi;
+        if
+        :: woke -> skip
+        :: !woke && recvx[c] != mine -> sent = 1; break     /* taken as the time ran out */
+        :: !woke && recvx[c] == mine ->
+#ifdef NO_RETRACT
+            if :: !isselect -> retract(c) :: else fi;
+#else
+            retract(c);
+#endif
+            sent = 0; break
+        fi
+    od
+}
+
+
+proctype Select() {
+    byte mine, v;
+    bit woke, ready, sent, afirst;
+    /* _add_receiver(A, 1) */
+    lock(A, SEL);
+    atomic { rcv[A]++; broadcast(A) };
+    unlock(A);
+again:
+    if
+    :: afirst = 1
+    :: afirst = 0
+    fi;
+tryA:
+    lock(A, SEL);
+    take(A);
+    if
+    :: ready && v != 0 -> atomic { unlock(A); res = 0; effects++ }; goto out
+    :: ready && v == 0 -> atomic { unlock(A); res = 0; effects++; sel_closed = 1 }; goto out
+    :: !ready -> unlock(A)
+    fi;
+    if
+    :: afirst -> goto tryB
+    :: else -> goto slept
+    fi;
+tryB:
+    lock(B, SEL);
+    if
+    :: count[B] == 1 || rcv[B] == 0 -> unlock(B)          /* not ready */
+    :: count[B] == 0 && rcv[B] > 0 ->
+        slot[B] = 1;
+        broadcast(B);
+        count[B] = 1;
+        mine = recvx[B];
+        handoff(B, SEL, 1);
+        if
+        :: sent -> atomic { unlock(B); res = 1; sent_ok[1] = 1 }; goto out
+        :: else -> unlock(B)
+        fi
+    fi;
+    if
+    :: afirst -> goto slept
+    :: else -> goto tryA
+    fi;
+slept:
+    /* nothing ready: the deadline, or a slice on A's Cond */
+    if
+    :: dl[SEL] -> goto out
+    :: else
+    fi;
+    lock(A, SEL);
+    swait(A, SEL);
+    unlock(A);
+    mine = 0; v = 0; woke = 0; ready = 0; sent = 0;
+    goto again;
+out:
+    /* _add_receiver(A, -1) */
+    lock(A, SEL);
+    rcv[A]--;
+    atomic { unlock(A); waiting[SEL] = 0; finished[SEL] = 1 }
+}
+
+proctype Sender() {
+    byte mine;
+    bit woke, sent;
+    lock(A, P);
+    do
+    :: closed[A] -> goto out                 /* send on closed channel */
+    :: !closed[A] && count[A] == 0 -> break
+    :: !closed[A] && count[A] == 1 ->
+        cwait(A, P);
+        if
+        :: !woke -> goto out                 /* timed out */
+        :: else
+        fi
+    od;
+    slot[A] = 2;
+    broadcast(A);
+    count[A] = 1;
+    mine = recvx[A];
+    handoff(A, P, 0);
+    if
+    :: sent -> sent_ok[2] = 1
+    :: else
+    fi;
+out:
+    atomic { unlock(A); waiting[P] = 0; finished[P] = 1 }
+}
+
+proctype Receiver() {
+    byte v;
+    bit woke, ready;
+    lock(B, Q);
+    take(B);
+    if
+    :: !ready ->
+        rcv[B]++;
+        do
+        :: cwait(B, Q);
+            if
+            :: !woke -> break                /* TimeoutError */
+            :: woke -> take(B);
+                if
+                :: ready -> break
+                :: else
+                fi
+            fi
+        od;
+        rcv[B]--
+    :: else
+    fi;
+    atomic { unlock(B); waiting[Q] = 0; finished[Q] = 1 }
+}
+
+#ifdef CLOSE
+bit closer_done;
+proctype Closer() {
+    lock(A, 4);
+    broadcast(A);
+    closed[A] = 1;
+    atomic { unlock(A); closer_done = 1 }
+}
+#endif
+
+active proctype Clock() {
+end:
+    do
+    :: atomic { waiting[SEL] && !dl[SEL] -> dl[SEL] = 1 }
+    :: atomic { waiting[P] && !dl[P] -> dl[P] = 1 }
+    :: atomic { waiting[Q] && !dl[Q] -> dl[Q] = 1 }
+    od
+}
+
+init {
+    atomic {
+        waiting[SEL] = 1; waiting[P] = 1; waiting[Q] = 1;
+        run Select();
+        run Sender();
+        run Receiver();
+#ifdef CLOSE
+        run Closer();
+#endif
+    }
+    (finished[SEL] && finished[P] && finished[Q]);
+#ifdef CLOSE
+    closer_done;
+#endif
+    /* one case, and only it, took effect */
+    assert(effects + delivered[1] == (res != NONE));
+    assert(res != 1 || delivered[1] == 1);
+    assert(!sel_closed || res == 0);
+    /* no value lost or received twice */
+    assert(delivered[1] == sent_ok[1] && delivered[2] == sent_ok[2]);
+    assert(count[A] == 0 && count[B] == 0 && rcv[A] == 0 && rcv[B] == 0);
+    assert(lk[A] == 0 && lk[B] == 0)
+}
+
+#ifdef LIVE
+ltl deadline_returns {
+    [] (((waiting[SEL] && dl[SEL]) -> <> !waiting[SEL]) &&
+        ((waiting[P] && dl[P]) -> <> !waiting[P]) &&
+        ((waiting[Q] && dl[Q]) -> <> !waiting[Q]))
+}
+#endif
