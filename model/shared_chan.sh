@@ -8,7 +8,8 @@
 #                      2 and 1, deadlines, close, a process killed at any
 #                      step while it holds the mutex (-DDEATHS=1)
 #   shared_select.pml  select(A.recv, (B.send, v)) against a sender on A and
-#                      a receiver on B, with deadlines, and -DCLOSE of A
+#                      a receiver on B, with deadlines, closes of A and B
+#                      (-DCLOSE, -DCLOSEB), the receiver killed (-DDEATHS=1)
 #
 #   bash model/shared_chan.sh
 #
@@ -30,6 +31,8 @@
 #                                      broadcast (the order before e0595a8)
 #   shared_select.pml -DNO_RETRACT     a select's offer not taken back when
 #                                      its slice ends
+#   shared_select.pml -DNO_UNCOUNT     a select that raises skipping its
+#                                      finally (still counted a receiver)
 # Exit 0 only if all come out so, 1 if one does not, 2 on a tool error.
 # Needs spin and a C compiler (gcc, $CC).
 set -u
@@ -45,14 +48,13 @@ expect shared_ring.pml safety pass -DCLOSE -DDEATHS=1
 expect shared_chan.pml live pass -DCLOSE
 expect shared_ring.pml live pass -DNODL -DDEATHS=1 -DBUFFERED -DCLOSE
 expect shared_select.pml live pass -DCLOSE
+expect shared_select.pml live pass -DCLOSEB -DDEATHS=1
 expect shared_chan.pml live pass
 expect shared_chan.pml safety pass
 expect shared_chan.pml safety pass -DCLOSE
 expect shared_ring.pml safety pass "${ring_wrap[@]}"
 expect shared_ring.pml live pass -DNODL -DCLOSE
-expect shared_select.pml safety pass
-expect shared_select.pml safety pass -DCLOSE
-expect shared_select.pml live pass
+expect shared_select.pml safety pass -DCLOSE -DCLOSEB -DDEATHS=1
 expect shared_chan.pml safety fail -DBLIND_RETRACT
 expect shared_ring.pml safety fail -DDEATHS=1 -DSTORE_FIRST
 expect shared_ring.pml safety fail -DDEATHS=1 -DTWO_STORES
@@ -60,4 +62,5 @@ expect shared_ring.pml safety fail "${ring_wrap[@]}" -DWRAP_POW2
 expect shared_ring.pml live fail -DNODL -DNOWAKE
 expect shared_ring.pml live fail -DNODL -DDEATHS=1 -DBUFFERED -DOLD_ORDER
 expect shared_select.pml safety fail -DNO_RETRACT
+expect shared_select.pml safety fail -DCLOSEB -DNO_UNCOUNT
 report

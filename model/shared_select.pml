@@ -12,6 +12,12 @@
  *   P    A.send(token 2, timeout=...)
  *   Q    B.recv(timeout=...)
  *   C    (-DCLOSE) A.close(), at any moment
+ *   CB   (-DCLOSEB) B.close(), at any moment: the select's send case
+ *        raises SyncError("send on closed channel"), its offer taken back
+ *   Killer (-DDEATHS=1) kills Q at any step: holding B's lock (the next
+ *        locker takes the mutex over, OwnerDied absorbed), or asleep, when
+ *        it stays counted in rcv[B] for ever and the select's send case
+ *        offers in vain, each offer taken back
  *   Clock  each caller's deadline passes at some moment while it is in
  *          its call (under weak fairness it must).
  *
@@ -32,18 +38,21 @@
  *   _store broadcasts, then stores (the order of the code).
  *
  * PROPERTIES
- *   safety  once every call returned: the select's result is one case,
- *           and exactly that case took effect (its take of A's token, or
- *           Q's take of its token, or A's close), no other; every token
- *           received exactly as often as its send reported success (the
- *           select's offer included: taken back when nobody took it); both
- *           slots empty, no receiver counted, no lock held; nobody left
- *           asleep (valid end states).
+ *   safety  once every call returned or died: the select's result is one
+ *           case, and exactly that case took effect (its take of A's
+ *           token, or Q's take of its token, or A's close), no other, and
+ *           none when it raised or timed out; every token received exactly
+ *           as often as its send reported success (the select's offer
+ *           included: taken back when nobody took it); both slots empty,
+ *           no receiver counted but a killed Q, no lock held but a killed
+ *           Q's; nobody left asleep (valid end states).
  *   LIVE    (LTL, weak fairness) a call whose deadline passed returns.
  *
- * MUTANT (must be caught)
+ * MUTANTS (each must be caught)
  *   -DNO_RETRACT  a select whose offer's slice ends untaken gives up on the
  *                 case without taking the value back
+ *   -DNO_UNCOUNT  a select that raises (B closed) skips its finally: it
+ *                 stays counted among A's receivers
  */
 
 #define A 0
@@ -52,6 +61,10 @@
 #define P 2
 #define Q 3
 #define NONE 255
+#define RAISED 254      /* select raised SyncError("send on closed channel") */
+#ifndef DEATHS
+#define DEATHS 0
+#endif
 #define BIT(w) (1 << (w))
 
 byte lk[2];         /* the channels' mutexes: the owner, 0 when free */
@@ -64,6 +77,9 @@ byte rcv[2];        /* receivers blocked (_receivers) */
 bit waiting[4];     /* in its call (for LIVE) */
 bit dl[4];          /* its deadline has passed */
 bit finished[4];
+bit alive[5];
+byte deaths = DEATHS;
+bit kill;           /* Q is killed at its next step */
 
 /* ghosts */
 byte delivered[3];  /* receptions of token 1 (the select's) and token 2 (P's) */
@@ -72,7 +88,8 @@ byte res = NONE;    /* the select's index */
 byte effects;       /* the select's cases that took effect */
 bit sel_closed;     /* the select's receive got (None, False) */
 
-inline lock(c, me) { atomic { lk[c] == 0 -> lk[c] = me } }
+/* a dead owner's mutex is taken over by the next locker (OwnerDied) */
+inline lock(c, me) { atomic { (lk[c] == 0 || !alive[lk[c]]) -> lk[c] = me } }
 inline unlock(c) { lk[c] = 0 }
 inline broadcast(c) { cw[c] = 0 }
 
@@ -115,7 +132,7 @@ inline retract(c) { broadcast(c); count[c] = 0 }
 inline handoff(c, me, isselect) {
     do
     :: recvx[c] != mine -> sent = 1; break
-    :: recvx[c] == mine && closed[c] -> retract(c); sent = 0; break
+    :: recvx[c] == mine && closed[c] -> retract(c); sent = 0; raised = 1; break
     :: recvx[c] == mine && !closed[c] ->
         if
         :: isselect -> swait(c, me)
@@ -138,7 +155,7 @@ inline handoff(c, me, isselect) {
 
 proctype Select() {
     byte mine, v;
-    bit woke, ready, sent, afirst;
+    bit woke, ready, sent, raised, afirst;
     /* _add_receiver(A, 1) */
     lock(A, SEL);
     atomic { rcv[A]++; broadcast(A) };
@@ -163,8 +180,9 @@ tryA:
 tryB:
     lock(B, SEL);
     if
-    :: count[B] == 1 || rcv[B] == 0 -> unlock(B)          /* not ready */
-    :: count[B] == 0 && rcv[B] > 0 ->
+    :: closed[B] -> atomic { unlock(B); res = RAISED }; goto out
+    :: !closed[B] && (count[B] == 1 || rcv[B] == 0) -> unlock(B)  /* not ready */
+    :: !closed[B] && count[B] == 0 && rcv[B] > 0 ->
         slot[B] = 1;
         broadcast(B);
         count[B] = 1;
@@ -172,7 +190,8 @@ tryB:
         handoff(B, SEL, 1);
         if
         :: sent -> atomic { unlock(B); res = 1; sent_ok[1] = 1 }; goto out
-        :: else -> unlock(B)
+        :: !sent && raised -> atomic { unlock(B); res = RAISED }; goto out
+        :: !sent && !raised -> unlock(B)
         fi
     fi;
     if
@@ -191,15 +210,23 @@ slept:
     mine = 0; v = 0; woke = 0; ready = 0; sent = 0;
     goto again;
 out:
-    /* _add_receiver(A, -1) */
+    /* _add_receiver(A, -1), in select's finally */
+#ifdef NO_UNCOUNT
+    if
+    :: res == RAISED -> atomic { waiting[SEL] = 0; finished[SEL] = 1 }; goto gone
+    :: else
+    fi;
+#endif
     lock(A, SEL);
     rcv[A]--;
-    atomic { unlock(A); waiting[SEL] = 0; finished[SEL] = 1 }
+    atomic { unlock(A); waiting[SEL] = 0; finished[SEL] = 1 };
+gone:
+    skip
 }
 
 proctype Sender() {
     byte mine;
-    bit woke, sent;
+    bit woke, sent, raised;
     lock(A, P);
     do
     :: closed[A] -> goto out                 /* send on closed channel */
@@ -227,6 +254,7 @@ out:
 proctype Receiver() {
     byte v;
     bit woke, ready;
+    {
     lock(B, Q);
     take(B);
     if
@@ -247,6 +275,17 @@ proctype Receiver() {
     :: else
     fi;
     atomic { unlock(B); waiting[Q] = 0; finished[Q] = 1 }
+    } unless {
+        /* -DDEATHS=1: Q killed at any step (holding B's lock, or asleep and
+         * counted in rcv[B] for ever); an escape has priority, so the kill
+         * comes from Killer, at a moment of its choosing */
+        atomic { kill -> alive[Q] = 0; waiting[Q] = 0; finished[Q] = 1 }
+    }
+}
+
+active proctype Killer() {
+end:
+    atomic { deaths > 0 && !finished[Q] -> deaths--; kill = 1 }
 }
 
 #ifdef CLOSE
@@ -256,6 +295,16 @@ proctype Closer() {
     broadcast(A);
     closed[A] = 1;
     atomic { unlock(A); closer_done = 1 }
+}
+#endif
+
+#ifdef CLOSEB
+bit closerb_done;
+proctype CloserB() {
+    lock(B, 4);
+    broadcast(B);
+    closed[B] = 1;
+    atomic { unlock(B); closerb_done = 1 }
 }
 #endif
 
@@ -271,25 +320,33 @@ end:
 init {
     atomic {
         waiting[SEL] = 1; waiting[P] = 1; waiting[Q] = 1;
+        alive[0] = 1; alive[SEL] = 1; alive[P] = 1; alive[Q] = 1; alive[4] = 1;
         run Select();
         run Sender();
         run Receiver();
 #ifdef CLOSE
         run Closer();
 #endif
+#ifdef CLOSEB
+        run CloserB();
+#endif
     }
     (finished[SEL] && finished[P] && finished[Q]);
 #ifdef CLOSE
     closer_done;
 #endif
-    /* one case, and only it, took effect */
-    assert(effects + delivered[1] == (res != NONE));
+#ifdef CLOSEB
+    closerb_done;
+#endif
+    /* one case, and only it, took effect (none if it raised) */
+    assert(effects + delivered[1] == (res != NONE && res != RAISED));
     assert(res != 1 || delivered[1] == 1);
     assert(!sel_closed || res == 0);
     /* no value lost or received twice */
     assert(delivered[1] == sent_ok[1] && delivered[2] == sent_ok[2]);
-    assert(count[A] == 0 && count[B] == 0 && rcv[A] == 0 && rcv[B] == 0);
-    assert(lk[A] == 0 && lk[B] == 0)
+    assert(count[A] == 0 && count[B] == 0 && rcv[A] == 0);
+    assert(rcv[B] == 0 || !alive[Q]);           /* a killed receiver stays counted */
+    assert((lk[A] == 0 || !alive[lk[A]]) && (lk[B] == 0 || !alive[lk[B]]))
 }
 
 #ifdef LIVE
