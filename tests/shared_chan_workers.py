@@ -55,3 +55,25 @@ def die_holding_lock(ch: shared.Chan) -> None:
     """Takes the channel's lock and dies with it held."""
     ch._m.__enter__()
     os._exit(0)
+
+
+class _DieAfterStore:
+    """Stands in for a Chan's word: its first store is made, then the
+    process dies (still holding the channel's lock)."""
+
+    def __init__(self, word: Any) -> None:
+        self.word = word
+
+    def load(self) -> int:
+        return int(self.word.load())
+
+    def store(self, v: int) -> None:
+        self.word.store(v)
+        os._exit(0)
+
+
+def send_and_die_after_store(ch: shared.Chan, v: object) -> None:
+    """Sends v and dies right after the send's one store to the word."""
+    ch._word = _DieAfterStore(ch._word)  # type: ignore[assignment]
+    ch.send(v, timeout=10)
+    os._exit(1)  # not reached: the store ends the process

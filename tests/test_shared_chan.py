@@ -135,6 +135,28 @@ def test_a_process_dead_holding_the_lock_stops_nobody(procs: w.Procs, capacity: 
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.parametrize("capacity", [0, 2])
+def test_a_sender_killed_after_its_store_still_wakes_the_receiver(procs: w.Procs, capacity: int) -> None:
+    # _store broadcasts before it stores (model/README.md, finding C1): a
+    # sender killed right after its store has already woken the receiver,
+    # which takes the lock over and the value. Stored first, a receiver
+    # without a timeout slept on with the value in the ring.
+    ch = shared.Chan(capacity)
+    got: list[Any] = []
+    t = start_thread(lambda: got.append(ch.recv()))
+    blocked(ch, 1)
+    procs.start(cw.send_and_die_after_store, ch, "v")
+    assert procs.join_all() == [0]
+    t.join(10)
+    if t.is_alive():
+        ch.close()  # releases the receiver, which would sleep for ever
+        t.join(10)
+        pytest.fail("a receiver without a timeout slept on with a value in the ring")
+    assert got == ["v"]
+    assert ch._state()[1] == 0 and not ch._m.locked()
+
+
+@pytest.mark.timeout(60)
 @pytest.mark.parametrize("procs", ["fork", "spawn"], indirect=True)
 def test_select_across_processes(procs: w.Procs) -> None:
     a, b = shared.Chan(0), shared.Chan(0)
