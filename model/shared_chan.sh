@@ -9,7 +9,8 @@
 #                      step while it holds the mutex (-DDEATHS=1)
 #   shared_select.pml  select(A.recv, (B.send, v)) against a sender on A and
 #                      a receiver on B, with deadlines, closes of A and B
-#                      (-DCLOSE, -DCLOSEB), the receiver killed (-DDEATHS=1)
+#                      (-DCLOSE, -DCLOSEB), the receiver killed (-DDEATHS=1);
+#                      with -DTWOSEL against select(B.recv, (A.send, w))
 #
 #   bash model/shared_chan.sh
 #
@@ -48,13 +49,15 @@ expect shared_ring.pml safety pass -DCLOSE -DDEATHS=1
 expect shared_chan.pml live pass -DCLOSE
 expect shared_ring.pml live pass -DNODL -DDEATHS=1 -DBUFFERED -DCLOSE
 expect shared_select.pml live pass -DCLOSE
-expect shared_select.pml live pass -DCLOSEB -DDEATHS=1
+expect shared_select.pml live pass -DDEATHS=1
 expect shared_chan.pml live pass
 expect shared_chan.pml safety pass
 expect shared_chan.pml safety pass -DCLOSE
 expect shared_ring.pml safety pass "${ring_wrap[@]}"
 expect shared_ring.pml live pass -DNODL -DCLOSE
 expect shared_select.pml safety pass -DCLOSE -DCLOSEB -DDEATHS=1
+expect shared_select.pml safety pass -DTWOSEL -DCLOSE -DCLOSEB
+expect shared_select.pml live pass -DTWOSEL -DCLOSE -DCLOSEB
 expect shared_chan.pml safety fail -DBLIND_RETRACT
 expect shared_ring.pml safety fail -DDEATHS=1 -DSTORE_FIRST
 expect shared_ring.pml safety fail -DDEATHS=1 -DTWO_STORES

@@ -33,8 +33,12 @@
  *   False does.
  *
  *   DEATHS (default 0): that many processes die at any step while they
- *   hold the mutex (after the lock, between the two payload steps, after
- *   the store, after the broadcast). A dead owner's mutex is taken over by
+ *   hold the mutex: after a receiver's or the closer's lock, between the
+ *   sender's two payload steps and after the second, between the
+ *   broadcast and the store, after the store. (A sender killed right after
+ *   its lock, or after a wait, looks from outside like one killed between
+ *   its payload steps: the slot it tore is outside recvx .. recvx + count;
+ *   those points are left out to save states.) A dead owner's mutex is taken over by
  *   the next locker (the robust mutex's OwnerDied, absorbed with
  *   mark_consistent; robust_mutex.pml models that part), so lock() is
  *   enabled when the mutex is free or its owner is dead.
@@ -160,13 +164,11 @@ proctype Sender() {
     :: t <= NTOK ->
         start(S);
         lock(S);
-        maydie(S);
         do
         :: closed -> goto failed                /* send on closed channel */
         :: !closed && count < CAP -> break
         :: !closed && count >= CAP ->
             cwait(S);
-            maydie(S);
             if
             :: !woke -> goto failed             /* timed out: False */
             :: else
@@ -229,7 +231,6 @@ proctype Receiver(byte me; byte calls) {
         :: count > 0 -> take(me); break
         :: !closed && count == 0 ->
             cwait(me);
-            maydie(me);
             if
             :: !woke -> break                   /* TimeoutError */
             :: else

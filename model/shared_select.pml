@@ -18,11 +18,14 @@
  *        locker takes the mutex over, OwnerDied absorbed), or asleep, when
  *        it stays counted in rcv[B] for ever and the select's send case
  *        offers in vain, each offer taken back
+ *   -DTWOSEL  P and Q give way to a second select, select(B.recv,
+ *        (A.send, token 2), timeout=...): two selects naming the same
+ *        channels in opposite roles
  *   Clock  each caller's deadline passes at some moment while it is in
  *          its call (under weak fairness it must).
  *
- *   SEL as coded: counts itself a receiver of A (_add_receiver: lock,
- *   rcv + 1, broadcast); then, in a loop, tries both cases in either order
+ *   A select as coded (SEL; the second with A and B swapped): counts
+ *   itself a receiver of A (_add_receiver: lock, rcv + 1, broadcast); then, in a loop, tries both cases in either order
  *   (random.shuffle), each under its channel's lock: the receive takes A's
  *   value if its slot is full, or reports A closed; the send is ready only
  *   if B's slot is empty and rcv[B] > 0, and then offers token 1 as _offer
@@ -60,6 +63,7 @@
 #define SEL 1
 #define P 2
 #define Q 3
+#define S2 2        /* -DTWOSEL: the second select, in P's place */
 #define NONE 255
 #define RAISED 254      /* select raised SyncError("send on closed channel") */
 #ifndef DEATHS
@@ -84,9 +88,9 @@ bit kill;           /* Q is killed at its next step */
 /* ghosts */
 byte delivered[3];  /* receptions of token 1 (the select's) and token 2 (P's) */
 bit sent_ok[3];     /* the send of the token reported success */
-byte res = NONE;    /* the select's index */
-byte effects;       /* the select's cases that took effect */
-bit sel_closed;     /* the select's receive got (None, False) */
+byte res[4];        /* a select's index (NONE until it returns) */
+byte effects[4];    /* a select's own take or closed receive */
+bit sclosed[4];     /* a select's receive got (None, False) */
 
 /* a dead owner's mutex is taken over by the next locker (OwnerDied) */
 inline lock(c, me) { atomic { (lk[c] == 0 || !alive[lk[c]]) -> lk[c] = me } }
@@ -153,73 +157,73 @@ inline handoff(c, me, isselect) {
 }
 
 
-proctype Select() {
+proctype Select(byte me; byte ra; byte sb; byte tok) {
     byte mine, v;
-    bit woke, ready, sent, raised, afirst;
-    /* _add_receiver(A, 1) */
-    lock(A, SEL);
-    atomic { rcv[A]++; broadcast(A) };
-    unlock(A);
+    bit woke, ready, sent, raised, rfirst;
+    /* _add_receiver(ra, 1) */
+    lock(ra, me);
+    atomic { rcv[ra]++; broadcast(ra) };
+    unlock(ra);
 again:
     if
-    :: afirst = 1
-    :: afirst = 0
+    :: rfirst = 1
+    :: rfirst = 0
     fi;
-tryA:
-    lock(A, SEL);
-    take(A);
+tryR:
+    lock(ra, me);
+    take(ra);
     if
-    :: ready && v != 0 -> atomic { unlock(A); res = 0; effects++ }; goto out
-    :: ready && v == 0 -> atomic { unlock(A); res = 0; effects++; sel_closed = 1 }; goto out
-    :: !ready -> unlock(A)
+    :: ready && v != 0 -> atomic { unlock(ra); res[me] = 0; effects[me]++ }; goto out
+    :: ready && v == 0 -> atomic { unlock(ra); res[me] = 0; effects[me]++; sclosed[me] = 1 }; goto out
+    :: !ready -> unlock(ra)
     fi;
     if
-    :: afirst -> goto tryB
+    :: rfirst -> goto tryS
     :: else -> goto slept
     fi;
-tryB:
-    lock(B, SEL);
+tryS:
+    lock(sb, me);
     if
-    :: closed[B] -> atomic { unlock(B); res = RAISED }; goto out
-    :: !closed[B] && (count[B] == 1 || rcv[B] == 0) -> unlock(B)  /* not ready */
-    :: !closed[B] && count[B] == 0 && rcv[B] > 0 ->
-        slot[B] = 1;
-        broadcast(B);
-        count[B] = 1;
-        mine = recvx[B];
-        handoff(B, SEL, 1);
+    :: closed[sb] -> atomic { unlock(sb); res[me] = RAISED }; goto out
+    :: !closed[sb] && (count[sb] == 1 || rcv[sb] == 0) -> unlock(sb)  /* not ready */
+    :: !closed[sb] && count[sb] == 0 && rcv[sb] > 0 ->
+        slot[sb] = tok;
+        broadcast(sb);
+        count[sb] = 1;
+        mine = recvx[sb];
+        handoff(sb, me, 1);
         if
-        :: sent -> atomic { unlock(B); res = 1; sent_ok[1] = 1 }; goto out
-        :: !sent && raised -> atomic { unlock(B); res = RAISED }; goto out
-        :: !sent && !raised -> unlock(B)
+        :: sent -> atomic { unlock(sb); res[me] = 1; sent_ok[tok] = 1 }; goto out
+        :: !sent && raised -> atomic { unlock(sb); res[me] = RAISED }; goto out
+        :: !sent && !raised -> unlock(sb)
         fi
     fi;
     if
-    :: afirst -> goto slept
-    :: else -> goto tryA
+    :: rfirst -> goto slept
+    :: else -> goto tryR
     fi;
 slept:
-    /* nothing ready: the deadline, or a slice on A's Cond */
+    /* nothing ready: the deadline, or a slice on the Cond of ra (case 0) */
     if
-    :: dl[SEL] -> goto out
+    :: dl[me] -> goto out
     :: else
     fi;
-    lock(A, SEL);
-    swait(A, SEL);
-    unlock(A);
+    lock(ra, me);
+    swait(ra, me);
+    unlock(ra);
     mine = 0; v = 0; woke = 0; ready = 0; sent = 0;
     goto again;
 out:
-    /* _add_receiver(A, -1), in select's finally */
+    /* _add_receiver(ra, -1), in select's finally */
 #ifdef NO_UNCOUNT
     if
-    :: res == RAISED -> atomic { waiting[SEL] = 0; finished[SEL] = 1 }; goto gone
+    :: res[me] == RAISED -> atomic { waiting[me] = 0; finished[me] = 1 }; goto gone
     :: else
     fi;
 #endif
-    lock(A, SEL);
-    rcv[A]--;
-    atomic { unlock(A); waiting[SEL] = 0; finished[SEL] = 1 };
+    lock(ra, me);
+    rcv[ra]--;
+    atomic { unlock(ra); waiting[me] = 0; finished[me] = 1 };
 gone:
     skip
 }
@@ -319,11 +323,18 @@ end:
 
 init {
     atomic {
-        waiting[SEL] = 1; waiting[P] = 1; waiting[Q] = 1;
         alive[0] = 1; alive[SEL] = 1; alive[P] = 1; alive[Q] = 1; alive[4] = 1;
-        run Select();
+        res[SEL] = NONE; res[S2] = NONE;
+        waiting[SEL] = 1;
+        run Select(SEL, A, B, 1);
+#ifdef TWOSEL
+        waiting[S2] = 1; finished[Q] = 1;
+        run Select(S2, B, A, 2);
+#else
+        waiting[P] = 1; waiting[Q] = 1;
         run Sender();
         run Receiver();
+#endif
 #ifdef CLOSE
         run Closer();
 #endif
@@ -339,9 +350,14 @@ init {
     closerb_done;
 #endif
     /* one case, and only it, took effect (none if it raised) */
-    assert(effects + delivered[1] == (res != NONE && res != RAISED));
-    assert(res != 1 || delivered[1] == 1);
-    assert(!sel_closed || res == 0);
+    assert(effects[SEL] + delivered[1] == (res[SEL] != NONE && res[SEL] != RAISED));
+    assert(res[SEL] != 1 || delivered[1] == 1);
+    assert(!sclosed[SEL] || res[SEL] == 0);
+#ifdef TWOSEL
+    assert(effects[S2] + delivered[2] == (res[S2] != NONE && res[S2] != RAISED));
+    assert(res[S2] != 1 || delivered[2] == 1);
+    assert(!sclosed[S2] || res[S2] == 0);
+#endif
     /* no value lost or received twice */
     assert(delivered[1] == sent_ok[1] && delivered[2] == sent_ok[2]);
     assert(count[A] == 0 && count[B] == 0 && rcv[A] == 0);
