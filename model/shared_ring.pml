@@ -18,9 +18,10 @@
  *   multiple of CAP that fits the field (the field here is 2 bits: 4
  *   values, as the C's 32 bits): sendx is (recvx + count) % CAP, the slot
  *   received is recvx % CAP. A send writes its payload in two steps (a torn
- *   write leaves GARBAGE in the slot, then the token), then stores the
- *   word, then broadcasts. A receive reads the slot, stores the word
- *   (recvx + 1, count - 1), broadcasts. Close stores closed, broadcasts.
+ *   write leaves GARBAGE in the slot, then the token), then broadcasts and
+ *   stores the word (_store broadcasts first; -DOLD_ORDER: stores, then
+ *   broadcasts). A receive reads the slot, broadcasts, stores the word
+ *   (recvx + 1, count - 1). Close broadcasts and stores closed.
  *   Receivers on a closed channel drain it, then get (None, False);
  *   senders on it raise (reported as a failed send).
  *
@@ -38,8 +39,8 @@
  *   broadcast and the store, after the store. (A sender killed right after
  *   its lock, or after a wait, looks from outside like one killed between
  *   its payload steps: the slot it tore is outside recvx .. recvx + count;
- *   those points are left out to save states.) A dead owner's mutex is taken over by
- *   the next locker (the robust mutex's OwnerDied, absorbed with
+ *   those points are left out to save states.) A dead owner's mutex is
+ *   taken over by the next locker (the robust mutex's OwnerDied, absorbed with
  *   mark_consistent; robust_mutex.pml models that part), so lock() is
  *   enabled when the mutex is free or its owner is dead.
  *
@@ -56,19 +57,25 @@
  *   LIVE    (LTL, weak fairness) a call whose deadline passed returns.
  *   LIVE -DNODL (no deadlines, no deaths): every call returns (no lost
  *           wake-up: S's 3 sends and R1, R2's 3 receives all complete).
- *   LIVE -DNODL -DDEATHS=1 -DBUFFERED: a receiver blocked while the ring
- *           holds a value returns, or the ring empties.
+ *   LIVE -DNODL -DDEATHS=1 -DBUFFERED (ready_returns): a call asleep while
+ *           it could go on (a receiver while the ring holds a value or is
+ *           closed, the sender while there is room or it is closed)
+ *           returns, or can no longer go on.
  *
  * MUTANTS (each must be caught)
  *   -DSTORE_FIRST  the sender stores the word before writing the payload:
  *                  killed in between, it exposes an unwritten slot
  *   -DTWO_STORES   a receive stores recvx and count in two stores: killed
- *                  in between, the same value is received twice
+ *                  in between, the next receive reads a slot nobody wrote
+ *                  (or the same value twice)
  *   -DWRAP_POW2    recvx wraps at the field's size, not at a multiple of
  *                  CAP (with -DCAP=3: 4 is no multiple of 3): after the
  *                  wrap the next receive reads the wrong slot
  *   -DNOWAKE       a receive does not broadcast after making room: a full
  *                  sender sleeps on with room in the ring
+ *   -DOLD_ORDER    _store stores, then broadcasts (the code before the fix
+ *                  of model/README.md's finding C1): killed in between, it
+ *                  leaves waiters asleep with a value (room, the close) there
  */
 
 #ifndef CAP
