@@ -29,7 +29,7 @@
 #                                      multiple of the capacity
 #   shared_ring.pml -DNOWAKE           a receive that wakes nobody
 #   shared_ring.pml -DOLD_ORDER        _store's word store before its
-#                                      broadcast (the order before e0595a8)
+#                                      broadcast (finding C1, fixed)
 #   shared_select.pml -DNO_RETRACT     a select's offer not taken back when
 #                                      its slice ends
 #   shared_select.pml -DNO_UNCOUNT     a select that raises skipping its
