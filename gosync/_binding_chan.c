@@ -441,7 +441,13 @@ static bool bound_to_chan(PyObject *m, PyCFunction fn, PyObject **chan)
     if (!PyCFunction_Check(m) || PyCFunction_GET_FUNCTION(m) != fn)
         return false;
     PyObject *self = PyCFunction_GET_SELF(m);
-    if (self == NULL || !PyObject_TypeCheck(self, gosync_py_chan_type))
+    if (self == NULL)
+        return false;
+    /* gosync.Chan derives from ChanBase directly: its tp_base answers
+     * without PyType_IsSubtype's walk of the MRO, a few ns a case. */
+    PyTypeObject *type = Py_TYPE(self);
+    if (type != gosync_py_chan_type && type->tp_base != gosync_py_chan_type &&
+        !PyType_IsSubtype(type, gosync_py_chan_type))
         return false;
     *chan = self;
     return true;
