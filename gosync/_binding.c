@@ -73,29 +73,30 @@
 #define Py_BEGIN_ALLOW_THREADS {
 #define Py_END_ALLOW_THREADS }
 
-/* Every type of the binding, each added to this module under the name after
- * the last dot of its spec's. `keep` is where the parts find a type that
- * they check for, or NULL; the module holds the reference. */
+/* Every type of the binding, each added to this module under `attr`.
+ * `keep` is where the parts find a type that they check for, or NULL; the
+ * module holds the reference. */
 static const struct {
     PyType_Spec *spec;
     PyTypeObject **keep;
+    const char *attr;
 } types[] = {
-    {&gosync_py_mutex_spec, &gosync_py_mutex_type},
-    {&gosync_py_rwmutex_spec, &gosync_py_rwmutex_type},
-    {&gosync_py_rlocker_spec, &gosync_py_rlocker_type},
-    {&gosync_py_waitgroup_spec, &gosync_py_waitgroup_type},
-    {&gosync_py_cond_spec, &gosync_py_cond_type},
-    {&gosync_py_int32_spec, &gosync_py_int32_type},
-    {&gosync_py_uint32_spec, &gosync_py_uint32_type},
-    {&gosync_py_int64_spec, &gosync_py_int64_type},
-    {&gosync_py_uint64_spec, &gosync_py_uint64_type},
-    {&gosync_py_bool_spec, &gosync_py_bool_type},
-    {&gosync_py_pool_local_spec, NULL},
-    {&gosync_py_weighted_spec, NULL},
-    {&gosync_py_chan_spec, &gosync_py_chan_type},
-    {&gosync_py_mapping_spec, NULL},
-    {&gosync_py_shared_mutex_spec, &gosync_py_shared_mutex_type},
-    {&gosync_py_shared_rwmutex_spec, &gosync_py_shared_rwmutex_type},
+    {&gosync_py_mutex_spec, &gosync_py_mutex_type, "MutexBase"},
+    {&gosync_py_rwmutex_spec, &gosync_py_rwmutex_type, "RWMutexBase"},
+    {&gosync_py_rlocker_spec, &gosync_py_rlocker_type, "RLockerBase"},
+    {&gosync_py_waitgroup_spec, &gosync_py_waitgroup_type, "WaitGroupBase"},
+    {&gosync_py_cond_spec, &gosync_py_cond_type, "CondBase"},
+    {&gosync_py_int32_spec, &gosync_py_int32_type, "Int32Base"},
+    {&gosync_py_uint32_spec, &gosync_py_uint32_type, "Uint32Base"},
+    {&gosync_py_int64_spec, &gosync_py_int64_type, "Int64Base"},
+    {&gosync_py_uint64_spec, &gosync_py_uint64_type, "Uint64Base"},
+    {&gosync_py_bool_spec, &gosync_py_bool_type, "BoolBase"},
+    {&gosync_py_pool_local_spec, NULL, "PoolLocal"},
+    {&gosync_py_weighted_spec, NULL, "WeightedBase"},
+    {&gosync_py_chan_spec, &gosync_py_chan_type, "ChanBase"},
+    {&gosync_py_mapping_spec, NULL, "Mapping"},
+    {&gosync_py_shared_mutex_spec, &gosync_py_shared_mutex_type, "SharedMutexBase"},
+    {&gosync_py_shared_rwmutex_spec, &gosync_py_shared_rwmutex_type, "SharedRWMutexBase"},
 };
 
 #if PY_VERSION_HEX < 0x030A0000 && !defined(PYPY_VERSION)
@@ -146,8 +147,7 @@ int gosync_py_add_types(void)
             break;
         }
 #endif
-        const char *name = strrchr(types[i].spec->name, '.') + 1;
-        rc = PyObject_SetAttrString(module, name, type);
+        rc = PyObject_SetAttrString(module, types[i].attr, type);
         if (rc == 0 && types[i].keep != NULL)
             *types[i].keep = (PyTypeObject *)type; /* alive as long as the module */
         Py_DECREF(type);

@@ -19,6 +19,7 @@
  * already included it; the include guard makes this a no-op there). */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h> /* T_PYSSIZET, READONLY: GOSYNC_PY_WEAKREFS */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -60,8 +61,19 @@
 typedef struct {
     PyObject_HEAD
     void *state;
-    PyObject *mapping; /* NULL in-process; else the Mapping that holds state */
+    PyObject *mapping;     /* NULL in-process; else the Mapping that holds state */
+    PyObject *weakreflist; /* of the types that list GOSYNC_PY_WEAKREFS; else NULL */
 } gosync_py_object;
+
+/* The member that lets a type's instances be weakly referenced (users keep
+ * locks in weak containers), through head.weakreflist: a type whose
+ * instances begin with a gosync_py_object lists it in its Py_tp_members.
+ * Its tp_dealloc must then clear the weak references (subtype_dealloc, the
+ * default, does; gosync_py_object_dealloc does). The public classes are
+ * these types themselves (gosync/_public.py), so no Python subclass adds a
+ * __weakref__ slot. */
+#define GOSYNC_PY_WEAKREFS \
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(gosync_py_object, weakreflist), READONLY, NULL}
 
 /* A shared-memory mapping of gosync.shared (_binding_shared_mapping.c): an
  * arena's file mapped MAP_SHARED. Closing only sets `closed`; the memory is
@@ -92,9 +104,10 @@ GOSYNC_PY_INTERNAL PyObject *gosync_py_closed_error(void);
             return gosync_py_closed_error();   \
     } while (0)
 
-/* The tp_dealloc of the types that can live in shared memory: drops the
- * reference to the mapping, frees op and gives back the reference to its
- * type (see gosync_py_gc_dealloc). */
+/* The tp_dealloc of the types whose instances begin with a gosync_py_object:
+ * clears the weak references, drops the reference to a shared-memory
+ * mapping, frees op and gives back the reference to its type (see
+ * gosync_py_gc_dealloc). */
 GOSYNC_PY_INTERNAL void gosync_py_object_dealloc(PyObject *op);
 
 /* The tp_new of the lock types: allocates an instance of `type` (zeroed:
@@ -224,6 +237,14 @@ GOSYNC_PY_INTERNAL PyObject *gosync_py_rwmutex_runlock(gosync_rwmutex *rw);
  * subclassable (the Python classes in gosync/ subclass every one). */
 #define GOSYNC_PY_SPEC(name, size, flags, slots) \
     {"gosync._gosync." name, (int)(size), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | (flags), slots}
+
+/* The spec of a type that is itself a public class: named as users reach it
+ * (module "gosync.mutex", name "Mutex"), so that help() and the text
+ * signature in its tp_doc ("Mutex()\n--\n\n") name it so. The Python class
+ * written for it in that module is folded into it by gosync._public.public;
+ * users may subclass it. */
+#define GOSYNC_PY_PUBLIC_SPEC(qualified, size, flags, slots) \
+    {qualified, (int)(size), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | (flags), slots}
 
 /* Each part's specs, registered from the one table in _binding.c. */
 GOSYNC_PY_INTERNAL extern PyType_Spec gosync_py_mutex_spec;

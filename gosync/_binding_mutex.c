@@ -1,4 +1,5 @@
-/* Binding of the Mutex: the C type gosync._gosync.MutexBase. */
+/* Binding of the Mutex: the C type that is gosync.Mutex (gosync/mutex.py
+ * adds its Python methods), gosync._gosync.MutexBase to the Python layer. */
 #include "_binding.h"
 
 PyTypeObject *gosync_py_mutex_type; /* set by gosync_py_add_types */
@@ -118,14 +119,23 @@ static PyMethodDef mutex_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-/* No tp_dealloc: the object holds no references, and the one its type gets
- * from each instance is given back by CPython's default for heap types
- * (subtype_dealloc); tests/test_package.py checks it. */
+static PyMemberDef mutex_members[] = {
+    GOSYNC_PY_WEAKREFS,
+    {NULL, 0, 0, 0, NULL},
+};
+
+/* The dealloc clears the weak references, which CPython's default for a
+ * heap type that is not garbage-collected (subtype_dealloc) would not, and
+ * gives back the reference to the type; tests/test_package.py checks both.
+ * The docstring after the signature is gosync/mutex.py's. */
 static PyType_Slot mutex_slots[] = {
+    {Py_tp_dealloc, gosync_py_object_dealloc},
     {Py_tp_new, mutex_new},
-    {Py_tp_doc, "MutexBase()\n--\n\nThe C state and lock protocol of gosync.Mutex."},
+    {Py_tp_doc, "Mutex()\n--\n\nA Mutex is a mutual exclusion lock, with Go's semantics."},
     {Py_tp_methods, mutex_methods},
+    {Py_tp_members, mutex_members},
     {0, NULL},
 };
 
-PyType_Spec gosync_py_mutex_spec = GOSYNC_PY_SPEC("MutexBase", sizeof(gosync_py_mutex), 0, mutex_slots);
+PyType_Spec gosync_py_mutex_spec =
+    GOSYNC_PY_PUBLIC_SPEC("gosync.mutex.Mutex", sizeof(gosync_py_mutex), 0, mutex_slots);

@@ -154,16 +154,23 @@ static PyMethodDef rwmutex_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-/* No tp_dealloc: as MutexBase's (see _binding_mutex.c). */
+static PyMemberDef rwmutex_members[] = {
+    GOSYNC_PY_WEAKREFS,
+    {NULL, 0, 0, 0, NULL},
+};
+
+/* The dealloc: as gosync.Mutex's (see _binding_mutex.c). */
 static PyType_Slot rwmutex_slots[] = {
+    {Py_tp_dealloc, gosync_py_object_dealloc},
     {Py_tp_new, rwmutex_new},
-    {Py_tp_doc, "RWMutexBase()\n--\n\nThe C state and lock protocol of gosync.RWMutex."},
+    {Py_tp_doc, "RWMutex()\n--\n\nAn RWMutex is a reader/writer mutual exclusion lock, with Go's semantics."},
     {Py_tp_methods, rwmutex_methods},
+    {Py_tp_members, rwmutex_members},
     {0, NULL},
 };
 
 PyType_Spec gosync_py_rwmutex_spec =
-    GOSYNC_PY_SPEC("RWMutexBase", sizeof(gosync_py_rwmutex), 0, rwmutex_slots);
+    GOSYNC_PY_PUBLIC_SPEC("gosync.rwmutex.RWMutex", sizeof(gosync_py_rwmutex), 0, rwmutex_slots);
 
 /* ---- RLockerBase: the read lock of one RWMutex, as a Locker ---------------- */
 
@@ -268,7 +275,7 @@ static PyGetSetDef rlocker_getset[] = {
 };
 
 static PyType_Slot rlocker_slots[] = {
-    {Py_tp_doc, "RLockerBase(rw, /)\n--\n\nThe read lock of a gosync.RWMutex, as a Locker."},
+    {Py_tp_doc, "RLocker(rw, /)\n--\n\nThe read lock of a gosync.RWMutex, as a Locker."},
     {Py_tp_new, rlocker_new},
     {Py_tp_traverse, rlocker_traverse},
     {Py_tp_clear, rlocker_clear},
@@ -279,4 +286,4 @@ static PyType_Slot rlocker_slots[] = {
 };
 
 PyType_Spec gosync_py_rlocker_spec =
-    GOSYNC_PY_SPEC("RLockerBase", sizeof(gosync_py_rlocker), Py_TPFLAGS_HAVE_GC, rlocker_slots);
+    GOSYNC_PY_PUBLIC_SPEC("gosync.rwmutex.RLocker", sizeof(gosync_py_rlocker), Py_TPFLAGS_HAVE_GC, rlocker_slots);

@@ -33,6 +33,8 @@ PyObject *gosync_py_closed_error(void)
 void gosync_py_object_dealloc(PyObject *op)
 {
     PyTypeObject *type = Py_TYPE(op);
+    if (((gosync_py_object *)op)->weakreflist != NULL)
+        PyObject_ClearWeakRefs(op);
     Py_CLEAR(((gosync_py_object *)op)->mapping);
     type->tp_free(op);
     Py_DECREF(type);

@@ -111,14 +111,21 @@ static PyMethodDef waitgroup_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-/* The dealloc drops the reference to a gosync.shared mapping, if any. */
+static PyMemberDef waitgroup_members[] = {
+    GOSYNC_PY_WEAKREFS,
+    {NULL, 0, 0, 0, NULL},
+};
+
+/* The dealloc drops the reference to a gosync.shared mapping, if any, and
+ * clears the weak references. */
 static PyType_Slot waitgroup_slots[] = {
     {Py_tp_dealloc, gosync_py_object_dealloc},
     {Py_tp_new, waitgroup_new},
-    {Py_tp_doc, "WaitGroupBase()\n--\n\nThe C state of gosync.WaitGroup."},
+    {Py_tp_doc, "WaitGroup()\n--\n\nA WaitGroup waits for a collection of tasks to finish."},
     {Py_tp_methods, waitgroup_methods},
+    {Py_tp_members, waitgroup_members},
     {0, NULL},
 };
 
 PyType_Spec gosync_py_waitgroup_spec =
-    GOSYNC_PY_SPEC("WaitGroupBase", sizeof(gosync_py_waitgroup), 0, waitgroup_slots);
+    GOSYNC_PY_PUBLIC_SPEC("gosync.waitgroup.WaitGroup", sizeof(gosync_py_waitgroup), 0, waitgroup_slots);

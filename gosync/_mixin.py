@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import types
 
-__all__ = ["name_after"]
+__all__ = ["name_after", "copy_named_after"]
 
 
 def name_after(cls: type, mixin: type, names: tuple[str, ...]) -> None:
@@ -20,10 +20,12 @@ def name_after(cls: type, mixin: type, names: tuple[str, ...]) -> None:
     for name in names:
         fn = mixin.__dict__[name]
         if getattr(cls, name) is fn:
-            setattr(cls, name, _copy(fn, cls))
+            setattr(cls, name, copy_named_after(fn, cls))
 
 
-def _copy(fn: types.FunctionType, cls: type) -> types.FunctionType:
+def copy_named_after(fn: types.FunctionType, cls: type) -> types.FunctionType:
+    """copy_named_after returns a copy of fn, a mixin's method, named as a
+    method of cls."""
     qualname = f"{cls.__qualname__}.{fn.__name__}"
     code = fn.__code__
     if sys.version_info >= (3, 11):

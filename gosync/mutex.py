@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 from ._native import MutexBase
-from ._nocopy import WEAKREF_SLOT, NoCopy
+from ._nocopy import NoCopy
+from ._public import public
 from ._timeout import TimedLock
 
 __all__ = ["Mutex", "MutexState"]
@@ -34,6 +35,7 @@ else:
     _StdlibLock = object
 
 
+@public
 class Mutex(MutexBase, TimedLock, NoCopy, _StdlibLock):  # type: ignore[misc]
     """A Mutex is a mutual exclusion lock, with Go's semantics.
 
@@ -59,12 +61,11 @@ class Mutex(MutexBase, TimedLock, NoCopy, _StdlibLock):  # type: ignore[misc]
     unlocking it, nothing is promised. See the README's "Threads, asyncio
     and fork()".
 
-    lock and acquire take a timeout (see gosync._timeout.TimedLock); unlock,
-    release, try_lock, locked and the with statement are implemented in C
-    (gosync._gosync.MutexBase). See their docstrings.
+    lock and acquire take a timeout; unlock, release, try_lock, locked and
+    the with statement are implemented in C. See their docstrings.
     """
 
-    __slots__ = WEAKREF_SLOT
+    __slots__ = ()
 
     def _debug_state(self) -> MutexState:
         """A snapshot of the state word and the semaphore, for tests."""

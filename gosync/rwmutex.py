@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ._native import RLockerBase, RWMutexBase
-from ._nocopy import WEAKREF_SLOT, NoCopy
+from ._nocopy import NoCopy
+from ._public import public
 from ._timeout import NO_DEADLINE, TimedLock, deadline_ns
 
 __all__ = ["RWMutex", "RLocker", "RWMutexState"]
@@ -20,6 +21,7 @@ class RWMutexState(NamedTuple):
     w_locked: bool
 
 
+@public
 class RLocker(RLockerBase, TimedLock, NoCopy):
     """RLocker is the read lock of an RWMutex as a Locker: lock and unlock
     are the RWMutex's rlock and runlock.
@@ -33,6 +35,7 @@ class RLocker(RLockerBase, TimedLock, NoCopy):
     __slots__ = ()
 
 
+@public
 class RWMutex(RWMutexBase, TimedLock, NoCopy):
     """An RWMutex is a reader/writer mutual exclusion lock, with Go's
     semantics.
@@ -48,14 +51,13 @@ class RWMutex(RWMutexBase, TimedLock, NoCopy):
     too). Locks are not tied to threads. `with rw:` holds the write lock;
     `with rw.rlocker():` the read lock. It must not be copied or pickled.
 
-    lock and acquire, which take the write lock, take a timeout (see
-    gosync._timeout.TimedLock): a writer that gives up leaves the RWMutex as
+    lock and acquire, which take the write lock, take a timeout: a writer that gives up leaves the RWMutex as
     if it had never asked, and the readers it blocked meanwhile get their
     lock. unlock, try_lock, runlock and try_rlock are implemented in C; see
     their docstrings.
     """
 
-    __slots__ = WEAKREF_SLOT
+    __slots__ = ()
 
     def rlock(self, timeout: float | None = None) -> bool:
         """RLock locks the RWMutex for reading. It waits while a writer holds

@@ -6,7 +6,8 @@ import threading
 from typing import Any, Callable, NamedTuple
 
 from ._native import WaitGroupBase
-from ._nocopy import WEAKREF_SLOT, NoCopy
+from ._nocopy import NoCopy
+from ._public import public
 from ._timeout import NO_DEADLINE, deadline_ns
 
 __all__ = ["WaitGroup", "WaitGroupState"]
@@ -19,6 +20,7 @@ class WaitGroupState(NamedTuple):
     waiters: int
 
 
+@public
 class WaitGroup(WaitGroupBase, NoCopy):
     """A WaitGroup waits for a collection of tasks to finish.
 
@@ -36,7 +38,7 @@ class WaitGroup(WaitGroupBase, NoCopy):
     add and done are implemented in C; see their docstrings.
     """
 
-    __slots__ = WEAKREF_SLOT
+    __slots__ = ()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait blocks until the WaitGroup counter is zero, and returns True.
