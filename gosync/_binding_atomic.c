@@ -338,11 +338,18 @@ static PyObject *atomic_unsupported(PyObject *op, PyObject *arg, int iop)
         {NULL, NULL, 0, NULL},                                                               \
     };                                                                                       \
                                                                                              \
+    static PyMemberDef type##_members[] = {                                                  \
+        GOSYNC_PY_WEAKREFS,                                                                  \
+        {NULL, 0, 0, 0, NULL},                                                               \
+    };                                                                                       \
+                                                                                             \
+    /* The docstring is gosync/atomic.py's; the signature its __init__'s. */                 \
     static PyType_Slot type##_slots[] = {                                                    \
         {Py_tp_new, type##_new},                                                             \
         {Py_tp_dealloc, gosync_py_object_dealloc},                                           \
-        {Py_tp_doc, "The C word and atomic operations of a gosync.atomic integer type."},    \
+        {Py_tp_doc, "An atomic integer of gosync.atomic."},                                  \
         {Py_tp_methods, type##_methods},                                                     \
+        {Py_tp_members, type##_members},                                                     \
         {Py_tp_richcompare, type##_richcompare},                                             \
         {Py_tp_hash, PyObject_HashNotImplemented},                                           \
         {Py_nb_bool, type##_nb_bool},                                                        \
@@ -462,11 +469,17 @@ static PyMethodDef bool_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyMemberDef bool_members[] = {
+    GOSYNC_PY_WEAKREFS,
+    {NULL, 0, 0, 0, NULL},
+};
+
 static PyType_Slot bool_slots[] = {
     {Py_tp_new, bool_new},
     {Py_tp_dealloc, gosync_py_object_dealloc},
-    {Py_tp_doc, "The C word and operations of gosync.atomic.Bool."},
+    {Py_tp_doc, "An atomic bool of gosync.atomic."},
     {Py_tp_methods, bool_methods},
+    {Py_tp_members, bool_members},
     {Py_tp_richcompare, bool_richcompare},
     {Py_tp_hash, PyObject_HashNotImplemented},
     {Py_nb_bool, bool_nb_bool},
@@ -475,12 +488,15 @@ static PyType_Slot bool_slots[] = {
     {0, NULL},
 };
 
-/* ---- The specs --------------------------------------------------------- */
+/* ---- The specs: the public classes of gosync.atomic (gosync/_public.py) -- */
 
-PyType_Spec gosync_py_int32_spec = GOSYNC_PY_SPEC("Int32Base", sizeof(gosync_py_int32), 0, int32_slots);
+PyType_Spec gosync_py_int32_spec =
+    GOSYNC_PY_PUBLIC_SPEC("gosync.atomic.Int32", sizeof(gosync_py_int32), 0, int32_slots);
 PyType_Spec gosync_py_uint32_spec =
-    GOSYNC_PY_SPEC("Uint32Base", sizeof(gosync_py_uint32), 0, uint32_slots);
-PyType_Spec gosync_py_int64_spec = GOSYNC_PY_SPEC("Int64Base", sizeof(gosync_py_int64), 0, int64_slots);
+    GOSYNC_PY_PUBLIC_SPEC("gosync.atomic.Uint32", sizeof(gosync_py_uint32), 0, uint32_slots);
+PyType_Spec gosync_py_int64_spec =
+    GOSYNC_PY_PUBLIC_SPEC("gosync.atomic.Int64", sizeof(gosync_py_int64), 0, int64_slots);
 PyType_Spec gosync_py_uint64_spec =
-    GOSYNC_PY_SPEC("Uint64Base", sizeof(gosync_py_uint64), 0, uint64_slots);
-PyType_Spec gosync_py_bool_spec = GOSYNC_PY_SPEC("BoolBase", sizeof(gosync_py_bool), 0, bool_slots);
+    GOSYNC_PY_PUBLIC_SPEC("gosync.atomic.Uint64", sizeof(gosync_py_uint64), 0, uint64_slots);
+PyType_Spec gosync_py_bool_spec =
+    GOSYNC_PY_PUBLIC_SPEC("gosync.atomic.Bool", sizeof(gosync_py_bool), 0, bool_slots);

@@ -136,6 +136,8 @@ static void chan_dealloc(PyObject *op)
 {
     PyTypeObject *type = Py_TYPE(op);
     PyObject_GC_UnTrack(op);
+    if (CH(op)->head.weakreflist != NULL)
+        PyObject_ClearWeakRefs(op);
     gosync_chan *c = &CH(op)->storage;
     uint64_t *ring = CH(op)->ring;
     if (ring != NULL) {
@@ -637,13 +639,20 @@ static PyGetSetDef chan_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
+static PyMemberDef chan_members[] = {
+    GOSYNC_PY_WEAKREFS,
+    {NULL, 0, 0, 0, NULL},
+};
+
+/* The docstring after the signature is gosync/chan.py's. */
 static PyType_Slot chan_slots[] = {
     {Py_tp_new, chan_new},
     {Py_tp_dealloc, chan_dealloc},
     {Py_tp_traverse, chan_traverse},
     {Py_tp_clear, chan_clear},
-    {Py_tp_doc, "The C ring and wait queues of gosync.Chan."},
+    {Py_tp_doc, "Chan(capacity=0)\n--\n\nA Chan is Go's channel: a FIFO of values between threads."},
     {Py_tp_methods, chan_methods},
+    {Py_tp_members, chan_members},
     {Py_tp_getset, chan_getset},
     {Py_tp_iternext, chan_next},
     {Py_tp_iter, PyObject_SelfIter},
@@ -651,4 +660,5 @@ static PyType_Slot chan_slots[] = {
     {0, NULL},
 };
 
-PyType_Spec gosync_py_chan_spec = GOSYNC_PY_SPEC("ChanBase", sizeof(gosync_py_chan), Py_TPFLAGS_HAVE_GC, chan_slots);
+PyType_Spec gosync_py_chan_spec =
+    GOSYNC_PY_PUBLIC_SPEC("gosync.chan.Chan", sizeof(gosync_py_chan), Py_TPFLAGS_HAVE_GC, chan_slots);

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
-__all__ = ["NoCopy", "WEAKREF_SLOT", "public_name"]
+from ._mixin import copy_named_after
+
+__all__ = ["NoCopy", "no_copy", "WEAKREF_SLOT", "public_name"]
+
+C = TypeVar("C", bound=type)
 
 # The slot that lets a class with __slots__ be weakly referenced, for the
 # classes users keep in weak containers (a WeakValueDictionary of locks).
@@ -27,6 +31,23 @@ class NoCopy:
         raise TypeError(f"{public_name(type(self))} must not be copied or pickled: a copy would not share its state")
 
     __copy__ = __deepcopy__ = __reduce_ex__ = __reduce__ = __getstate__ = _refuse_copy
+
+
+_REFUSED = ("__copy__", "__deepcopy__", "__reduce_ex__", "__reduce__", "__getstate__")
+
+
+def no_copy(cls: C) -> C:
+    """no_copy gives cls, a class written in Python, NoCopy's refusals as
+    methods of its own, named after it, where cls defines none.
+
+    For a public class: help() shows a class's bases and what it inherits
+    from each, and a NoCopy base would show as gosync._nocopy.NoCopy.
+    """
+    refuse = copy_named_after(NoCopy.__dict__["_refuse_copy"], cls)
+    for name in _REFUSED:
+        if name not in vars(cls):
+            setattr(cls, name, refuse)
+    return cls
 
 
 def public_name(cls: type) -> str:

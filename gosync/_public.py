@@ -36,10 +36,13 @@ def public(cls: T) -> T:
     object. Type checkers see the class as written.
 
     A class that this cannot carry is refused at import with TypeError: a
-    second C base, a name that differs from the C type's, __slots__ (the C
-    type's layout is fixed; weak references are its own), __new__ or
-    __init__, or a method using super() or __class__ (bound to the class
-    statement's class, which instances would not be).
+    mixin with bases of its own, a name that differs from the C type's,
+    __slots__ (the C type's layout is fixed; weak references and any other
+    fields are its own members), __new__ (the C type's makes the object;
+    a Python one would replace it), or a method using super() or __class__
+    (bound to the class statement's class, which instances would not be).
+    An __init__ is carried: the C type's tp_new then lets it take the
+    constructor's arguments.
     """
     base = cls.__bases__[0]
     if (base.__module__, base.__qualname__) != (cls.__module__, cls.__qualname__):
@@ -47,13 +50,12 @@ def public(cls: T) -> T:
     mixins: list[type] = [k for k in cls.__mro__[1:] if k not in base.__mro__]
     written: list[type] = [cls, *mixins]
     for klass in written:
-        if klass is not cls and klass.__bases__ != (object,):
-            raise TypeError(f"{cls.__qualname__}: mixin {klass.__qualname__} must derive from object only")
+        if klass is not cls and not all(b is object or b in mixins for b in klass.__bases__):
+            raise TypeError(f"{cls.__qualname__}: mixin {klass.__qualname__} must derive from mixins only")
         if vars(klass).get("__slots__", ()) != ():
             raise TypeError(f"{cls.__qualname__}: {klass.__qualname__} must have empty __slots__")
-        for name in ("__new__", "__init__"):
-            if name in vars(klass):
-                raise TypeError(f"{cls.__qualname__}: {klass.__qualname__} must not define {name}")
+        if "__new__" in vars(klass):
+            raise TypeError(f"{cls.__qualname__}: {klass.__qualname__} must not define __new__")
     # The class's own attributes win over the C type's, which win over the
     # mixins', the first mixin over the later ones: the MRO's order.
     found: dict[str, Any] = {}

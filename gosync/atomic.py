@@ -35,7 +35,8 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from ._mixin import name_after
 from ._native import BoolBase, Int32Base, Int64Base, Uint32Base, Uint64Base
-from ._nocopy import WEAKREF_SLOT, NoCopy
+from ._nocopy import WEAKREF_SLOT, NoCopy, no_copy
+from ._public import public
 from .mutex import Mutex
 
 __all__ = ["Bool", "Int32", "Int64", "Uint32", "Uint64", "Value"]
@@ -78,6 +79,7 @@ class _Atomic(NoCopy):
         return f"<{type(self)._repr_name} {self.load()}>"
 
 
+@public
 class Int32(Int32Base, _Atomic):
     """An Int32 is an atomic int32: -2**31 to 2**31 - 1.
 
@@ -90,9 +92,10 @@ class Int32(Int32Base, _Atomic):
     as unsigned bit patterns too. See each method's docstring.
     """
 
-    __slots__ = WEAKREF_SLOT
+    __slots__ = ()
 
 
+@public
 class Uint32(Uint32Base, _Atomic):
     """A Uint32 is an atomic uint32: 0 to 2**32 - 1.
 
@@ -102,9 +105,10 @@ class Uint32(Uint32Base, _Atomic):
     a flag.
     """
 
-    __slots__ = WEAKREF_SLOT
+    __slots__ = ()
 
 
+@public
 class Int64(Int64Base, _Atomic):
     """An Int64 is an atomic int64: -2**63 to 2**63 - 1.
 
@@ -113,9 +117,10 @@ class Int64(Int64Base, _Atomic):
     store.
     """
 
-    __slots__ = WEAKREF_SLOT
+    __slots__ = ()
 
 
+@public
 class Uint64(Uint64Base, _Atomic):
     """A Uint64 is an atomic uint64: 0 to 2**64 - 1.
 
@@ -124,9 +129,10 @@ class Uint64(Uint64Base, _Atomic):
     (it is taken modulo 2**64).
     """
 
-    __slots__ = WEAKREF_SLOT
+    __slots__ = ()
 
 
+@public
 class Bool(BoolBase, _Atomic):
     """A Bool is an atomic boolean.
 
@@ -135,7 +141,7 @@ class Bool(BoolBase, _Atomic):
     else raises TypeError without storing.
     """
 
-    __slots__ = WEAKREF_SLOT
+    __slots__ = ()
 
     def __init__(self, value: bool = False) -> None:
         self.store(value)
@@ -150,7 +156,8 @@ _CAS_TYPES = "sync/atomic: compare and swap of inconsistently typed values"
 _CAS_TYPE = "sync/atomic: compare and swap of inconsistently typed value into Value"
 
 
-class Value(NoCopy, Generic[T]):
+@no_copy
+class Value(Generic[T]):
     """A Value provides an atomic load and store of a consistently typed value.
 
     A new Value is empty: load returns None until the first store. Storing

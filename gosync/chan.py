@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._native import ChanBase
-from ._nocopy import WEAKREF_SLOT, NoCopy
+from ._nocopy import NoCopy
+from ._public import public
 
 __all__ = ["Chan", "ChanState"]
 
@@ -21,6 +22,7 @@ class ChanState(NamedTuple):
     nodes_in_use: int  # waiter nodes in use in the whole process
 
 
+@public
 class Chan(ChanBase, NoCopy):
     """A Chan is Go's channel: a FIFO of values between threads.
 
@@ -46,11 +48,12 @@ class Chan(ChanBase, NoCopy):
     A Chan works in gosync.select, and must not be copied or pickled.
     """
 
-    __slots__ = WEAKREF_SLOT
+    __slots__ = ()
 
-    def __new__(cls, capacity: int = 0) -> Chan:
-        # Written here for its signature; ChanBase checks the capacity.
-        return cast(Chan, super().__new__(cls, capacity))
+    if TYPE_CHECKING:
+        # For type checkers; the C type's is what runs (and its tp_doc gives
+        # inspect.signature the parameters).
+        def __new__(cls, capacity: int = 0) -> Chan: ...
 
     def _debug_state(self) -> ChanState:
         """A snapshot of the channel, for tests."""

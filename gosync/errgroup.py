@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple
 
 from ._errors import SyncError
-from ._nocopy import WEAKREF_SLOT, NoCopy
+from ._nocopy import WEAKREF_SLOT, no_copy
 from .goroutine import go
 from .mutex import Mutex
 from .semaphore import Weighted
@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 __all__ = ["Group", "with_context"]
 
 
-class Group(NoCopy):
+@no_copy
+class Group:
     """A Group is a collection of threads working on subtasks of a common
     task. Group() has no limit and does not cancel anything on error.
 

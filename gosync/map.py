@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Generic, Hashable, Iterator, TypeVar, overload
 
-from ._nocopy import WEAKREF_SLOT, NoCopy
+from ._nocopy import WEAKREF_SLOT, no_copy
 from .mutex import Mutex
 
 __all__ = ["Map"]
@@ -71,7 +71,8 @@ class _Entry:
 _EMPTY_READ: tuple[dict[Any, _Entry], bool] = ({}, False)
 
 
-class Map(NoCopy, Generic[K, V]):
+@no_copy
+class Map(Generic[K, V]):
     """A Map is like a dict but is safe for concurrent use by multiple threads
     without additional locking or coordination. Loads, stores, and deletes
     run in amortised constant time.

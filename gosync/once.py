@@ -7,7 +7,7 @@ from functools import partial
 from types import MethodType
 from typing import Any, Callable, Iterable, Protocol, TypeVar, overload
 
-from ._nocopy import WEAKREF_SLOT, NoCopy
+from ._nocopy import WEAKREF_SLOT, no_copy
 from .atomic import Uint32
 from .mutex import Mutex
 
@@ -20,7 +20,8 @@ T_co = TypeVar("T_co", covariant=True)
 Tup = TypeVar("Tup", bound="tuple[Any, ...]")
 
 
-class Once(NoCopy):
+@no_copy
+class Once:
     """Once is an object that will perform exactly one action.
 
     do(fn) calls fn if and only if do is being called for the first time for

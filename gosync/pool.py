@@ -33,7 +33,7 @@ import weakref
 from typing import Any, Callable, Generic, TypeVar, overload
 
 from ._native import PoolLocal
-from ._nocopy import WEAKREF_SLOT, NoCopy
+from ._nocopy import WEAKREF_SLOT, no_copy
 from .atomic import Int64
 from .mutex import Mutex
 
@@ -49,7 +49,8 @@ class _Local(PoolLocal):
     __slots__ = WEAKREF_SLOT
 
 
-class Pool(NoCopy, Generic[T]):
+@no_copy
+class Pool(Generic[T]):
     """A Pool is a set of temporary objects that may be individually saved and
     retrieved.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Generic, Hashable, NamedTuple, Optional, Tuple, TypeVar
 
-from ._nocopy import WEAKREF_SLOT, NoCopy
+from ._nocopy import WEAKREF_SLOT, no_copy
 from .chan import Chan
 from .goroutine import go
 from .mutex import Mutex
@@ -40,7 +40,8 @@ class _Call:
         self.chans: list[Any] = []
 
 
-class Group(NoCopy, Generic[T]):
+@no_copy
+class Group(Generic[T]):
     """A Group runs each function once per key while calls for that key are
     in flight: callers that come while it runs wait for it and share its
     result, the same object, or its exception, the same object, raised in
