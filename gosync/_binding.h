@@ -68,8 +68,9 @@ typedef struct {
 /* The member that lets a type's instances be weakly referenced (users keep
  * locks in weak containers), through head.weakreflist: a type whose
  * instances begin with a gosync_py_object lists it in its Py_tp_members.
- * Its tp_dealloc must then clear the weak references (subtype_dealloc, the
- * default, does; gosync_py_object_dealloc does). The public classes are
+ * Its tp_dealloc must then clear the weak references, as
+ * gosync_py_object_dealloc does (subtype_dealloc, the default, does not for
+ * a type that is not garbage-collected). The public classes are
  * these types themselves (gosync/_public.py), so no Python subclass adds a
  * __weakref__ slot. */
 #define GOSYNC_PY_WEAKREFS \
@@ -141,8 +142,27 @@ GOSYNC_PY_INTERNAL PyObject *gosync_py_new(PyTypeObject *type, PyObject *args, P
 GOSYNC_PY_LOCK_TYPE(mutex, gosync_mutex)
 GOSYNC_PY_LOCK_TYPE(rwmutex, gosync_rwmutex)
 GOSYNC_PY_LOCK_TYPE(waitgroup, gosync_waitgroup)
-GOSYNC_PY_LOCK_TYPE(cond, gosync_cond)
 #undef GOSYNC_PY_LOCK_TYPE
+
+/* gosync.Cond: its notify list, and the attributes that gosync/cond.py
+ * keeps (the members _L, _native, _unlock, _lock; NULL until its __init__
+ * sets them). A shared Cond's notify list is in its mapping; these are
+ * always in the object. */
+typedef struct {
+    gosync_py_object head; /* head.state == &storage in-process */
+    gosync_cond storage;
+    PyObject *L, *native, *unlock, *lock;
+} gosync_py_cond;
+
+static inline gosync_cond *gosync_py_cond_of(PyObject *op)
+{
+    return ((gosync_py_object *)op)->state;
+}
+
+/* The dealloc of a garbage-collected type whose instances begin with a
+ * gosync_py_object: untracks op, drops its references with `clear`, then
+ * gosync_py_object_dealloc. */
+GOSYNC_PY_INTERNAL void gosync_py_object_gc_dealloc(PyObject *op, inquiry clear);
 
 /* ChanBase: the channel's C state, and the ring's slots, which are the
  * binding's (_binding_chan.c): `cap` tokens, each 0 or an owned reference. */

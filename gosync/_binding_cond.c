@@ -1,4 +1,5 @@
-/* Binding of the Cond: the C type gosync._gosync.CondBase. Its wait joins
+/* Binding of the Cond: the C type that is gosync.Cond (gosync/cond.py adds
+ * its Python methods), gosync._gosync.CondBase to the Python layer. Its wait joins
  * the notify list, unlocks L, sleeps and locks L again all in C, so that no
  * exception (KeyboardInterrupt from a signal handler, or from L) can arrive
  * between two of these steps and leave a waiter counted that will never
@@ -215,13 +216,58 @@ static PyMethodDef cond_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-/* The dealloc drops the reference to a gosync.shared mapping, if any. */
+/* L and the lock's methods are the Python layer's attributes (see
+ * gosync/cond.py), kept here because the C type is the public class. */
+static PyMemberDef cond_members[] = {
+    GOSYNC_PY_WEAKREFS,
+    {"_L", T_OBJECT_EX, offsetof(gosync_py_cond, L), 0, NULL},
+    {"_native", T_OBJECT_EX, offsetof(gosync_py_cond, native), 0, NULL},
+    {"_unlock", T_OBJECT_EX, offsetof(gosync_py_cond, unlock), 0, NULL},
+    {"_lock", T_OBJECT_EX, offsetof(gosync_py_cond, lock), 0, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+/* A Cond can be in a cycle through its lock (a lock object that refers to
+ * the Cond), hence the collector's support. */
+static int cond_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    gosync_py_cond *c = (gosync_py_cond *)op;
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(c->L);
+    Py_VISIT(c->native);
+    Py_VISIT(c->unlock);
+    Py_VISIT(c->lock);
+    return 0;
+}
+
+static int cond_clear(PyObject *op)
+{
+    gosync_py_cond *c = (gosync_py_cond *)op;
+    Py_CLEAR(c->L);
+    Py_CLEAR(c->native);
+    Py_CLEAR(c->unlock);
+    Py_CLEAR(c->lock);
+    return 0;
+}
+
+/* The dealloc also drops the reference to a gosync.shared mapping, if any,
+ * and clears the weak references. */
+static void cond_dealloc(PyObject *op)
+{
+    gosync_py_object_gc_dealloc(op, cond_clear);
+}
+
+/* The docstring is gosync/cond.py's; the signature its __init__'s. */
 static PyType_Slot cond_slots[] = {
-    {Py_tp_dealloc, gosync_py_object_dealloc},
+    {Py_tp_dealloc, cond_dealloc},
+    {Py_tp_traverse, cond_traverse},
+    {Py_tp_clear, cond_clear},
     {Py_tp_new, cond_new},
-    {Py_tp_doc, "The C notify list of gosync.Cond."},
+    {Py_tp_doc, "Cond implements a condition variable."},
     {Py_tp_methods, cond_methods},
+    {Py_tp_members, cond_members},
     {0, NULL},
 };
 
-PyType_Spec gosync_py_cond_spec = GOSYNC_PY_SPEC("CondBase", sizeof(gosync_py_cond), 0, cond_slots);
+PyType_Spec gosync_py_cond_spec =
+    GOSYNC_PY_PUBLIC_SPEC("gosync.cond.Cond", sizeof(gosync_py_cond), Py_TPFLAGS_HAVE_GC, cond_slots);

@@ -40,6 +40,13 @@ void gosync_py_object_dealloc(PyObject *op)
     Py_DECREF(type);
 }
 
+void gosync_py_object_gc_dealloc(PyObject *op, inquiry clear)
+{
+    PyObject_GC_UnTrack(op);
+    (void)clear(op);
+    gosync_py_object_dealloc(op);
+}
+
 #define MAP(op) ((gosync_py_mapping *)(op))
 
 /* Checks a METH_FASTCALL method's argument count. */

@@ -1,5 +1,6 @@
-/* Binding of the weighted semaphore's word: the C type
- * gosync._gosync.WeightedBase, which gosync.semaphore.Weighted subclasses.
+/* Binding of the weighted semaphore's word: the C type that is
+ * gosync.semaphore.Weighted (gosync/semaphore.py adds its Python methods),
+ * gosync._gosync.WeightedBase to the Python layer.
  *
  * acquire, try_acquire and release are C methods so that the uncontended
  * call is one CAS with the GIL held and no Python frame. Whatever is not
@@ -11,9 +12,12 @@
 #include "_binding.h"
 #include "weighted.h"
 
+/* mu and waiters are the Python layer's attributes (the members _mu and
+ * _waiters: the waiter queue and its Mutex, see gosync/semaphore.py). */
 typedef struct {
     gosync_py_object head; /* head.state == &storage */
     gosync_weighted storage;
+    PyObject *mu, *waiters;
 } gosync_py_weighted;
 
 #define W(op) ((gosync_weighted *)((gosync_py_object *)(op))->state)
@@ -191,13 +195,48 @@ static PyMethodDef weighted_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-/* No tp_dealloc: as MutexBase's (see _binding_mutex.c). */
+static PyMemberDef weighted_members[] = {
+    GOSYNC_PY_WEAKREFS,
+    {"_mu", T_OBJECT_EX, offsetof(gosync_py_weighted, mu), 0, NULL},
+    {"_waiters", T_OBJECT_EX, offsetof(gosync_py_weighted, waiters), 0, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+/* The waiters hold contexts and locks of user code, which may refer back
+ * to the semaphore: the collector's support. */
+static int weighted_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    gosync_py_weighted *w = (gosync_py_weighted *)op;
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(w->mu);
+    Py_VISIT(w->waiters);
+    return 0;
+}
+
+static int weighted_clear(PyObject *op)
+{
+    gosync_py_weighted *w = (gosync_py_weighted *)op;
+    Py_CLEAR(w->mu);
+    Py_CLEAR(w->waiters);
+    return 0;
+}
+
+static void weighted_dealloc(PyObject *op)
+{
+    gosync_py_object_gc_dealloc(op, weighted_clear);
+}
+
+/* The docstring is gosync/semaphore.py's; the signature its __init__'s. */
 static PyType_Slot weighted_slots[] = {
+    {Py_tp_dealloc, weighted_dealloc},
+    {Py_tp_traverse, weighted_traverse},
+    {Py_tp_clear, weighted_clear},
     {Py_tp_new, weighted_new},
-    {Py_tp_doc, "The C state word and fast paths of gosync.semaphore.Weighted."},
+    {Py_tp_doc, "Weighted provides a way to bound concurrent access to a resource."},
     {Py_tp_methods, weighted_methods},
+    {Py_tp_members, weighted_members},
     {0, NULL},
 };
 
-PyType_Spec gosync_py_weighted_spec =
-    GOSYNC_PY_SPEC("WeightedBase", sizeof(gosync_py_weighted), 0, weighted_slots);
+PyType_Spec gosync_py_weighted_spec = GOSYNC_PY_PUBLIC_SPEC("gosync.semaphore.Weighted", sizeof(gosync_py_weighted),
+                                                            Py_TPFLAGS_HAVE_GC, weighted_slots);

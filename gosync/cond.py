@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 from ._native import CondBase
-from ._nocopy import WEAKREF_SLOT, NoCopy
+from ._nocopy import NoCopy
+from ._public import public
 from ._timeout import NO_DEADLINE, deadline_ns
 from .mutex import Mutex
 from .rwmutex import RLocker, RWMutex
@@ -20,6 +21,7 @@ class CondState(NamedTuple):
     pending: int
 
 
+@public
 class Cond(CondBase, NoCopy):
     """Cond implements a condition variable, a rendezvous point for threads
     waiting for or announcing the occurrence of an event.
@@ -50,7 +52,8 @@ class Cond(CondBase, NoCopy):
     or pickled.
     """
 
-    __slots__ = ("_L", "_native", "_unlock", "_lock") + WEAKREF_SLOT
+    # _L, _native, _unlock and _lock are members of the C type.
+    __slots__ = ()
 
     _L: Any
     _native: Any

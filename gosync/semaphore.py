@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from ._errors import SyncError
 from ._native import WeightedBase, lib
-from ._nocopy import WEAKREF_SLOT, NoCopy
+from ._nocopy import NoCopy
+from ._public import public
 from ._timeout import NO_DEADLINE, deadline_ns
 from .mutex import Mutex
 
@@ -44,6 +45,7 @@ def _check_weight(n: object, what: str) -> int:
     return n
 
 
+@public
 class Weighted(WeightedBase, NoCopy):
     """Weighted provides a way to bound concurrent access to a resource.
     The callers can request access with a given weight.
@@ -59,7 +61,10 @@ class Weighted(WeightedBase, NoCopy):
     Python, under a gosync.Mutex. It must not be copied or pickled.
     """
 
-    __slots__ = ("_mu", "_waiters") + WEAKREF_SLOT
+    # _mu and _waiters are members of the C type.
+    __slots__ = ()
+    _mu: Mutex
+    _waiters: deque[_Waiter]
 
     def __init__(self, n: int) -> None:
         size = _check_weight(n, "semaphore size")
@@ -67,7 +72,7 @@ class Weighted(WeightedBase, NoCopy):
             raise OverflowError(f"semaphore size must be below 2**62, not {size}")
         self._set_size(size)
         self._mu = Mutex()
-        self._waiters: deque[_Waiter] = deque()
+        self._waiters = deque()
 
     # acquire(n=1, ctx=None, timeout=None) -> bool is WeightedBase's: its
     # fast path takes acquire() and acquire(n); everything else comes here.
@@ -87,12 +92,12 @@ class Weighted(WeightedBase, NoCopy):
             ctx = _check_ctx(ctx)
             if ctx.err() is not None:
                 return False
-        elif n < _QUEUED and super().try_acquire(n):
+        elif n < _QUEUED and WeightedBase.try_acquire(self, n):
             return True
         if deadline != NO_DEADLINE and deadline <= lib.gosync_now_ns():
             # Already expired (a timeout of 0): try, but never queue, so as
             # not to hold back the fast paths of others for nothing.
-            return n < _QUEUED and super().try_acquire(n)
+            return n < _QUEUED and WeightedBase.try_acquire(self, n)
         mu = self._mu
         w = _Waiter(n)
         mu.lock()
@@ -190,7 +195,7 @@ class Weighted(WeightedBase, NoCopy):
     def _try_acquire_checked(self, n: int = 1) -> bool:
         # try_acquire's path for an argument its C fast path did not take.
         n = _check_weight(n, "n")
-        return n < _QUEUED and super().try_acquire(n)
+        return n < _QUEUED and WeightedBase.try_acquire(self, n)
 
     def _release_slow(self, n: int = 1) -> None:
         # release's path when waiters are queued, or for an argument its C

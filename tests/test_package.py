@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 import gosync
+import gosync.semaphore
 from conftest import pypy_cannot
 
 
@@ -48,7 +49,7 @@ def _every_binding_type() -> list[tuple[type, Callable[[], object]]]:
     rw = gosync.RWMutex()
     m = gosync.Mutex()
     plain: list[type] = [
-        _gosync.MutexBase, _gosync.RWMutexBase, _gosync.WaitGroupBase, _gosync.CondBase,
+        _gosync.MutexBase, _gosync.RWMutexBase, _gosync.WaitGroupBase, gosync.Chan,
         _gosync.Int32Base, _gosync.Uint32Base, _gosync.Int64Base, _gosync.Uint64Base,
         _gosync.BoolBase, _gosync.PoolLocal,
         gosync.Mutex, gosync.RWMutex, gosync.WaitGroup, gosync.Once, UserMutex,
@@ -60,6 +61,7 @@ def _every_binding_type() -> list[tuple[type, Callable[[], object]]]:
         (gosync.rwmutex.RLocker, rw.rlocker),
         (gosync.Cond, lambda: gosync.Cond(m)),
         (UserCond, lambda: UserCond(m)),
+        (gosync.semaphore.Weighted, lambda: gosync.semaphore.Weighted(1)),
     ]
     return made
 
@@ -67,8 +69,8 @@ def _every_binding_type() -> list[tuple[type, Callable[[], object]]]:
 @pypy_cannot("no reference counts to compare (sys.getrefcount)")
 def test_instances_release_their_type() -> None:
     # Each instance of a heap type holds a reference to its type, which its
-    # deallocation must give back (CPython's subtype_dealloc does it for the
-    # lock types, which define no tp_dealloc); a leak would show as one
+    # deallocation must give back (the binding's deallocs do, and CPython's
+    # subtype_dealloc for the types that define none); a leak would show as one
     # reference per instance, a double release as a crash or a fall.
     for cls, make in _every_binding_type():
         before = sys.getrefcount(cls)
