@@ -88,6 +88,8 @@ class Arena:
     """
 
     __slots__ = ("_fd", "_mapping", "_name", "_id", "_size", "_bump", "_dirlock") + WEAKREF_SLOT
+    # Where users reach it (help() names the module), not this private one.
+    __module__ = "gosync.shared"
 
     _fd: int
     _mapping: Mapping

@@ -11,9 +11,10 @@ from ._layout import CLASSES, SLOT_HEADER
 if TYPE_CHECKING:
     from ._arena import Arena
 
-__all__ = ["Placed"]
+__all__ = ["Placed", "PlacedBase", "placed"]
 
 P = TypeVar("P", bound="Placed")
+C = TypeVar("C", bound=type)
 
 
 class Placed:
@@ -22,7 +23,10 @@ class Placed:
     pickling to a handle (locator, arena id, slot, kind), which maps the
     arena once per process on unpickling.
 
-    A class using it declares the slots "_arena" and "_slot" and its kind.
+    A class using it declares the slots "_arena" and "_slot" and its kind,
+    and gets Placed's methods from the decorator placed, with PlacedBase
+    among its bases: Placed for type checkers, object at run time (help()
+    shows a class's bases, and Placed's name is private).
     """
 
     __slots__ = ()
@@ -30,19 +34,6 @@ class Placed:
     _kind: ClassVar[int] = 0
     _arena: Arena
     _slot: int
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        # The C type comes first among a class's bases (PyPy lays out an
-        # instance wrongly otherwise), which puts NoCopy, a base of the
-        # in-process class, before Placed in the MRO: Placed's copy and
-        # pickle methods are given to each class itself, to win over
-        # NoCopy's refusals.
-        for name in ("__reduce__", "__reduce_ex__", "__copy__", "__deepcopy__"):
-            if name not in cls.__dict__:
-                setattr(cls, name, Placed.__dict__[name])
-        if cls._kind and cls.__module__.startswith("gosync.shared."):
-            CLASSES.setdefault(cls._kind, cls)
 
     @classmethod
     def _state_size(cls) -> int:
@@ -53,10 +44,7 @@ class Placed:
     def _place(cls: type[P], arena: Arena, slot: int, fresh: bool) -> P:
         """_place returns the primitive whose slot is at slot in arena.
         fresh: the slot was just allocated and nobody else sees it yet."""
-        obj: P = arena._mapping.at(cls, slot + SLOT_HEADER, fresh)
-        obj._arena = arena
-        obj._slot = slot
-        return obj
+        return place_at(cls, arena, slot, fresh)
 
     @classmethod
     def _make(cls: type[P], arena: Arena) -> P:
@@ -90,3 +78,46 @@ class Placed:
     def __deepcopy__(self: P, memo: Any) -> P:
         return self
 
+
+
+if TYPE_CHECKING:
+    PlacedBase = Placed
+else:
+    PlacedBase = object
+
+# Placed's attributes that a class gets even where a base of it defines the
+# name: its pickling to a handle wins over the in-process class's refusals.
+_PICKLING = ("__reduce__", "__reduce_ex__", "__copy__", "__deepcopy__")
+_MACHINERY = ("__module__", "__qualname__", "__doc__", "__slots__", "__annotations__", "__dict__", "__weakref__")
+
+
+def placed(cls: C) -> C:
+    """placed gives cls, a class of gosync.shared with PlacedBase last among
+    its bases, Placed's attributes as its own, drops that object base, and
+    registers the class under its kind for unpickling.
+
+    Resolution is the MRO's, had Placed been the last base: cls's own
+    attributes and its other bases' win, except that the pickling methods
+    win over the bases' (the in-process classes refuse pickling).
+    """
+    for name, value in vars(Placed).items():
+        if name in _MACHINERY or name in vars(cls):
+            continue
+        if name in _PICKLING or not any(name in vars(b) for b in cls.__mro__[1:-1]):
+            setattr(cls, name, value)
+    if len(cls.__bases__) > 1 and cls.__bases__[-1] is object:
+        cls.__bases__ = cls.__bases__[:-1]
+    kind: int = getattr(cls, "_kind", 0)
+    if kind:
+        CLASSES.setdefault(kind, cls)
+    return cls
+
+
+def place_at(cls: type[P], arena: Arena, slot: int, fresh: bool) -> P:
+    """place_at is Placed._place: the primitive of class cls whose slot is
+    at slot in arena. fresh: the slot was just allocated and nobody else
+    sees it yet."""
+    obj: P = arena._mapping.at(cls, slot + SLOT_HEADER, fresh)
+    obj._arena = arena
+    obj._slot = slot
+    return obj

@@ -16,7 +16,7 @@ from typing import ClassVar, TypeVar
 from .. import atomic as _inprocess
 from ._arena import Arena
 from ._default import place
-from ._placed import Placed
+from ._placed import PlacedBase, placed
 
 __all__ = ["Bool", "Int32", "Int64", "Uint32", "Uint64"]
 
@@ -29,7 +29,8 @@ def _make(cls: type[A], arena: Arena, value: int) -> A:
     return obj
 
 
-class Int32(_inprocess.Int32, Placed):
+@placed
+class Int32(_inprocess.Int32, PlacedBase):
     """An Int32 is an atomic int32 in shared memory: gosync.atomic.Int32's
     API, across processes."""
 
@@ -48,7 +49,8 @@ class Int32(_inprocess.Int32, Placed):
         return _make(cls, arena, value)
 
 
-class Uint32(_inprocess.Uint32, Placed):
+@placed
+class Uint32(_inprocess.Uint32, PlacedBase):
     """A Uint32 is an atomic uint32 in shared memory: gosync.atomic.Uint32's
     API, across processes."""
 
@@ -67,7 +69,8 @@ class Uint32(_inprocess.Uint32, Placed):
         return _make(cls, arena, value)
 
 
-class Int64(_inprocess.Int64, Placed):
+@placed
+class Int64(_inprocess.Int64, PlacedBase):
     """An Int64 is an atomic int64 in shared memory: gosync.atomic.Int64's
     API, across processes."""
 
@@ -86,7 +89,8 @@ class Int64(_inprocess.Int64, Placed):
         return _make(cls, arena, value)
 
 
-class Uint64(_inprocess.Uint64, Placed):
+@placed
+class Uint64(_inprocess.Uint64, PlacedBase):
     """A Uint64 is an atomic uint64 in shared memory: gosync.atomic.Uint64's
     API, across processes."""
 
@@ -105,7 +109,8 @@ class Uint64(_inprocess.Uint64, Placed):
         return _make(cls, arena, value)
 
 
-class Bool(_inprocess.Bool, Placed):
+@placed
+class Bool(_inprocess.Bool, PlacedBase):
     """A Bool is an atomic boolean in shared memory: gosync.atomic.Bool's
     API, across processes."""
 

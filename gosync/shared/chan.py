@@ -51,7 +51,7 @@ from .._timeout import NO_DEADLINE, deadline_ns
 from ._arena import Arena
 from ._default import place
 from ._layout import SLOT_HEADER
-from ._placed import Placed
+from ._placed import PlacedBase, placed
 
 __all__ = ["Chan", "UnpicklingError", "select"]
 
@@ -100,7 +100,8 @@ def _decode(raw: tuple[int, bytes] | None) -> object:
         ) from e
 
 
-class Chan(Placed):
+@placed
+class Chan(PlacedBase):
     """A Chan is Go's channel between processes: a FIFO of values in shared
     memory, with gosync.Chan's API.
 

@@ -8,7 +8,7 @@ from .. import cond as _inprocess
 from ._arena import Arena
 from ._default import place
 from ._layout import CLASSES
-from ._placed import Placed
+from ._placed import PlacedBase, place_at, placed
 from .mutex import Mutex
 from .rwmutex import RWMutex
 
@@ -20,7 +20,8 @@ SharedLock = Union[Mutex, RWMutex]
 _SLOT_MASK = (1 << 56) - 1
 
 
-class Cond(_inprocess.Cond, Placed):
+@placed
+class Cond(_inprocess.Cond, PlacedBase):
     """Cond is a condition variable shared by processes, with gosync.Cond's
     API: wait(timeout), signal, broadcast, and L.
 
@@ -60,7 +61,7 @@ class Cond(_inprocess.Cond, Placed):
 
     @classmethod
     def _place(cls: type[C], arena: Arena, slot: int, fresh: bool) -> C:
-        obj: C = super()._place(arena, slot, fresh)
+        obj: C = place_at(cls, arena, slot, fresh)
         extra = arena._extra(slot)
         lock_cls = CLASSES.get(extra >> 56)
         if lock_cls is not Mutex and lock_cls is not RWMutex:

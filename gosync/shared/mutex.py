@@ -8,7 +8,7 @@ from .._native import SharedMutexBase
 from .._nocopy import WEAKREF_SLOT, NoCopy
 from .._timeout import TimedLock
 from ._default import place
-from ._placed import Placed
+from ._placed import Placed, placed
 
 __all__ = ["Mutex", "MutexState"]
 
@@ -24,6 +24,7 @@ class MutexState(NamedTuple):
     not_recoverable: bool
 
 
+@placed
 class Mutex(SharedMutexBase, Placed, TimedLock, NoCopy):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
     """A Mutex is a mutual exclusion lock shared by processes, with Go's
     semantics and gosync.Mutex's API: lock(timeout), unlock, try_lock,

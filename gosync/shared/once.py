@@ -11,14 +11,15 @@ from .._timeout import deadline_ns
 from ._arena import Arena
 from ._default import place
 from ._layout import SLOT_HEADER
-from ._placed import Placed
+from ._placed import PlacedBase, placed
 
 __all__ = ["Once"]
 
 OnceT = TypeVar("OnceT", bound="Once")
 
 
-class Once(_inprocess.Once, Placed):
+@placed
+class Once(_inprocess.Once, PlacedBase):
     """Once is an object that performs exactly one action among all the
     processes that share it: gosync.Once's do(fn), across processes.
 

@@ -8,7 +8,7 @@ from .._native import SharedRWMutexBase
 from .._nocopy import WEAKREF_SLOT, NoCopy
 from .._timeout import NO_DEADLINE, TimedLock, deadline_ns
 from ._default import place
-from ._placed import Placed
+from ._placed import Placed, placed
 
 __all__ = ["RWMutex", "RLocker", "RWMutexState"]
 
@@ -21,6 +21,7 @@ class RWMutexState(NamedTuple):
     inconsistent: bool
 
 
+@placed
 class RWMutex(SharedRWMutexBase, Placed, TimedLock, NoCopy):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
     """An RWMutex is a reader/writer mutual exclusion lock shared by
     processes, with gosync.RWMutex's API: lock(timeout), unlock, try_lock,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from .. import waitgroup as _inprocess
 from ._default import place
-from ._placed import Placed
+from ._placed import PlacedBase, placed
 
 __all__ = ["WaitGroup"]
 
 
-class WaitGroup(_inprocess.WaitGroup, Placed):
+@placed
+class WaitGroup(_inprocess.WaitGroup, PlacedBase):
     """A WaitGroup waits for a collection of tasks, in any processes that
     map its arena, to finish: gosync.WaitGroup's API and messages, with its
     futex shared between processes.
