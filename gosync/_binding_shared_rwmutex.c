@@ -20,9 +20,12 @@ static const char mark_consistent_misuse[] = "sync: mark_consistent of a consist
 static const char too_many_readers[] =
     "gosync: RWMutex has too many readers (64 processes, or 1023 read holds in one)";
 
+/* arena and slot are the Python layer's attributes _arena and _slot: where
+ * the state is (gosync/shared/_placed.py). */
 typedef struct {
     gosync_py_object head;
     gosync_robust_rwmutex storage; /* unused when head.state is in an arena */
+    PyObject *arena, *slot;
 } gosync_py_shared_rwmutex;
 
 #define RRW(op) ((gosync_robust_rwmutex *)((gosync_py_object *)(op))->state)
@@ -191,13 +194,48 @@ static PyMethodDef shared_rwmutex_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyMemberDef shared_rwmutex_members[] = {
+    GOSYNC_PY_WEAKREFS,
+    {"_arena", T_OBJECT_EX, offsetof(gosync_py_shared_rwmutex, arena), 0, NULL},
+    {"_slot", T_OBJECT_EX, offsetof(gosync_py_shared_rwmutex, slot), 0, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static int shared_rwmutex_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(((gosync_py_shared_rwmutex *)op)->arena);
+    Py_VISIT(((gosync_py_shared_rwmutex *)op)->slot);
+    return 0;
+}
+
+static int shared_rwmutex_clear(PyObject *op)
+{
+    Py_CLEAR(((gosync_py_shared_rwmutex *)op)->arena);
+    Py_CLEAR(((gosync_py_shared_rwmutex *)op)->slot);
+    return 0;
+}
+
+/* The dealloc also drops the reference to the mapping and clears the weak
+ * references. */
+static void shared_rwmutex_dealloc(PyObject *op)
+{
+    gosync_py_object_gc_dealloc(op, shared_rwmutex_clear);
+}
+
+/* The public class gosync.shared.RWMutex (gosync/shared/rwmutex.py adds its
+ * Python methods; its __new__ places one in an arena). The arena's own
+ * locks are instances too, without _arena and _slot. */
 static PyType_Slot shared_rwmutex_slots[] = {
     {Py_tp_new, shared_rwmutex_new},
-    {Py_tp_dealloc, gosync_py_object_dealloc},
-    {Py_tp_doc, "The C state and lock protocol of gosync.shared.RWMutex."},
+    {Py_tp_dealloc, shared_rwmutex_dealloc},
+    {Py_tp_traverse, shared_rwmutex_traverse},
+    {Py_tp_clear, shared_rwmutex_clear},
+    {Py_tp_doc, "An RWMutex is a reader/writer mutual exclusion lock shared by processes."},
     {Py_tp_methods, shared_rwmutex_methods},
+    {Py_tp_members, shared_rwmutex_members},
     {0, NULL},
 };
 
-PyType_Spec gosync_py_shared_rwmutex_spec =
-    GOSYNC_PY_SPEC("SharedRWMutexBase", sizeof(gosync_py_shared_rwmutex), 0, shared_rwmutex_slots);
+PyType_Spec gosync_py_shared_rwmutex_spec = GOSYNC_PY_PUBLIC_SPEC("gosync.shared.rwmutex.RWMutex", sizeof(gosync_py_shared_rwmutex),
+                                                          Py_TPFLAGS_HAVE_GC, shared_rwmutex_slots);

@@ -38,11 +38,12 @@ def public(cls: T) -> T:
     A class that this cannot carry is refused at import with TypeError: a
     mixin with bases of its own, a name that differs from the C type's,
     __slots__ (the C type's layout is fixed; weak references and any other
-    fields are its own members), __new__ (the C type's makes the object;
-    a Python one would replace it), or a method using super() or __class__
-    (bound to the class statement's class, which instances would not be).
-    An __init__ is carried: the C type's tp_new then lets it take the
-    constructor's arguments.
+    fields are its own members), a mixin's __new__, or a method using
+    super() or __class__ (bound to the class statement's class, which
+    instances would not be). An __init__ is carried: the C type's tp_new
+    then lets it take the constructor's arguments. So is the class's own
+    __new__, which replaces the C type's tp_new: it must make the object
+    some other way (gosync.shared's place it in an arena).
     """
     base = cls.__bases__[0]
     if (base.__module__, base.__qualname__) != (cls.__module__, cls.__qualname__):
@@ -54,8 +55,8 @@ def public(cls: T) -> T:
             raise TypeError(f"{cls.__qualname__}: mixin {klass.__qualname__} must derive from mixins only")
         if vars(klass).get("__slots__", ()) != ():
             raise TypeError(f"{cls.__qualname__}: {klass.__qualname__} must have empty __slots__")
-        if "__new__" in vars(klass):
-            raise TypeError(f"{cls.__qualname__}: {klass.__qualname__} must not define __new__")
+        if "__new__" in vars(klass) and klass is not cls:
+            raise TypeError(f"{cls.__qualname__}: mixin {klass.__qualname__} must not define __new__")
     # The class's own attributes win over the C type's, which win over the
     # mixins', the first mixin over the later ones: the MRO's order.
     found: dict[str, Any] = {}

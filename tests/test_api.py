@@ -106,26 +106,12 @@ HELP_MODULES = (
 )  # fmt: skip
 
 
-# The classes that help() still shows with private bases or in a private
-# module (issue 16): each fails the test below today. Strict, so that each
-# one fixed must leave this list.
-NOT_YET_PUBLIC_TYPES = {
-    "gosync.shared.Mutex", "gosync.shared.RWMutex",
-}  # fmt: skip
-
-
 def every_public_class() -> list[Any]:
     return [
-        pytest.param(
-            qualname,
-            obj,
-            id=qualname,
-            marks=[pytest.mark.xfail(strict=True, reason="issue 16")] if qualname in NOT_YET_PUBLIC_TYPES else [],
-        )
+        pytest.param(f"{module.__name__}.{name}", obj, id=f"{module.__name__}.{name}")
         for module in HELP_MODULES
         for name in module.__all__
         if isinstance(obj := getattr(module, name), type)
-        for qualname in [f"{module.__name__}.{name}"]
     ]
 
 
@@ -277,7 +263,14 @@ def test_public_refuses_what_a_c_type_cannot_carry() -> None:
             return super().__repr__()
 
     refused({"f": Uses.f}, "uses super")
-    refused({"__new__": staticmethod(lambda cls: None)}, "must not define __new__")
+    class NewMixin:
+        __slots__ = ()
+
+        def __new__(cls) -> Any:
+            return None
+
+    with pytest.raises(TypeError, match="must not define __new__"):
+        public(type("Mutex", (gosync.Mutex, NewMixin), {"__module__": "gosync.mutex", "__slots__": ()}))
     refused({"__slots__": ("x",)}, "empty __slots__")
     with pytest.raises(TypeError, match="first base"):
         public(type("Mutex", (gosync.Mutex,), {"__slots__": ()}))  # another module

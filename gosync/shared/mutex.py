@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .._native import SharedMutexBase
-from .._nocopy import WEAKREF_SLOT, NoCopy
+from .._nocopy import NoCopy
+from .._public import public
 from .._timeout import TimedLock
 from ._default import place
 from ._placed import Placed, placed
@@ -25,6 +26,7 @@ class MutexState(NamedTuple):
 
 
 @placed
+@public
 class Mutex(SharedMutexBase, Placed, TimedLock, NoCopy):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
     """A Mutex is a mutual exclusion lock shared by processes, with Go's
     semantics and gosync.Mutex's API: lock(timeout), unlock, try_lock,
@@ -42,7 +44,8 @@ class Mutex(SharedMutexBase, Placed, TimedLock, NoCopy):  # type: ignore[misc]  
     a dead owner gets the lock within 200 ms of the death.
     """
 
-    __slots__ = ("_arena", "_slot") + WEAKREF_SLOT
+    # _arena and _slot are members of the C type.
+    __slots__ = ()
     _kind = 1
 
     def __new__(cls) -> Mutex:

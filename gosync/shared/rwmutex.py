@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .._native import SharedRWMutexBase
-from .._nocopy import WEAKREF_SLOT, NoCopy
+from .._nocopy import NoCopy
+from .._public import public
 from .._timeout import NO_DEADLINE, TimedLock, deadline_ns
 from ._default import place
 from ._placed import Placed, placed
@@ -22,6 +23,7 @@ class RWMutexState(NamedTuple):
 
 
 @placed
+@public
 class RWMutex(SharedRWMutexBase, Placed, TimedLock, NoCopy):  # type: ignore[misc]  # Placed pickles what NoCopy refuses
     """An RWMutex is a reader/writer mutual exclusion lock shared by
     processes, with gosync.RWMutex's API: lock(timeout), unlock, try_lock,
@@ -40,7 +42,8 @@ class RWMutex(SharedRWMutexBase, Placed, TimedLock, NoCopy):  # type: ignore[mis
     readers waiting: there is no handoff to the readers a writer blocked.
     """
 
-    __slots__ = ("_arena", "_slot") + WEAKREF_SLOT
+    # _arena and _slot are members of the C type.
+    __slots__ = ()
     _kind = 2
 
     def __new__(cls) -> RWMutex:
