@@ -186,7 +186,7 @@ static PyObject *atomic_unsupported(PyObject *op, PyObject *arg, int iop)
 #define WORD_OF(op, T) ((_Atomic T *)((gosync_py_object *)(op))->state)
 
 /* One definition for the four types; `from_c` builds the Python int. */
-#define GOSYNC_PY_ATOMIC_INT(type, T, from_c, kind)                                          \
+#define GOSYNC_PY_ATOMIC_INT(type, pyname, T, from_c, kind)                                          \
     typedef struct {                                                                         \
         gosync_py_object head;                                                               \
         _Atomic T storage; /* zeroed by tp_alloc; unused when head.state is shared */        \
@@ -343,11 +343,12 @@ static PyObject *atomic_unsupported(PyObject *op, PyObject *arg, int iop)
         {NULL, 0, 0, 0, NULL},                                                               \
     };                                                                                       \
                                                                                              \
-    /* The docstring is gosync/atomic.py's; the signature its __init__'s. */                 \
+    /* The docstring is gosync/atomic.py's. The signature is its __init__'s,        \
+     * also here for CPython 3.9's inspect, which stops at a C __new__. */                   \
     static PyType_Slot type##_slots[] = {                                                    \
         {Py_tp_new, type##_new},                                                             \
         {Py_tp_dealloc, gosync_py_object_dealloc},                                           \
-        {Py_tp_doc, "An atomic integer of gosync.atomic."},                                  \
+        {Py_tp_doc, pyname "(value=0)\n--\n\nAn atomic integer of gosync.atomic."},             \
         {Py_tp_methods, type##_methods},                                                     \
         {Py_tp_members, type##_members},                                                     \
         {Py_tp_richcompare, type##_richcompare},                                             \
@@ -362,10 +363,10 @@ static PyObject *atomic_unsupported(PyObject *op, PyObject *arg, int iop)
         {0, NULL},                                                                           \
     };
 
-GOSYNC_PY_ATOMIC_INT(int32, int32_t, PyLong_FromLong, kind_int32)
-GOSYNC_PY_ATOMIC_INT(uint32, uint32_t, PyLong_FromUnsignedLong, kind_uint32)
-GOSYNC_PY_ATOMIC_INT(int64, int64_t, PyLong_FromLongLong, kind_int64)
-GOSYNC_PY_ATOMIC_INT(uint64, uint64_t, PyLong_FromUnsignedLongLong, kind_uint64)
+GOSYNC_PY_ATOMIC_INT(int32, "Int32", int32_t, PyLong_FromLong, kind_int32)
+GOSYNC_PY_ATOMIC_INT(uint32, "Uint32", uint32_t, PyLong_FromUnsignedLong, kind_uint32)
+GOSYNC_PY_ATOMIC_INT(int64, "Int64", int64_t, PyLong_FromLongLong, kind_int64)
+GOSYNC_PY_ATOMIC_INT(uint64, "Uint64", uint64_t, PyLong_FromUnsignedLongLong, kind_uint64)
 
 /* ---- Bool: a uint32 word holding 0 or 1 --------------------------------- */
 
@@ -477,7 +478,7 @@ static PyMemberDef bool_members[] = {
 static PyType_Slot bool_slots[] = {
     {Py_tp_new, bool_new},
     {Py_tp_dealloc, gosync_py_object_dealloc},
-    {Py_tp_doc, "An atomic bool of gosync.atomic."},
+    {Py_tp_doc, "Bool(value=False)\n--\n\nAn atomic bool of gosync.atomic."},
     {Py_tp_methods, bool_methods},
     {Py_tp_members, bool_members},
     {Py_tp_richcompare, bool_richcompare},

@@ -2,12 +2,30 @@
  * the blocking call with its result. Declared in _binding.h. */
 #include "_binding.h"
 
+/* Whether type has an __init__ of its own or of a base other than object.
+ * PyPy's cpyext does not update tp_init when __init__ is set on a type
+ * after its creation (gosync/_public.py sets the Python layer's), so there
+ * it is looked up. */
+static int has_init(PyTypeObject *type)
+{
+#if defined(PYPY_VERSION)
+    PyObject *init = PyObject_GetAttrString((PyObject *)type, "__init__");
+    PyObject *object_init = PyObject_GetAttrString((PyObject *)&PyBaseObject_Type, "__init__");
+    int has = init != NULL && object_init != NULL && init != object_init;
+    Py_XDECREF(init);
+    Py_XDECREF(object_init);
+    PyErr_Clear();
+    return has;
+#else
+    return type->tp_init != PyBaseObject_Type.tp_init;
+#endif
+}
+
 PyObject *gosync_py_new(PyTypeObject *type, PyObject *args, PyObject *kwds, size_t state_offset)
 {
-    /* object() refuses arguments unless a subclass's __init__ takes them
-     * (Cond(L)); Mutex(1) must still be the TypeError it always was. */
-    if ((PyTuple_GET_SIZE(args) != 0 || (kwds != NULL && PyDict_GET_SIZE(kwds) != 0)) &&
-        type->tp_init == PyBaseObject_Type.tp_init) {
+    /* object() refuses arguments unless an __init__ takes them (Cond(L));
+     * Mutex(1) must still be the TypeError it always was. */
+    if ((PyTuple_GET_SIZE(args) != 0 || (kwds != NULL && PyDict_GET_SIZE(kwds) != 0)) && !has_init(type)) {
         PyErr_Format(PyExc_TypeError, "%.200s() takes no arguments", type->tp_name);
         return NULL;
     }

@@ -257,13 +257,14 @@ static void cond_dealloc(PyObject *op)
     gosync_py_object_gc_dealloc(op, cond_clear);
 }
 
-/* The docstring is gosync/cond.py's; the signature its __init__'s. */
+/* The docstring is gosync/cond.py's. The signature is its __init__'s, also
+ * here for CPython 3.9's inspect, which stops at a C __new__. */
 static PyType_Slot cond_slots[] = {
     {Py_tp_dealloc, cond_dealloc},
     {Py_tp_traverse, cond_traverse},
     {Py_tp_clear, cond_clear},
     {Py_tp_new, cond_new},
-    {Py_tp_doc, "Cond implements a condition variable."},
+    {Py_tp_doc, "Cond(L)\n--\n\nCond implements a condition variable."},
     {Py_tp_methods, cond_methods},
     {Py_tp_members, cond_members},
     {0, NULL},

@@ -226,13 +226,14 @@ static void weighted_dealloc(PyObject *op)
     gosync_py_object_gc_dealloc(op, weighted_clear);
 }
 
-/* The docstring is gosync/semaphore.py's; the signature its __init__'s. */
+/* The docstring is gosync/semaphore.py's. The signature is its __init__'s,
+ * also here for CPython 3.9's inspect, which stops at a C __new__. */
 static PyType_Slot weighted_slots[] = {
     {Py_tp_dealloc, weighted_dealloc},
     {Py_tp_traverse, weighted_traverse},
     {Py_tp_clear, weighted_clear},
     {Py_tp_new, weighted_new},
-    {Py_tp_doc, "Weighted provides a way to bound concurrent access to a resource."},
+    {Py_tp_doc, "Weighted(n)\n--\n\nWeighted provides a way to bound concurrent access to a resource."},
     {Py_tp_methods, weighted_methods},
     {Py_tp_members, weighted_members},
     {0, NULL},
