@@ -2,9 +2,9 @@
 
 Int32, Uint32, Int64, Uint64 and Bool hold their value in C memory and
 change it with one hardware atomic instruction per operation, sequentially
-consistent as in Go, with no lock. Their operations are C methods
-(gosync._gosync.Int64Base and friends); the classes here add the
-constructor, repr and the no-copy rule, written once in _Atomic.
+consistent as in Go, with no lock. Each is a type defined in C, with C
+methods for its operations; the classes written here add the constructor,
+repr and the no-copy rule (written once in _Atomic) to it.
 
 In Python's protocols an atomic stands for the value it holds at that
 instant, read once: `if stopping:` reads a Bool, `int(n)`, `range(n)`,
