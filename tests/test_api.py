@@ -274,6 +274,7 @@ def test_public_refuses_what_a_c_type_cannot_carry() -> None:
             return super().__repr__()
 
     refused({"f": Uses.f}, "uses super")
+
     class NewMixin:
         __slots__ = ()
 

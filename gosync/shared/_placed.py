@@ -79,7 +79,6 @@ class Placed:
         return self
 
 
-
 if TYPE_CHECKING:
     PlacedBase = Placed
 else:
@@ -94,7 +93,9 @@ _MACHINERY = ("__module__", "__qualname__", "__doc__", "__slots__", "__annotatio
 def placed(cls: C) -> C:
     """placed gives cls, a class of gosync.shared with PlacedBase last among
     its bases, Placed's attributes as its own, drops that object base, and
-    registers the class under its kind for unpickling.
+    registers the class under its kind for unpickling. (The lock types,
+    which are their C types, have Placed among their mixins instead, which
+    gosync._public.public folds in; placed then only registers them.)
 
     Resolution is the MRO's, had Placed been the last base: cls's own
     attributes and its other bases' win, except that the pickling methods
