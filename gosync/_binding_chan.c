@@ -445,7 +445,8 @@ static bool bound_to_chan(PyObject *m, PyCFunction fn, PyObject **chan)
     PyObject *self = PyCFunction_GET_SELF(m);
     if (self == NULL)
         return false;
-    /* gosync.Chan derives from ChanBase directly: its tp_base answers
+    /* gosync.Chan is this type (gosync/_public.py), and a user's subclass
+     * most often derives from it directly: its type or tp_base answers
      * without PyType_IsSubtype's walk of the MRO, a few ns a case. */
     PyTypeObject *type = Py_TYPE(self);
     if (type != gosync_py_chan_type && type->tp_base != gosync_py_chan_type &&
