@@ -85,11 +85,9 @@ static PyObject *chan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
  * other threads may be moving tokens in and out of the ring without it: the
  * traversal reads the ring under the channel's lock (gosync_chan_visit),
  * which no holder keeps while waiting for the GIL, so taking it with the
- * GIL held cannot deadlock. A token that a receiver takes just after the
- * traversal was counted as the channel's: harmless, because a thread inside
- * an operation holds a reference to the channel, which is then reachable
- * and keeps the value so. Blocked senders' values are their own references,
- * not the channel's, and are not visited. */
+ * GIL held cannot deadlock. The ring is not visited while an operation is
+ * in its GIL-released part (see chan_traverse). Blocked senders' values are
+ * their own references, not the channel's, and are not visited. */
 
 typedef struct {
     visitproc visit;
