@@ -169,6 +169,9 @@ GOSYNC_PY_INTERNAL void gosync_py_object_gc_dealloc(PyObject *op, inquiry clear)
 typedef struct {
     gosync_py_object head; /* head.state == &storage */
     uint64_t *ring;
+    /* Operations on this channel inside their GIL-released part, which may
+     * move tokens out of the ring. Changed only with the GIL held. */
+    Py_ssize_t unlocked_ops;
     gosync_chan storage;
 } gosync_py_chan;
 

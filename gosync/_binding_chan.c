@@ -85,11 +85,9 @@ static PyObject *chan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
  * other threads may be moving tokens in and out of the ring without it: the
  * traversal reads the ring under the channel's lock (gosync_chan_visit),
  * which no holder keeps while waiting for the GIL, so taking it with the
- * GIL held cannot deadlock. A token that a receiver takes just after the
- * traversal was counted as the channel's: harmless, because a thread inside
- * an operation holds a reference to the channel, which is then reachable
- * and keeps the value so. Blocked senders' values are their own references,
- * not the channel's, and are not visited. */
+ * GIL held cannot deadlock. The ring is not visited while an operation is
+ * in its GIL-released part (see chan_traverse). Blocked senders' values are
+ * their own references, not the channel's, and are not visited. */
 
 typedef struct {
     visitproc visit;
@@ -105,7 +103,14 @@ static int visit_value(uint64_t token, void *p)
 static int chan_traverse(PyObject *op, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(op)); /* a heap type's instances own a reference to it */
-    if (CH(op)->ring == NULL)
+    /* A collection traverses each object more than once (subtract_refs,
+     * then move_unreachable) and needs the same references each time. While
+     * an operation runs without the GIL it may take a token out of the ring
+     * between two traversals: then the ring is not visited at all (its values
+     * count as referenced from outside, and the channel is reachable from
+     * that operation's thread anyway). unlocked_ops changes only with the
+     * GIL held, so it is the same in every traversal of one collection. */
+    if (CH(op)->ring == NULL || CH(op)->unlocked_ops != 0)
         return 0;
     chan_visit_arg a = {visit, arg};
     return gosync_chan_visit(&CH(op)->storage, CH(op)->ring, visit_value, &a);
@@ -226,6 +231,11 @@ typedef struct {
     unsigned flags;
 } select_call;
 
+static gosync_py_chan *owner_of(gosync_chan *c)
+{
+    return (gosync_py_chan *)((char *)c - offsetof(gosync_py_chan, storage));
+}
+
 static int select_call_fn(void *p, int64_t deadline_ns)
 {
     select_call *sc = p;
@@ -246,7 +256,14 @@ static int run_select(select_call *sc, bool block, int64_t deadline_ns)
     if (rc == GOSYNC_CHAN_NOTREADY && deadline_ns != GOSYNC_NO_DEADLINE && gosync_now_ns() >= deadline_ns)
         return GOSYNC_TIMEDOUT;
     sc->flags = block ? GOSYNC_CHAN_BLOCK : 0;
-    return gosync_py_block(select_call_fn, sc, deadline_ns);
+    for (uint32_t i = 0; i < sc->n; i++)
+        if (sc->cases[i].c != NULL)
+            owner_of(sc->cases[i].c)->unlocked_ops++;
+    rc = gosync_py_block(select_call_fn, sc, deadline_ns);
+    for (uint32_t i = 0; i < sc->n; i++)
+        if (sc->cases[i].c != NULL)
+            owner_of(sc->cases[i].c)->unlocked_ops--;
+    return rc;
 }
 
 /* The exception for a status that is none of the expected ones. */

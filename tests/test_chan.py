@@ -462,6 +462,91 @@ def test_collections_while_values_move_lose_nothing() -> None:
     assert got == list(range(n))
 
 
+FINALIZED_WHILE_HELD = textwrap.dedent(
+    """
+    import gc, sys, threading
+    from gosync import Chan, select
+
+    class Finalized:
+        __slots__ = ("dead", "__weakref__")
+
+        def __init__(self):
+            self.dead = False
+
+        def __del__(self):
+            self.dead = True
+
+    ch = Chan(1)
+    others = [Chan(1) for _ in range(500)]
+    gc.collect()  # ch and others lead the oldest generation
+    junk = [[i] for i in range(100_000)]
+    stop = threading.Event()
+    bad = []
+    received = 0
+
+    def sender():
+        while not stop.is_set():
+            ch.send(Finalized(), timeout=0.1)
+
+    def receiver():
+        global received
+        while not stop.is_set():
+            try:
+                v = ch.recv(timeout=0.1)
+            except TimeoutError:
+                continue
+            if isinstance(v, Finalized):
+                received += 1
+                if v.dead:
+                    bad.append(received)
+                    stop.set()
+
+    def hog():
+        cases = [c.recv for c in others] + [(ch.send, None)]
+        while not stop.is_set():
+            select(*cases, timeout=0.001)
+
+    def collector():
+        while not stop.is_set():
+            gc.collect()
+
+    threads = [threading.Thread(target=f, daemon=True) for f in (sender, receiver, hog, collector)]
+    for t in threads:
+        t.start()
+    stop.wait(float(sys.argv[1]))
+    stop.set()
+    for t in threads:
+        t.join(30)
+    print(received, bad)
+    """
+)
+
+
+@pypy_cannot(PYPY_GC)
+@pytest.mark.stress
+@pytest.mark.timeout(180)
+def test_a_value_received_during_a_full_collection_is_not_finalized(tmp_path: Path) -> None:
+    # A full collection traverses the channel twice (subtract_refs, then
+    # move_unreachable). A receiver that takes a value out of the ring
+    # without the GIL between the two must not leave it looking like
+    # garbage: its __del__ would run while the receiver holds it. A select
+    # over many channels holds the channel's lock without the GIL, so that
+    # the receiver often waits for it with the GIL released; a large heap
+    # after the channel keeps the collection between its two visits long.
+    # In a child: the test process's own heap would put the channel late.
+    proc = subprocess.run(
+        [sys.executable, "-c", FINALIZED_WHILE_HELD, str(10 * STRESS)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    received, bad = proc.stdout.split(" ", 1)
+    assert int(received) > 0
+    assert bad.strip() == "[]", f"values finalized while a receiver held them (the n-th received): {bad}"
+
+
 @pypy_cannot("no reference counts to compare (sys.getrefcount)")
 def test_failed_sends_keep_no_reference() -> None:
     ch = Chan()
