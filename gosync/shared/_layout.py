@@ -16,8 +16,9 @@ An object slot is a 16-byte header, magic 0x424F5347 ("GSOB"), kind (u32,
 written last), extra (u64: a Cond's lock, as its slot | kind << 56), and
 the primitive's C state at slot + 64, in 64-byte units (cache lines). A
 fresh file is all zeros, which is every primitive's initial state.
-Allocation is one fetch-and-add on the bump word: lock-free, and a process
-killed after it leaves only a hole.
+Allocation is a compare-and-swap loop on the bump word, which moves only
+for a slot that fits: lock-free, a refused request changes nothing, and a
+process killed after its swap leaves only a hole.
 """
 
 from __future__ import annotations
