@@ -50,6 +50,19 @@
         PyEval_RestoreThread(gosync_saved_);                \
     } while (0)
 
+/* The trashcan around a dealloc that drops references to arbitrary objects
+ * (a Chan's buffered values, which may be Chans): it bounds the C recursion
+ * of freeing a long chain, as CPython's subtype_dealloc does for a class
+ * defined in Python. Call it after PyObject_GC_UnTrack. PyPy's cpyext has
+ * no Py_TRASHCAN_BEGIN. */
+#if defined(PYPY_VERSION)
+#define GOSYNC_PY_TRASHCAN_BEGIN(op, dealloc) {
+#define GOSYNC_PY_TRASHCAN_END }
+#else
+#define GOSYNC_PY_TRASHCAN_BEGIN(op, dealloc) Py_TRASHCAN_BEGIN(op, dealloc)
+#define GOSYNC_PY_TRASHCAN_END Py_TRASHCAN_END
+#endif
+
 /* ---- Objects whose C state is reached through a pointer ------------------ */
 
 /* The head of every lock type's object. `state` points to the primitive's C

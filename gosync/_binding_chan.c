@@ -141,6 +141,7 @@ static void chan_dealloc(PyObject *op)
 {
     PyTypeObject *type = Py_TYPE(op);
     PyObject_GC_UnTrack(op);
+    GOSYNC_PY_TRASHCAN_BEGIN(op, chan_dealloc)
     if (CH(op)->head.weakreflist != NULL)
         PyObject_ClearWeakRefs(op);
     gosync_chan *c = &CH(op)->storage;
@@ -154,6 +155,7 @@ static void chan_dealloc(PyObject *op)
     }
     type->tp_free(op);
     Py_DECREF(type);
+    GOSYNC_PY_TRASHCAN_END
 }
 
 /* ---- Timeouts ------------------------------------------------------------ */

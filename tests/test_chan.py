@@ -738,3 +738,44 @@ def test_signal_module_is_not_shadowed() -> None:
 
     assert callable(gosync.select) and hasattr(stdlib_select, "select")
     assert signal.SIGINT
+
+
+# A channel of channels, nested deeply (Go's chan chan T as a linked list):
+# freeing the head frees the chain. gosync.Chan is a C type, so its dealloc
+# bounds that recursion with the trashcan, as CPython's subtype_dealloc
+# does for a class written in Python; without it the C stack overflows.
+# In a thread with a stack of known size (4 MiB: room for the depth that
+# CPython's own recursion limits allow, not for 300,000 frames), in a
+# child, since the failure is a crash.
+DEEP_CHAIN = """
+import threading
+import gosync
+
+def chain():
+    head = None
+    for _ in range(300_000):
+        ch = gosync.Chan(1)
+        if head is not None:
+            ch.send(head)
+        head = ch
+    del ch
+    del head  # frees 300,000 nested channels
+    print("FREED")
+
+threading.stack_size(4 * 1024 * 1024)
+t = threading.Thread(target=chain)
+t.start()
+t.join()
+"""
+
+
+@pytest.mark.timeout(120)
+def test_freeing_a_deep_chain_of_channels_does_not_overflow_the_stack(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", DEEP_CHAIN],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    assert (proc.returncode, proc.stdout.strip()) == (0, "FREED"), proc.stderr[-2000:]
