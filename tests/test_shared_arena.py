@@ -494,3 +494,14 @@ def test_a_handle_naming_a_terminal_does_not_become_the_controlling_terminal() -
         os.close(master)
         os.close(slave)
     assert r.returncode == 0
+
+
+def test_internal_locks_have_a_repr_and_refuse_pickling() -> None:
+    # The arena's directory lock and a Chan's or Once's mutex are
+    # gosync.shared.Mutex instances made without a handle.
+    with shared.Arena(size=1 << 16) as a:
+        ch, once = a.Chan(1), a.Once()
+        for m in (a._dirlock, ch._m, once._m):
+            assert repr(m) == "<gosync.shared.Mutex unlocked>"
+            with pytest.raises(TypeError, match="cannot pickle an internal gosync.shared.Mutex"):
+                pickle.dumps(m)

@@ -53,7 +53,10 @@ class Placed:
 
     def _closed_repr(self) -> str | None:
         """The repr of one whose arena is closed, or None while open."""
-        if self._arena._mapping.closed:
+        # An arena's directory lock and a shared Chan's or Once's mutex are
+        # made without a handle (no _arena): they are never closed alone.
+        arena = getattr(self, "_arena", None)
+        if arena is not None and arena._mapping.closed:
             where = "gosync.shared.atomic" if type(self).__module__.endswith(".atomic") else "gosync.shared"
             return f"<{where}.{type(self).__name__} of a closed arena>"
         return None
@@ -64,7 +67,9 @@ class Placed:
         return self._arena
 
     def __reduce__(self) -> tuple[Any, ...]:
-        a = self._arena
+        a = getattr(self, "_arena", None)
+        if a is None:
+            raise TypeError(f"cannot pickle an internal gosync.shared.{type(self).__name__}: it has no handle")
         a._check_open()
         return (attach, (a._locator(), a._id, self._slot, self._kind))
 
