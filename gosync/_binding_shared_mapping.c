@@ -43,6 +43,11 @@ void gosync_py_object_dealloc(PyObject *op)
 void gosync_py_object_gc_dealloc(PyObject *op, inquiry clear)
 {
     PyObject_GC_UnTrack(op);
+    /* Weak references before the members, as subtype_dealloc orders it: no
+     * member is dropped while a weak reference could still reach the
+     * object. */
+    if (((gosync_py_object *)op)->weakreflist != NULL)
+        PyObject_ClearWeakRefs(op);
     (void)clear(op);
     gosync_py_object_dealloc(op);
 }
