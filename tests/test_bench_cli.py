@@ -723,3 +723,21 @@ def test_starvation_runs_side_by_side_and_pools_saved_runs(tmp_path: Path) -> No
     assert "2 runs, " in both.stdout and "6 rounds of 0.02 s" in both.stdout
     too_few = bench(tmp_path, "--rounds", "2", script=str(STARVATION))
     assert too_few.returncode == 2 and "at least 3 rounds" in too_few.stderr
+
+
+def _fail_or_wait(slot: int, board: Any) -> None:
+    if slot == 0:
+        raise SystemExit(3)
+    time.sleep(60)  # as a partner blocked on the failed one would
+
+
+@pytest.mark.timeout(30)
+def test_a_failed_process_fails_its_sample_at_once() -> None:
+    # The two-process samples: one process failing must not leave its
+    # partner to wait out the 300 s deadline.
+    from gosync._bench import shared as bench_shared
+
+    t0 = time.monotonic()
+    with pytest.raises(AssertionError, match=r"exit codes \[3, -9\]"):
+        bench_shared._forked(_fail_or_wait)
+    assert time.monotonic() - t0 < 20

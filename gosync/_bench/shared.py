@@ -26,6 +26,7 @@ import ctypes
 import math
 import mmap
 import multiprocessing
+import multiprocessing.connection
 import os
 import tempfile
 import threading
@@ -139,8 +140,16 @@ def _forked(body: Callable[[int, Any], None]) -> Tuple[float, int]:
     for p in procs:
         p.start()
     try:
-        for p in procs:
-            p.join(300)
+        # Until all have ended, or one has failed: its partner may be
+        # blocked on it (a channel's other end) and is then killed below,
+        # so the failure is reported at once, not after the deadline.
+        deadline = perf_counter() + 300
+        running = list(procs)
+        while running and perf_counter() < deadline:
+            multiprocessing.connection.wait([p.sentinel for p in running], deadline - perf_counter())
+            running = [p for p in running if p.exitcode is None]
+            if any(p.exitcode not in (None, 0) for p in procs):
+                break
     finally:
         for p in procs:
             if p.is_alive():
