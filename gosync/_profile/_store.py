@@ -139,9 +139,7 @@ class Store:
             raise ValueError(f"gosync: unknown profile kind {kind!r}")
         with self._lock:
             stacks = [
-                StackRow(site, stack, s.count, s.total_ns)
-                for (k, site, stack), s in self._stacks.items()
-                if k == kind
+                StackRow(site, stack, s.count, s.total_ns) for (k, site, stack), s in self._stacks.items() if k == kind
             ]
             sites = [
                 SiteRow(site, t.count, t.total_ns, t.histogram.quantile(0.99))
