@@ -84,10 +84,14 @@ def test_p99_ranks_the_waits() -> None:
     s.record(MUTEX, "a", (MAIN,), 100 * MS)  # the 100th: above the 99th percentile
     for i in range(1, 1001):
         s.record(MUTEX, "b", (MAIN,), i * 1000)
+    for _ in range(100):
+        s.record(MUTEX, "c", (MAIN,), 600_000)
+    s.record(MUTEX, "c", (MAIN,), 10 * MS)
     p99 = {r.site: r.p99_ns for r in s.snapshot(MUTEX).sites}
     # The histogram's buckets are at most 1/8 of their lower bound wide.
     assert 1 * MS <= p99["a"] <= 1.125 * MS
     assert 990_000 <= p99["b"] <= 990_000 * 1.125
+    assert 600_000 <= p99["c"] <= 600_000 * 1.125
 
 
 def test_duration_prints_like_go() -> None:
@@ -242,6 +246,18 @@ def test_pprof_decodes_field_by_field() -> None:
     )
 
 
+def test_varints_read_back() -> None:
+    from gosync._profile._protobuf import varint
+
+    edges = [0, 1, 127, 128, 255, 300, 16383, 16384, (1 << 63) - 1, (1 << 64) - 1]
+    for n in edges:
+        data = varint(n)
+        assert read_varint(data, 0) == (n, len(data))
+    assert varint(-1) == varint((1 << 64) - 1)  # an int64 -1, as protobuf writes it
+    with pytest.raises(ValueError):
+        varint(1 << 64)
+
+
 def test_pprof_of_an_empty_profile_has_types_and_no_samples() -> None:
     p = decode(gzip.decompress(pprof(new_store().snapshot(BLOCK))))
     assert 2 not in p and 4 not in p and 5 not in p
@@ -255,8 +271,10 @@ def test_concurrent_records_are_all_counted(fast_switching: None) -> None:
     sites = ["a", "b", "c"]
 
     def recorder(t: int) -> None:
+        # Every thread records the same new stacks at about the same time,
+        # so that the threads also race to create each stack's sum.
         for i in range(events):
-            s.record(MUTEX, sites[i % 3], (MAIN,), i + t)
+            s.record(MUTEX, sites[i % 3], (Frame("f", "t.py", i // 2),), i + t)
 
     run_threads(threads, recorder)
     snap = s.snapshot(MUTEX)
