@@ -177,6 +177,25 @@ static inline gosync_cond *gosync_py_cond_of(PyObject *op)
  * gosync_py_object_dealloc. */
 GOSYNC_PY_INTERNAL void gosync_py_object_gc_dealloc(PyObject *op, inquiry clear);
 
+/* The head of gosync.shared's lock types (Mutex, RWMutex), before their
+ * state: arena and slot are the Python layer's _arena and _slot, where the
+ * state is (gosync/shared/_placed.py). One traverse, clear and dealloc
+ * (_binding_shared_mapping.c) serve both types. */
+typedef struct {
+    gosync_py_object head;
+    PyObject *arena, *slot;
+} gosync_py_placed;
+
+#define GOSYNC_PY_PLACED_MEMBERS                                                   \
+    {"_arena", T_OBJECT_EX, offsetof(gosync_py_placed, arena), 0, NULL},           \
+    {                                                                              \
+        "_slot", T_OBJECT_EX, offsetof(gosync_py_placed, slot), 0, NULL            \
+    }
+
+GOSYNC_PY_INTERNAL int gosync_py_placed_traverse(PyObject *op, visitproc visit, void *arg);
+GOSYNC_PY_INTERNAL int gosync_py_placed_clear(PyObject *op);
+GOSYNC_PY_INTERNAL void gosync_py_placed_dealloc(PyObject *op);
+
 /* ChanBase: the channel's C state, and the ring's slots, which are the
  * binding's (_binding_chan.c): `cap` tokens, each 0 or an owned reference. */
 typedef struct {

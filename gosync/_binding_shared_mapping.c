@@ -52,6 +52,27 @@ void gosync_py_object_gc_dealloc(PyObject *op, inquiry clear)
     gosync_py_object_dealloc(op);
 }
 
+int gosync_py_placed_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(((gosync_py_placed *)op)->arena);
+    Py_VISIT(((gosync_py_placed *)op)->slot);
+    return 0;
+}
+
+int gosync_py_placed_clear(PyObject *op)
+{
+    Py_CLEAR(((gosync_py_placed *)op)->arena);
+    Py_CLEAR(((gosync_py_placed *)op)->slot);
+    return 0;
+}
+
+/* Also drops the reference to the mapping and clears the weak references. */
+void gosync_py_placed_dealloc(PyObject *op)
+{
+    gosync_py_object_gc_dealloc(op, gosync_py_placed_clear);
+}
+
 #define MAP(op) ((gosync_py_mapping *)(op))
 
 /* Checks a METH_FASTCALL method's argument count. */

@@ -18,12 +18,9 @@ PyTypeObject *gosync_py_shared_mutex_type; /* set by gosync_py_add_types */
 static const char unlock_of_unlocked_mutex[] = "sync: unlock of unlocked mutex";
 static const char mark_consistent_misuse[] = "sync: mark_consistent of a consistent mutex";
 
-/* arena and slot are the Python layer's attributes _arena and _slot: where
- * the state is (gosync/shared/_placed.py). */
 typedef struct {
-    gosync_py_object head;
-    gosync_robust_mutex storage; /* unused when head.state is in an arena */
-    PyObject *arena, *slot;
+    gosync_py_placed placed;
+    gosync_robust_mutex storage; /* unused when placed.head.state is in an arena */
 } gosync_py_shared_mutex;
 
 #define RM(op) ((gosync_robust_mutex *)((gosync_py_object *)(op))->state)
@@ -195,41 +192,18 @@ static PyMethodDef shared_mutex_methods[] = {
 
 static PyMemberDef shared_mutex_members[] = {
     GOSYNC_PY_WEAKREFS,
-    {"_arena", T_OBJECT_EX, offsetof(gosync_py_shared_mutex, arena), 0, NULL},
-    {"_slot", T_OBJECT_EX, offsetof(gosync_py_shared_mutex, slot), 0, NULL},
+    GOSYNC_PY_PLACED_MEMBERS,
     {NULL, 0, 0, 0, NULL},
 };
-
-static int shared_mutex_traverse(PyObject *op, visitproc visit, void *arg)
-{
-    Py_VISIT(Py_TYPE(op));
-    Py_VISIT(((gosync_py_shared_mutex *)op)->arena);
-    Py_VISIT(((gosync_py_shared_mutex *)op)->slot);
-    return 0;
-}
-
-static int shared_mutex_clear(PyObject *op)
-{
-    Py_CLEAR(((gosync_py_shared_mutex *)op)->arena);
-    Py_CLEAR(((gosync_py_shared_mutex *)op)->slot);
-    return 0;
-}
-
-/* The dealloc also drops the reference to the mapping and clears the weak
- * references. */
-static void shared_mutex_dealloc(PyObject *op)
-{
-    gosync_py_object_gc_dealloc(op, shared_mutex_clear);
-}
 
 /* The public class gosync.shared.Mutex (gosync/shared/mutex.py adds its
  * Python methods; its __new__ places one in an arena). The arena's own
  * locks are instances too, without _arena and _slot. */
 static PyType_Slot shared_mutex_slots[] = {
     {Py_tp_new, shared_mutex_new},
-    {Py_tp_dealloc, shared_mutex_dealloc},
-    {Py_tp_traverse, shared_mutex_traverse},
-    {Py_tp_clear, shared_mutex_clear},
+    {Py_tp_dealloc, gosync_py_placed_dealloc},
+    {Py_tp_traverse, gosync_py_placed_traverse},
+    {Py_tp_clear, gosync_py_placed_clear},
     {Py_tp_doc, "A Mutex is a mutual exclusion lock shared by processes."},
     {Py_tp_methods, shared_mutex_methods},
     {Py_tp_members, shared_mutex_members},

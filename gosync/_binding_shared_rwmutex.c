@@ -20,12 +20,9 @@ static const char mark_consistent_misuse[] = "sync: mark_consistent of a consist
 static const char too_many_readers[] =
     "gosync: RWMutex has too many readers (64 processes, or 1023 read holds in one)";
 
-/* arena and slot are the Python layer's attributes _arena and _slot: where
- * the state is (gosync/shared/_placed.py). */
 typedef struct {
-    gosync_py_object head;
-    gosync_robust_rwmutex storage; /* unused when head.state is in an arena */
-    PyObject *arena, *slot;
+    gosync_py_placed placed;
+    gosync_robust_rwmutex storage; /* unused when placed.head.state is in an arena */
 } gosync_py_shared_rwmutex;
 
 #define RRW(op) ((gosync_robust_rwmutex *)((gosync_py_object *)(op))->state)
@@ -196,41 +193,18 @@ static PyMethodDef shared_rwmutex_methods[] = {
 
 static PyMemberDef shared_rwmutex_members[] = {
     GOSYNC_PY_WEAKREFS,
-    {"_arena", T_OBJECT_EX, offsetof(gosync_py_shared_rwmutex, arena), 0, NULL},
-    {"_slot", T_OBJECT_EX, offsetof(gosync_py_shared_rwmutex, slot), 0, NULL},
+    GOSYNC_PY_PLACED_MEMBERS,
     {NULL, 0, 0, 0, NULL},
 };
-
-static int shared_rwmutex_traverse(PyObject *op, visitproc visit, void *arg)
-{
-    Py_VISIT(Py_TYPE(op));
-    Py_VISIT(((gosync_py_shared_rwmutex *)op)->arena);
-    Py_VISIT(((gosync_py_shared_rwmutex *)op)->slot);
-    return 0;
-}
-
-static int shared_rwmutex_clear(PyObject *op)
-{
-    Py_CLEAR(((gosync_py_shared_rwmutex *)op)->arena);
-    Py_CLEAR(((gosync_py_shared_rwmutex *)op)->slot);
-    return 0;
-}
-
-/* The dealloc also drops the reference to the mapping and clears the weak
- * references. */
-static void shared_rwmutex_dealloc(PyObject *op)
-{
-    gosync_py_object_gc_dealloc(op, shared_rwmutex_clear);
-}
 
 /* The public class gosync.shared.RWMutex (gosync/shared/rwmutex.py adds its
  * Python methods; its __new__ places one in an arena). The arena's own
  * locks are instances too, without _arena and _slot. */
 static PyType_Slot shared_rwmutex_slots[] = {
     {Py_tp_new, shared_rwmutex_new},
-    {Py_tp_dealloc, shared_rwmutex_dealloc},
-    {Py_tp_traverse, shared_rwmutex_traverse},
-    {Py_tp_clear, shared_rwmutex_clear},
+    {Py_tp_dealloc, gosync_py_placed_dealloc},
+    {Py_tp_traverse, gosync_py_placed_traverse},
+    {Py_tp_clear, gosync_py_placed_clear},
     {Py_tp_doc, "An RWMutex is a reader/writer mutual exclusion lock shared by processes."},
     {Py_tp_methods, shared_rwmutex_methods},
     {Py_tp_members, shared_rwmutex_members},
