@@ -9,11 +9,12 @@ import copy
 import gc
 import pickle
 import threading
+import time
 import weakref
 from typing import Any, Iterator
 
 import pytest
-from conftest import PYPY_GC, STRESS, pypy_cannot, run_threads
+from conftest import PYPY, PYPY_GC, STRESS, pypy_cannot, run_threads
 
 import gosync
 
@@ -279,7 +280,16 @@ def test_stress_every_object_goes_to_one_thread_at_a_time(fast_switching: None) 
 
     def collector() -> None:
         while not stop.is_set():
+            t0 = time.monotonic()
             gc.collect(0)
+            if PYPY:
+                # PyPy's gc.collect is a major collection whatever the
+                # generation: tens of ms with pytest's heap, holding the GIL.
+                # Back to back they left the other threads almost no time
+                # (a thread start waited over 120 s in CI). Pausing 5 times
+                # as long keeps many rotations concurrent with the gets and
+                # puts.
+                time.sleep(max(0.001, 5 * (time.monotonic() - t0)))
 
     def work(i: int) -> None:
         for k in range(iters):
