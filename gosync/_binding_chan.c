@@ -462,14 +462,9 @@ static bool bound_to_chan(PyObject *m, PyCFunction fn, PyObject **chan)
     if (!PyCFunction_Check(m) || PyCFunction_GET_FUNCTION(m) != fn)
         return false;
     PyObject *self = PyCFunction_GET_SELF(m);
-    if (self == NULL)
-        return false;
-    /* gosync.Chan is this type (gosync/_public.py), and a user's subclass
-     * most often derives from it directly: its type or tp_base answers
-     * without PyType_IsSubtype's walk of the MRO, a few ns a case. */
-    PyTypeObject *type = Py_TYPE(self);
-    if (type != gosync_py_chan_type && type->tp_base != gosync_py_chan_type &&
-        !PyType_IsSubtype(type, gosync_py_chan_type))
+    /* gosync.Chan is this type itself (gosync/_public.py), so the check's
+     * exact-type test answers without walking an MRO. */
+    if (self == NULL || !PyObject_TypeCheck(self, gosync_py_chan_type))
         return false;
     *chan = self;
     return true;
