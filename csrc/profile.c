@@ -14,22 +14,33 @@ void gosync_profile_parking(void)
 
 void gosync_contention_enter(gosync_contention *c, int64_t now_ns)
 {
-    if (gosync_add(&c->waiters, 1, GOSYNC_ACQ_REL) == 0)
-        gosync_store(&c->head_ns, now_ns, GOSYNC_RELAXED);
-    gosync_store(&c->tail_ns, now_ns, GOSYNC_RELAXED);
+    if (gosync_add(&c->waiters, 1, GOSYNC_ACQ_REL) == 0) {
+        gosync_store(&c->sum_ns, 0, GOSYNC_RELAXED);
+        gosync_store(&c->since_ns, now_ns, GOSYNC_RELAXED);
+        return;
+    }
+    int64_t since = gosync_load(&c->since_ns, GOSYNC_RELAXED);
+    if (since != 0)
+        (void)gosync_add(&c->sum_ns, now_ns - since, GOSYNC_RELAXED);
 }
 
-void gosync_contention_leave(gosync_contention *c)
+void gosync_contention_leave(gosync_contention *c, int64_t entered_ns)
 {
     uint32_t n = gosync_load(&c->waiters, GOSYNC_RELAXED);
     /* Never below zero: a record that a corrupt or foreign segment left
      * at zero stays there. */
     /* acq_rel: a charge this thread made happens before the last leave's
-     * reset of the head, so the reset is what stays. */
+     * reset, so the reset is what stays. */
     while (n != 0 && !gosync_cas(&c->waiters, &n, n - 1, GOSYNC_ACQ_REL, GOSYNC_RELAXED)) {
     }
-    if (n == 1)
-        gosync_store(&c->head_ns, 0, GOSYNC_RELAXED);
+    if (n == 1) {
+        gosync_store(&c->since_ns, 0, GOSYNC_RELAXED);
+        gosync_store(&c->sum_ns, 0, GOSYNC_RELAXED);
+    } else if (n > 1) {
+        int64_t since = gosync_load(&c->since_ns, GOSYNC_RELAXED);
+        if (since != 0 && entered_ns > since)
+            (void)gosync_add(&c->sum_ns, -(entered_ns - since), GOSYNC_RELAXED);
+    }
 }
 
 int64_t gosync_contention_charge(gosync_contention *c, int64_t now_ns)
@@ -37,19 +48,19 @@ int64_t gosync_contention_charge(gosync_contention *c, int64_t now_ns)
     uint32_t n = gosync_load(&c->waiters, GOSYNC_RELAXED);
     if (n == 0)
         return 0;
-    int64_t head = gosync_swap(&c->head_ns, now_ns, GOSYNC_RELAXED);
-    int64_t tail = gosync_swap(&c->tail_ns, now_ns, GOSYNC_RELAXED);
-    if (head == 0)
+    int64_t since = gosync_swap(&c->since_ns, now_ns, GOSYNC_RELAXED);
+    int64_t sum = gosync_swap(&c->sum_ns, 0, GOSYNC_RELAXED);
+    if (since == 0 || now_ns <= since)
+        return 0; /* no start recorded, or one from a clock read after ours */
+    if (now_ns - since > INT64_MAX / (int64_t)n)
+        return 0; /* only a corrupt record: n is at most the lock's waiters */
+    /* The waits not charged yet: n of them since `since`, less how much
+     * later than `since` each began. Only a race across processes makes
+     * it negative, or beyond n * (now - since). */
+    int64_t total = (int64_t)n * (now_ns - since) - sum;
+    if (total < 0)
         return 0;
-    if (tail == 0 || tail < head)
-        tail = head;
-    int64_t dt0 = now_ns - head, dtail = now_ns - tail;
-    if (dt0 < 0)
-        return 0; /* a start time from a clock read after ours */
-    if (dtail < 0)
-        dtail = 0;
-    /* Go 1.22's scaling (docs/DESIGN.md, "What is charged where"): the
-     * woken waiter's wait, and the mean of the head's and the tail's for
-     * the n - 1 others still waiting. */
-    return dt0 + (dt0 + dtail) / 2 * (int64_t)(n - 1);
+    if (total > (int64_t)n * (now_ns - since))
+        return (int64_t)n * (now_ns - since);
+    return total;
 }

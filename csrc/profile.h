@@ -54,44 +54,63 @@ extern _Thread_local int64_t gosync_profile_parked_since;
 void gosync_profile_parking(void);
 
 /* A lock's contention record: the waiters that registered for the mutex
- * profile and since when their wait is not charged yet. In-process it sits
+ * profile and the sum of their waits not charged yet. In-process it sits
  * in the lock's Python object; for gosync.shared in the slot header before
  * the lock's state (gosync/shared/_layout.py), where other processes update
  * it, hence the atomics. All zeros: no waiter.
  *
  *   field     meaning
- *   head_ns   start of the oldest uncharged wait (0: none recorded)
- *   tail_ns   start of the newest uncharged wait
+ *   since_ns  when the uncharged waits are counted from: the first
+ *             waiter's enter, or the last charge (0: no waiter)
+ *   sum_ns    the sum over the registered waiters of (u - since_ns), u
+ *             being the start of each one's uncharged wait: its enter, or
+ *             the last charge if that came later
  *   waiters   timed waiters registered (each enter is matched by a leave)
  *
- * Transitions (now = CLOCK_MONOTONIC):
- *   enter:   waiters += 1; the first (0 -> 1) sets head = now; tail = now
- *   leave:   waiters -= 1; the last (1 -> 0) sets head = 0
- *   charge:  (an unlock, before it lets the lock go) with waiters n > 0 and
- *            head h != 0: head = tail = now, and the delay charged is Go
- *            1.22's dt0 + (dt0 + dtail) / 2 * (n - 1), with dt0 = now - h
- *            and dtail = now - tail: the woken waiter's wait plus the
- *            estimated waits of the n - 1 behind it, none charged twice.
+ * So the waits not charged yet add up to waiters * (now - since_ns) -
+ * sum_ns, exactly, whoever leaves in whatever order. Go 1.22 estimates
+ * that sum from the head's and the tail's waits, (dt0 + (dt0 + dtail) / 2
+ * * N), because its queue would take O(N) to add up; the sum here costs
+ * one more add per enter and leave, and is exact. (Go's estimate assumes
+ * that a waiter leaves only when an unlock wakes it, as the queue's head;
+ * here a waiter also leaves when its deadline passes or it is interrupted,
+ * and a record of the head's start would then charge the next unlock with
+ * the time since a waiter that has gone: model/contention.pml.)
+ *
+ * Transitions (now = CLOCK_MONOTONIC; t = the waiter's enter time, which
+ * the waiter keeps and passes to its leave):
+ *   enter:   waiters += 1; the first (0 -> 1) sets since = t, sum = 0;
+ *            the others sum += t - since
+ *   leave:   waiters -= 1; the last (1 -> 0) sets since = sum = 0; the
+ *            others sum -= max(t - since, 0) (since > t: the last charge
+ *            came after this waiter, and counted it from then, i.e. 0)
+ *   charge:  (an unlock, before it lets the lock go) with waiters n > 0
+ *            and since s != 0: the delay is n * (now - s) - sum, and
+ *            since = now, sum = 0: none of it is charged twice.
  *
  * In-process every transition runs with the GIL held, so they are exact.
  * Across processes they race, and the record is an estimate: a leave can
- * clear the head of a waiter that entered at the same moment (its wait is
- * then not charged: under-, never over-counted), and a process killed
- * while waiting leaves waiters one too high for good, which makes later
- * charges count one more waiter behind the head. The lock's own state never
- * depends on the record. */
+ * clear since of a waiter that entered at the same moment (its wait is
+ * then not charged), a sum changed between a charge's two swaps counts a
+ * wait from an older since, and a process killed while waiting leaves
+ * waiters one too high for good: every later charge then counts a waiter
+ * for the whole time since the last charge. model/contention.pml checks
+ * which of these can over-charge (model/README.md). The lock's own state
+ * never depends on the record. */
 typedef struct {
-    _Atomic int64_t head_ns;
-    _Atomic int64_t tail_ns;
+    _Atomic int64_t since_ns;
+    _Atomic int64_t sum_ns;
     _Atomic uint32_t waiters;
     uint32_t pad;
 } gosync_contention;
 
+/* enter returns the time it registered the waiter at (now_ns), which the
+ * waiter passes to its leave. */
 void gosync_contention_enter(gosync_contention *c, int64_t now_ns);
-void gosync_contention_leave(gosync_contention *c);
+void gosync_contention_leave(gosync_contention *c, int64_t entered_ns);
 
-/* The delay to charge to an unlock at now_ns, and resets the start times;
- * 0 when no timed waiter is registered. */
+/* The delay to charge to an unlock at now_ns, and resets the record's
+ * count of it; 0 when no timed waiter is registered. */
 int64_t gosync_contention_charge(gosync_contention *c, int64_t now_ns);
 
 /* Whether a timed waiter is registered: the one load an unlock makes. */

@@ -310,13 +310,14 @@ GOSYNC_PY_INTERNAL int gosync_py_profile_wait_begin(void);
 GOSYNC_PY_INTERNAL void gosync_py_profile_block(PyObject *owner, int rc);
 
 /* The mutex profile. A lock's waiter, before it blocks: registers in the
- * lock's record if the mutex profile is on, and returns whether it did
- * (then it calls gosync_contention_leave once it returns). An unlock,
+ * lock's record if the mutex profile is on, and returns the time it did (0:
+ * it did not; else it calls gosync_contention_leave(c, that time) once it
+ * returns). An unlock,
  * before it lets the lock go: the delay to charge (0: none); after it,
  * gosync_py_profile_mutex samples and records that delay with the
  * unlocker's stack. A NULL record (a shared lock not in a slot) is never
  * timed. */
-GOSYNC_PY_INTERNAL int gosync_py_contention_enter(gosync_contention *c);
+GOSYNC_PY_INTERNAL int64_t gosync_py_contention_enter(gosync_contention *c);
 static inline int64_t gosync_py_contention_charge(gosync_contention *c)
 {
     /* One load of the record on every unlock: inline, as the fast path. */

@@ -27,10 +27,10 @@ static gosync_contention *contention_of(PyObject *op)
 
 static PyObject *mutex_lock_slow(PyObject *op, int64_t deadline_ns)
 {
-    int timed = gosync_py_contention_enter(contention_of(op));
+    int64_t timed = gosync_py_contention_enter(contention_of(op));
     int rc = gosync_py_block(op, mutex_lock_slow_call, MU(op), deadline_ns);
     if (timed)
-        gosync_contention_leave(contention_of(op));
+        gosync_contention_leave(contention_of(op), timed);
     return gosync_py_wait_result(rc, too_many_mutex_waiters);
 }
 

@@ -94,12 +94,13 @@ int gosync_py_profile_wait_begin(void)
     return 1;
 }
 
-int gosync_py_contention_enter(gosync_contention *c)
+int64_t gosync_py_contention_enter(gosync_contention *c)
 {
     if (c == NULL || (gosync_profile_on() & GOSYNC_PROFILE_MUTEX) == 0)
         return 0;
-    gosync_contention_enter(c, gosync_now_ns());
-    return 1;
+    int64_t now = gosync_now_ns();
+    gosync_contention_enter(c, now);
+    return now;
 }
 
 void gosync_py_profile_mutex(PyObject *owner, int64_t delay_ns)

@@ -35,10 +35,10 @@ static gosync_contention *contention_of(PyObject *rw)
  * calls, which name the RWMutex they lock). */
 static PyObject *rw_wait(PyObject *rw, gosync_blocking_call call, int64_t deadline_ns, const char *overflow)
 {
-    int timed = gosync_py_contention_enter(contention_of(rw));
+    int64_t timed = gosync_py_contention_enter(contention_of(rw));
     int rc = gosync_py_block(rw, call, RW(rw), deadline_ns);
     if (timed)
-        gosync_contention_leave(contention_of(rw));
+        gosync_contention_leave(contention_of(rw), timed);
     return gosync_py_wait_result(rc, overflow);
 }
 

@@ -89,13 +89,13 @@ static PyObject *shared_mutex_lock(PyObject *op, int64_t deadline_ns)
     if (gosync_cas(&m->word, &unlocked, gosync_identity_self(), GOSYNC_ACQUIRE, GOSYNC_RELAXED))
         Py_RETURN_TRUE;
     gosync_contention *c = gosync_py_slot_contention(op);
-    int timed = gosync_py_contention_enter(c);
+    int64_t timed = gosync_py_contention_enter(c);
     int block_timed = gosync_py_profile_wait_begin();
     int rc = gosync_py_block_robust(shared_mutex_lock_call, m, deadline_ns);
     if (block_timed)
         gosync_py_profile_block(op, rc == GOSYNC_OWNERDEAD ? GOSYNC_OK : rc);
     if (timed)
-        gosync_contention_leave(c);
+        gosync_contention_leave(c, timed);
     return gosync_py_robust_result(rc, "");
 }
 

@@ -68,13 +68,13 @@ static int rw_lock_steps(gosync_robust_rwmutex *rw, int64_t deadline_ns)
 static PyObject *rw_wait(PyObject *op, int write, int64_t deadline_ns)
 {
     gosync_contention *c = gosync_py_slot_contention(op);
-    int timed = gosync_py_contention_enter(c);
+    int64_t timed = gosync_py_contention_enter(c);
     int block_timed = gosync_py_profile_wait_begin();
     int rc = write ? rw_lock_steps(RRW(op), deadline_ns) : gosync_py_block_robust(rlock_call, RRW(op), deadline_ns);
     if (block_timed)
         gosync_py_profile_block(op, rc == GOSYNC_OWNERDEAD || rc == GOSYNC_OWNERDEAD_WRITE ? GOSYNC_OK : rc);
     if (timed)
-        gosync_contention_leave(c);
+        gosync_contention_leave(c, timed);
     return gosync_py_robust_result(rc, write ? "" : too_many_readers);
 }
 

@@ -2413,18 +2413,21 @@ static void test_chan_close_wakes(void)
     report("chan close wakes receivers and senders", ok);
 }
 
-/* The mutex profile's contention record (profile.h): Go 1.22's charge, the
- * resets that keep a wait from being charged twice, and a count that never
- * goes below zero; then enter/charge/leave from several threads, which must
- * leave the record all zeros (TSan checks the atomics). And the block
- * profile's park time: set by a park only while a profile is on. */
+/* The mutex profile's contention record (profile.h): the exact sum of the
+ * uncharged waits, the resets that keep a wait from being charged twice, a
+ * waiter that leaves uncharged (its deadline passed) taking its wait out,
+ * and a count that never goes below zero; then enter/charge/leave from
+ * several threads, which must leave the record all zeros (TSan checks the
+ * atomics). And the block profile's park time: set by a park only while a
+ * profile is on. */
 static void *contention_role(void *arg)
 {
     gosync_contention *c = arg;
     for (int i = 0; i < 20000 * scale; i++) {
-        gosync_contention_enter(c, gosync_now_ns());
+        int64_t t = gosync_now_ns();
+        gosync_contention_enter(c, t);
         (void)gosync_contention_charge(c, gosync_now_ns());
-        gosync_contention_leave(c);
+        gosync_contention_leave(c, t);
     }
     return NULL;
 }
@@ -2437,22 +2440,49 @@ static void test_profile_contention(void)
     gosync_contention_enter(&c, 100);
     gosync_contention_enter(&c, 150);
     int64_t charge = gosync_contention_charge(&c, 200);
-    CHECK(charge == 175, "two waiters since 100 and 150, charged at 200: %lld (want 100 + 75)", (long long)charge);
-    gosync_contention_leave(&c); /* the woken one */
+    CHECK(charge == 150, "two waiters since 100 and 150, charged at 200: %lld (want 100 + 50)", (long long)charge);
+    gosync_contention_leave(&c, 100); /* the woken one */
     charge = gosync_contention_charge(&c, 260);
     CHECK(charge == 60, "the one left, charged again at 260: %lld (want 60, not 160)", (long long)charge);
-    gosync_contention_leave(&c);
-    CHECK(atomic_load(&c.waiters) == 0 && atomic_load(&c.head_ns) == 0, "not empty after the last leave");
+    gosync_contention_leave(&c, 150);
+    CHECK(atomic_load(&c.waiters) == 0 && atomic_load(&c.since_ns) == 0 && atomic_load(&c.sum_ns) == 0,
+          "not all zeros after the last leave");
     CHECK(gosync_contention_charge(&c, 300) == 0, "charged with no waiter");
-    gosync_contention_leave(&c);
+    gosync_contention_leave(&c, 300);
     CHECK(atomic_load(&c.waiters) == 0, "a leave took the count below zero");
     gosync_contention_enter(&c, 400);
-    CHECK(atomic_load(&c.head_ns) == 400, "a new first waiter did not restart the head");
-    gosync_contention_leave(&c);
+    CHECK(atomic_load(&c.since_ns) == 400, "a new first waiter did not restart the count");
+    gosync_contention_leave(&c, 400);
+
+    /* The first waiter gives up (a deadline) while two later ones wait:
+     * the unlock is charged their waits only (5a32c1b charged 175, from
+     * the first one's start). */
+    gosync_contention_enter(&c, 1000);
+    gosync_contention_enter(&c, 1050);
+    gosync_contention_enter(&c, 1050);
+    gosync_contention_leave(&c, 1000);
+    charge = gosync_contention_charge(&c, 1100);
+    CHECK(charge == 100, "after the first waiter gave up, charged %lld (want 50 + 50)", (long long)charge);
+    gosync_contention_leave(&c, 1050);
+    gosync_contention_leave(&c, 1050);
+    /* model/contention.pml's trail: charged at 2100 while one waits, a
+     * second comes at 2300, the first (woken) leaves; the unlock at 2400
+     * is charged the second's 100 (5a32c1b: 200, from the charge). */
+    gosync_contention_enter(&c, 2000);
+    charge = gosync_contention_charge(&c, 2100);
+    CHECK(charge == 100, "one waiter since 2000, charged at 2100: %lld", (long long)charge);
+    gosync_contention_enter(&c, 2300);
+    gosync_contention_leave(&c, 2000);
+    charge = gosync_contention_charge(&c, 2400);
+    CHECK(charge == 100, "a newcomer since 2300, charged at 2400: %lld (want 100)", (long long)charge);
+    gosync_contention_leave(&c, 2300);
+    CHECK(atomic_load(&c.waiters) == 0 && atomic_load(&c.since_ns) == 0 && atomic_load(&c.sum_ns) == 0,
+          "not all zeros after the last leave");
 
     run_threads(4, contention_role, &c);
-    CHECK(atomic_load(&c.waiters) == 0 && atomic_load(&c.head_ns) == 0, "threads left waiters %u head %lld",
-          atomic_load(&c.waiters), (long long)atomic_load(&c.head_ns));
+    CHECK(atomic_load(&c.waiters) == 0 && atomic_load(&c.since_ns) == 0 && atomic_load(&c.sum_ns) == 0,
+          "threads left waiters %u since %lld sum %lld", atomic_load(&c.waiters), (long long)atomic_load(&c.since_ns),
+          (long long)atomic_load(&c.sum_ns));
 
     _Atomic uint32_t word = 1;
     gosync_profile_parked_since = 0;

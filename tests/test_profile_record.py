@@ -1,0 +1,72 @@
+"""The binding's contention hooks (gosync/_binding_profile.c, csrc/profile.h):
+what an unlock charges to the mutex profile, and what the call into the
+profile's Python callable may do. These drive the private hooks directly:
+the public gosync.profile is not built yet."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Iterator, List, Tuple
+
+import pytest
+
+import gosync
+from gosync import _gosync
+
+Event = Tuple[int, object, int, float]
+
+
+@pytest.fixture
+def events() -> Iterator[List[Event]]:
+    """Every mutex event, unsampled (fraction 1), into a list; off after."""
+    got: List[Event] = []
+    old_rates = _gosync._profile_rates()
+
+    def on_event(kind: int, owner: object, delay_ns: int, weight: float) -> None:
+        got.append((kind, owner, delay_ns, weight))
+
+    _gosync._profile_hooks(on_event, lambda t: None)
+    _gosync._profile_set(0, 1)
+    try:
+        yield got
+    finally:
+        _gosync._profile_set(*old_rates)
+
+
+@pytest.mark.timeout(30)
+def test_a_waiter_that_gives_up_takes_its_wait_out_of_the_next_charge(events: List[Event]) -> None:
+    # W1 waits with a timeout and gives up; W2 comes while W1 still waits
+    # and is still waiting when the holder unlocks. The unlock is charged
+    # W2's wait, not the time since W1 came.
+    m = gosync.Mutex()
+    m.lock()
+    t0 = time.monotonic()
+    w1_done = threading.Event()
+    w2_start: List[float] = []
+
+    def w1() -> None:
+        assert not m.lock(timeout=0.6)
+        w1_done.set()
+
+    def w2() -> None:
+        w2_start.append(time.monotonic())
+        m.lock()
+        m.unlock()
+
+    t1 = threading.Thread(target=w1)
+    t1.start()
+    time.sleep(0.3)
+    t2 = threading.Thread(target=w2)
+    t2.start()
+    assert w1_done.wait(10)
+    time.sleep(0.1)
+    unlocked = time.monotonic()
+    m.unlock()
+    t1.join(10)
+    t2.join(10)
+    assert w2_start[0] < t0 + 0.55, "W2 came after W1 gave up: the run does not test the case"
+    charged = [e for e in events if e[0] == 1 and e[1] is m]
+    assert len(charged) == 1
+    waited = unlocked - w2_start[0]
+    assert charged[0][2] / 1e9 <= waited + 0.05, (charged[0][2] / 1e9, waited)
