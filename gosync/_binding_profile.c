@@ -45,22 +45,35 @@ static void set_flags(void)
     gosync_store(&gosync_profile_flags, flags, GOSYNC_RELAXED);
 }
 
+/* Whether this thread is inside on_event. An event made by code that
+ * on_event runs (a finalizer, a signal handler, on_event's own use of a
+ * gosync lock) is dropped, as Go's profiler drops what happens while it
+ * stores: calling on_event again would take its store's lock a second
+ * time on the same thread, a deadlock. */
+static _Thread_local int emitting;
+
 /* Hands one kept event to on_event. The caller's own result is already
  * decided, so nothing the callable does may change it: an exception it
  * raises is reported as unraisable, and an exception already set (there
- * should be none) is kept. */
+ * should be none) is kept. The callable is held for the call, which may
+ * replace it (_profile_hooks). */
 static void emit(int kind, PyObject *owner, int64_t delay_ns, double weight)
 {
-    if (on_event == NULL)
+    PyObject *fn = on_event;
+    if (fn == NULL || emitting)
         return;
+    Py_INCREF(fn);
+    emitting = 1;
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
-    PyObject *r = PyObject_CallFunction(on_event, "iOLd", kind, owner != NULL ? owner : Py_None,
-                                        (long long)delay_ns, weight);
+    PyObject *r = PyObject_CallFunction(fn, "iOLd", kind, owner != NULL ? owner : Py_None, (long long)delay_ns,
+                                        weight);
     if (r == NULL)
-        PyErr_WriteUnraisable(on_event);
+        PyErr_WriteUnraisable(fn);
     Py_XDECREF(r);
     PyErr_Restore(type, value, traceback);
+    emitting = 0;
+    Py_DECREF(fn);
 }
 
 void gosync_py_profile_block(PyObject *owner, int rc)

@@ -70,3 +70,38 @@ def test_a_waiter_that_gives_up_takes_its_wait_out_of_the_next_charge(events: Li
     assert len(charged) == 1
     waited = unlocked - w2_start[0]
     assert charged[0][2] / 1e9 <= waited + 0.05, (charged[0][2] / 1e9, waited)
+
+
+@pytest.mark.timeout(30)
+def test_an_event_inside_the_profiles_callable_is_not_recorded_again(events: List[Event]) -> None:
+    # The callable runs with the GIL inside the unlock. An event that code
+    # run from it makes (here an unlock with a waiter, as a finalizer or a
+    # signal handler could) must not call it again on the same thread: its
+    # store's threading.Lock would then deadlock against itself.
+    m1, m2 = gosync.Mutex(), gosync.Mutex()
+    depth = [0, 0]  # now, deepest
+    _gosync_on_event_calls: List[object] = []
+
+    def on_event(kind: int, owner: object, delay_ns: int, weight: float) -> None:
+        depth[0] += 1
+        depth[1] = max(depth[1], depth[0])
+        _gosync_on_event_calls.append(owner)
+        try:
+            if owner is m1:
+                m2.unlock()  # m2 has a timed waiter: this unlock is charged
+        finally:
+            depth[0] -= 1
+
+    _gosync._profile_hooks(on_event, lambda t: None)
+    m1.lock()
+    m2.lock()
+    waiters = [threading.Thread(target=lambda m=m: (m.lock(), m.unlock())) for m in (m1, m2)]
+    for t in waiters:
+        t.start()
+    time.sleep(0.3)  # both registered in their locks' records
+    m1.unlock()
+    for t in waiters:
+        t.join(10)
+    assert not any(t.is_alive() for t in waiters)
+    assert depth[1] == 1, _gosync_on_event_calls
+    assert _gosync_on_event_calls[0] is m1
