@@ -54,8 +54,9 @@ static _Thread_local int emitting;
 
 /* Hands one kept event to on_event. The caller's own result is already
  * decided, so nothing the callable does may change it: an exception it
- * raises is reported as unraisable, and an exception already set (there
- * should be none) is kept. The callable is held for the call, which may
+ * raises is reported as unraisable (but KeyboardInterrupt is delivered
+ * again, below), and an exception already set (there should be none) is
+ * kept. The callable is held for the call, which may
  * replace it (_profile_hooks). */
 static void emit(int kind, PyObject *owner, int64_t delay_ns, double weight)
 {
@@ -68,8 +69,17 @@ static void emit(int kind, PyObject *owner, int64_t delay_ns, double weight)
     PyErr_Fetch(&type, &value, &traceback);
     PyObject *r = PyObject_CallFunction(fn, "iOLd", kind, owner != NULL ? owner : Py_None, (long long)delay_ns,
                                         weight);
-    if (r == NULL)
-        PyErr_WriteUnraisable(fn);
+    if (r == NULL) {
+        /* Ctrl-C whose handler ran inside the callable must not be lost:
+         * it is delivered again, to be raised once this call has returned
+         * (the lock then as the call left it). */
+        if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
+            PyErr_Clear();
+            PyErr_SetInterrupt();
+        } else {
+            PyErr_WriteUnraisable(fn);
+        }
+    }
     Py_XDECREF(r);
     PyErr_Restore(type, value, traceback);
     emitting = 0;

@@ -5,6 +5,7 @@ the public gosync.profile is not built yet."""
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from typing import Iterator, List, Tuple
@@ -105,3 +106,32 @@ def test_an_event_inside_the_profiles_callable_is_not_recorded_again(events: Lis
     assert not any(t.is_alive() for t in waiters)
     assert depth[1] == 1, _gosync_on_event_calls
     assert _gosync_on_event_calls[0] is m1
+
+
+@pytest.mark.timeout(30)
+def test_ctrl_c_during_the_profiles_callable_is_not_lost(events: List[Event]) -> None:
+    # Ctrl-C whose handler runs inside the callable (it runs Python, in the
+    # main thread, inside the unlock) reaches the program once the unlock
+    # has returned, with the lock released: not swallowed as unraisable.
+    m = gosync.Mutex()
+
+    def on_event(kind: int, owner: object, delay_ns: int, weight: float) -> None:
+        signal.raise_signal(signal.SIGINT)
+        for _ in range(1000):  # the handler runs here and raises
+            pass
+
+    _gosync._profile_hooks(on_event, lambda t: None)
+    m.lock()
+    w = threading.Thread(target=lambda: (m.lock(), m.unlock()))
+    w.start()
+    time.sleep(0.3)  # registered in m's record
+    interrupted = False
+    try:
+        m.unlock()
+        for _ in range(100_000):
+            pass
+    except KeyboardInterrupt:
+        interrupted = True
+    w.join(10)
+    assert not w.is_alive()
+    assert interrupted
