@@ -129,7 +129,18 @@ static PyObject *cond_wait(PyObject *op, PyObject *const *args, Py_ssize_t nargs
     PyObject *exc_type, *exc, *tb;
     PyErr_Fetch(&exc_type, &exc, &tb);
     if (kind != NATIVE_NONE) {
+        /* The relock is a lock of L as Go's c.L.Lock() is: a wait for it is
+         * a block event of L and contention charged to L's unlocker. */
+        PyObject *owner = kind == NATIVE_RLOCKER ? ((gosync_py_rlocker *)L)->rw : L;
+        gosync_contention *record =
+            kind == NATIVE_MUTEX ? &((gosync_py_mutex *)owner)->contention : &((gosync_py_rwmutex *)owner)->contention;
+        int64_t timed = gosync_py_contention_enter(record);
+        int block_timed = gosync_py_profile_wait_begin();
         int relock = cond_relock_native(kind, L);
+        if (timed)
+            gosync_contention_leave(record, timed);
+        if (block_timed)
+            gosync_py_profile_block(owner, relock);
         if (relock != GOSYNC_OK) {
             /* L could not be locked again (too many readers, or the kernel
              * refused to wait): say so, with the wait's exception as its

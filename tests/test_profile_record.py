@@ -135,3 +135,29 @@ def test_ctrl_c_during_the_profiles_callable_is_not_lost(events: List[Event]) ->
     w.join(10)
     assert not w.is_alive()
     assert interrupted
+
+
+@pytest.mark.timeout(30)
+def test_a_cond_waiters_relock_is_charged_to_the_mutexs_unlocker(events: List[Event]) -> None:
+    # Cond.wait locks L again once notified, as Go's c.L.Lock(): a relock
+    # that waits for the notifier's unlock is that unlock's contention.
+    m = gosync.Mutex()
+    c = gosync.Cond(m)
+    ready = threading.Event()
+
+    def waiter() -> None:
+        with m:
+            ready.set()
+            c.wait()
+
+    w = threading.Thread(target=waiter)
+    w.start()
+    assert ready.wait(10)
+    with m:  # the waiter is in c.wait, m released
+        c.signal()
+        time.sleep(0.3)  # the waiter, notified, waits for m
+    w.join(10)
+    assert not w.is_alive()
+    charged = [e for e in events if e[0] == 1 and e[1] is m]
+    assert len(charged) == 1, events
+    assert 0.2 <= charged[0][2] / 1e9 <= 5, charged
