@@ -43,6 +43,13 @@ void gosync_contention_leave(gosync_contention *c, int64_t entered_ns)
     }
 }
 
+void gosync_contention_clear(gosync_contention *c)
+{
+    gosync_store(&c->since_ns, 0, GOSYNC_RELAXED);
+    gosync_store(&c->sum_ns, 0, GOSYNC_RELAXED);
+    gosync_store(&c->waiters, 0, GOSYNC_RELEASE);
+}
+
 int64_t gosync_contention_charge(gosync_contention *c, int64_t now_ns)
 {
     uint32_t n = gosync_load(&c->waiters, GOSYNC_RELAXED);

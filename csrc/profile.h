@@ -93,10 +93,12 @@ void gosync_profile_parking(void);
  * clear since of a waiter that entered at the same moment (its wait is
  * then not charged), a sum changed between a charge's two swaps counts a
  * wait from an older since, and a process killed while waiting leaves
- * waiters one too high for good: every later charge then counts a waiter
- * for the whole time since the last charge. model/contention.pml checks
- * which of these can over-charge (model/README.md). The lock's own state
- * never depends on the record. */
+ * waiters one too high: every later charge then counts a waiter for the
+ * whole time since the last charge, until an unlock of a shared Mutex
+ * finds no sleeper in the lock's word and clears the record
+ * (gosync_contention_clear; the shared RWMutex has no such check yet).
+ * model/contention.pml checks which of these can over-charge
+ * (model/README.md). The lock's own state never depends on the record. */
 typedef struct {
     _Atomic int64_t since_ns;
     _Atomic int64_t sum_ns;
@@ -112,6 +114,13 @@ void gosync_contention_leave(gosync_contention *c, int64_t entered_ns);
 /* The delay to charge to an unlock at now_ns, and resets the record's
  * count of it; 0 when no timed waiter is registered. */
 int64_t gosync_contention_charge(gosync_contention *c, int64_t now_ns);
+
+/* Clears the record: for a lock whose own state shows no waiter while the
+ * record counts some (a process killed while registered). A live waiter
+ * that registered and has not slept yet then goes uncharged; its leave
+ * finds the count at zero and changes nothing, or takes another's place in
+ * it (an under-count). */
+void gosync_contention_clear(gosync_contention *c);
 
 /* Whether a timed waiter is registered: the one load an unlock makes. */
 static inline int gosync_contention_waiting(gosync_contention *c)

@@ -120,8 +120,19 @@ static PyObject *shared_mutex_unlock(PyObject *op, PyObject *unused)
     (void)unused;
     GOSYNC_PY_CHECK_OPEN(op);
     /* The charge before the unlock: the waiters may be in other processes,
-     * and one may return and leave the record at once. */
-    int64_t charge = gosync_py_contention_charge(gosync_py_slot_contention(op));
+     * and one may return and leave the record at once. A record that
+     * counts waiters while the word shows none that sleeps counts dead
+     * processes (killed while registered: they would be charged at every
+     * unlock for ever) or waiters about to sleep: it is cleared, which
+     * loses only the latter's first moments. */
+    gosync_contention *c = gosync_py_slot_contention(op);
+    int64_t charge = 0;
+    if (c != NULL && gosync_contention_waiting(c)) {
+        if (gosync_robust_mutex_word(RM(op)) & GOSYNC_ROBUST_WAITERS)
+            charge = gosync_contention_charge(c, gosync_now_ns());
+        else
+            gosync_contention_clear(c);
+    }
     if (gosync_robust_mutex_unlock(RM(op)) != GOSYNC_OK)
         return gosync_py_misuse(unlock_of_unlocked_mutex);
     if (charge > 0)

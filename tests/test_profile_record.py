@@ -161,3 +161,37 @@ def test_a_cond_waiters_relock_is_charged_to_the_mutexs_unlocker(events: List[Ev
     charged = [e for e in events if e[0] == 1 and e[1] is m]
     assert len(charged) == 1, events
     assert 0.2 <= charged[0][2] / 1e9 <= 5, charged
+
+
+def _lock_in_child(m: object) -> None:
+    m.lock()  # type: ignore[attr-defined]
+
+
+@pytest.mark.timeout(60)
+def test_a_waiter_killed_in_a_shared_mutex_is_not_charged_for_ever(events: List[Event]) -> None:
+    # A process killed while registered in a shared Mutex's record stays in
+    # its count. Once the lock's own word shows no waiter, an unlock drops
+    # the record, so that later uncontended unlocks are charged nothing.
+    import multiprocessing
+    import os
+
+    from gosync import shared
+
+    arena = shared.Arena(size=1 << 16)
+    m = arena.Mutex()
+    m.lock()
+    child = multiprocessing.get_context("fork").Process(target=_lock_in_child, args=(m,))
+    child.start()
+    try:
+        time.sleep(0.5)  # registered and asleep (the child inherited the rates)
+    finally:
+        if child.pid is not None:
+            os.kill(child.pid, signal.SIGKILL)
+        child.join(10)
+    m.unlock()  # charged the child's wait: it did wait
+    events.clear()
+    for _ in range(3):
+        time.sleep(0.2)
+        m.lock()  # nobody waits: uncontended
+        m.unlock()
+    assert [e for e in events if e[0] == 1] == []
