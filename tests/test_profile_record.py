@@ -18,6 +18,11 @@ from gosync import _gosync
 Event = Tuple[int, object, int, float]
 
 
+def lock_unlock(m: gosync.Mutex) -> None:
+    m.lock()
+    m.unlock()
+
+
 @pytest.fixture
 def events() -> Iterator[List[Event]]:
     """Every mutex event, unsampled (fraction 1), into a list; off after."""
@@ -52,8 +57,7 @@ def test_a_waiter_that_gives_up_takes_its_wait_out_of_the_next_charge(events: Li
 
     def w2() -> None:
         w2_start.append(time.monotonic())
-        m.lock()
-        m.unlock()
+        lock_unlock(m)
 
     t1 = threading.Thread(target=w1)
     t1.start()
@@ -96,7 +100,7 @@ def test_an_event_inside_the_profiles_callable_is_not_recorded_again(events: Lis
     _gosync._profile_hooks(on_event, lambda t: None)
     m1.lock()
     m2.lock()
-    waiters = [threading.Thread(target=lambda m=m: (m.lock(), m.unlock())) for m in (m1, m2)]
+    waiters = [threading.Thread(target=lock_unlock, args=(m,)) for m in (m1, m2)]
     for t in waiters:
         t.start()
     time.sleep(0.3)  # both registered in their locks' records
@@ -122,7 +126,7 @@ def test_ctrl_c_during_the_profiles_callable_is_not_lost(events: List[Event]) ->
 
     _gosync._profile_hooks(on_event, lambda t: None)
     m.lock()
-    w = threading.Thread(target=lambda: (m.lock(), m.unlock()))
+    w = threading.Thread(target=lock_unlock, args=(m,))
     w.start()
     time.sleep(0.3)  # registered in m's record
     interrupted = False
