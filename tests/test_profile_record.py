@@ -18,6 +18,10 @@ from gosync import _gosync
 Event = Tuple[int, object, int, float]
 
 
+def no_label(*args: object) -> None:
+    return None
+
+
 def lock_unlock(m: gosync.Mutex) -> None:
     m.lock()
     m.unlock()
@@ -32,12 +36,16 @@ def events() -> Iterator[List[Event]]:
     def on_event(kind: int, owner: object, delay_ns: int, weight: float) -> None:
         got.append((kind, owner, delay_ns, weight))
 
-    _gosync._profile_hooks(on_event, lambda t: None)
+    previous = _gosync._profile_hooks(on_event, no_label)
     _gosync._profile_set(0, 1)
     try:
         yield got
     finally:
         _gosync._profile_set(*old_rates)
+        # Where _profile_hooks returns the pair it replaced, gosync.profile's
+        # own callables are put back.
+        if isinstance(previous, tuple) and all(callable(f) for f in previous):
+            _gosync._profile_hooks(*previous)
 
 
 @pytest.mark.timeout(30)
@@ -97,7 +105,7 @@ def test_an_event_inside_the_profiles_callable_is_not_recorded_again(events: Lis
         finally:
             depth[0] -= 1
 
-    _gosync._profile_hooks(on_event, lambda t: None)
+    _gosync._profile_hooks(on_event, no_label)
     m1.lock()
     m2.lock()
     waiters = [threading.Thread(target=lock_unlock, args=(m,)) for m in (m1, m2)]
@@ -124,7 +132,7 @@ def test_ctrl_c_during_the_profiles_callable_is_not_lost(events: List[Event]) ->
         for _ in range(1000):  # the handler runs here and raises
             pass
 
-    _gosync._profile_hooks(on_event, lambda t: None)
+    _gosync._profile_hooks(on_event, no_label)
     m.lock()
     w = threading.Thread(target=lock_unlock, args=(m,))
     w.start()
