@@ -39,9 +39,9 @@ static inline PyObject *object_of(uint64_t token)
 
 static PyObject *chan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"capacity", NULL};
-    PyObject *capacity = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:Chan", kwlist, &capacity))
+    static char *kwlist[] = {"capacity", "name", NULL};
+    PyObject *capacity = NULL, *name = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O$O:Chan", kwlist, &capacity, &name))
         return NULL;
     unsigned long long cap = 0;
     if (capacity != NULL) {
@@ -60,18 +60,27 @@ static PyObject *chan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         }
         cap = (unsigned long long)c;
     }
+    PyObject *label = gosync_py_profile_label(type, name);
+    if (label == NULL)
+        return NULL;
+    if (label == Py_None)
+        Py_CLEAR(label);
     uint64_t *ring = NULL;
     if (cap > 0) {
         ring = PyMem_Calloc((size_t)cap, sizeof *ring);
-        if (ring == NULL)
+        if (ring == NULL) {
+            Py_XDECREF(label);
             return PyErr_NoMemory();
+        }
     }
     PyObject *self = type->tp_alloc(type, 0);
     if (self == NULL) {
+        Py_XDECREF(label);
         PyMem_Free(ring);
         return NULL;
     }
     CH(self)->head.state = &CH(self)->storage;
+    CH(self)->head.label = label;
     CH(self)->ring = ring;
     gosync_chan_init(&CH(self)->storage, (uint32_t)cap);
     return self;
@@ -153,6 +162,7 @@ static void chan_dealloc(PyObject *op)
         }
         PyMem_Free(ring);
     }
+    Py_CLEAR(CH(op)->head.label);
     type->tp_free(op);
     Py_DECREF(type);
     GOSYNC_PY_TRASHCAN_END
@@ -261,7 +271,10 @@ static int run_select(select_call *sc, bool block, int64_t deadline_ns)
     for (uint32_t i = 0; i < sc->n; i++)
         if (sc->cases[i].c != NULL)
             owner_of(sc->cases[i].c)->unlocked_ops++;
-    rc = gosync_py_block(select_call_fn, sc, deadline_ns);
+    /* The block profile names the channel of a send or receive; a select
+     * is named by its call site alone (owner None), as in Go. */
+    PyObject *owner = sc->n == 1 && sc->cases[0].c != NULL ? (PyObject *)owner_of(sc->cases[0].c) : NULL;
+    rc = gosync_py_block(owner, select_call_fn, sc, deadline_ns);
     for (uint32_t i = 0; i < sc->n; i++)
         if (sc->cases[i].c != NULL)
             owner_of(sc->cases[i].c)->unlocked_ops--;
@@ -656,6 +669,7 @@ static PyGetSetDef chan_getset[] = {
 
 static PyMemberDef chan_members[] = {
     GOSYNC_PY_WEAKREFS,
+    GOSYNC_PY_LABEL,
     {NULL, 0, 0, 0, NULL},
 };
 
@@ -665,7 +679,7 @@ static PyType_Slot chan_slots[] = {
     {Py_tp_dealloc, chan_dealloc},
     {Py_tp_traverse, chan_traverse},
     {Py_tp_clear, chan_clear},
-    {Py_tp_doc, "Chan(capacity=0)\n--\n\nA Chan is Go's channel: a FIFO of values between threads."},
+    {Py_tp_doc, "Chan(capacity=0, *, name=None)\n--\n\nA Chan is Go's channel: a FIFO of values between threads."},
     {Py_tp_methods, chan_methods},
     {Py_tp_members, chan_members},
     {Py_tp_getset, chan_getset},

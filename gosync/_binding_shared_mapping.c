@@ -36,6 +36,7 @@ void gosync_py_object_dealloc(PyObject *op)
     if (((gosync_py_object *)op)->weakreflist != NULL)
         PyObject_ClearWeakRefs(op);
     Py_CLEAR(((gosync_py_object *)op)->mapping);
+    Py_CLEAR(((gosync_py_object *)op)->label);
     type->tp_free(op);
     Py_DECREF(type);
 }

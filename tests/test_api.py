@@ -69,7 +69,8 @@ def test_inspect_signature_works_on_every_public_method(qualname: str, cls: type
 
 @pypy_cannot("inspect.signature reads no text signature of a C method")
 def test_c_method_signatures_say_what_they_take() -> None:
-    assert str(inspect.signature(gosync.Mutex)) == "()"
+    assert str(inspect.signature(gosync.Mutex)) == "(*, name=None)"
+    assert str(inspect.signature(gosync.Chan)) == "(capacity=0, *, name=None)"
     assert str(inspect.signature(gosync.Mutex.unlock)) == "(self, /)"
     assert str(inspect.signature(gosync.WaitGroup.add)) == "(self, delta=1, /)"
     assert str(inspect.signature(gosync.atomic.Int64.compare_and_swap)) == "(self, old, new, /)"
