@@ -36,7 +36,7 @@ from typing import IO, Iterator, Union
 
 # _native first: it explains a missing compiled module.
 from . import _gosync, _native  # noqa: F401
-from ._profile import BLOCK, MUTEX, collapsed, pprof, store
+from ._profile import _store, collapsed, pprof, store
 from ._profile import table as _table
 from ._profile._hooks import creation_label, on_event
 
@@ -53,6 +53,11 @@ __all__ = [
     "write_collapsed",
     "reset",
 ]
+
+#: MUTEX ("mutex") names the mutex profile: waiting charged to the unlocker.
+MUTEX = _store.MUTEX
+#: BLOCK ("block") names the block profile: waiting charged to the waiter.
+BLOCK = _store.BLOCK
 
 # The binding's entry points (gosync/_binding_profile.c); the hooks are
 # the functions its slow paths call while a profile is on.
