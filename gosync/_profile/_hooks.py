@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Dict, List, Optional, Tuple
 
 from ._store import BLOCK, MUTEX, Frame, Stack, record
@@ -44,52 +44,54 @@ def hide_files(*prefixes: str) -> None:
     """
     global _hidden
     _hidden = _hidden + tuple(p for p in prefixes if p not in _hidden)
+    _frames.clear()
 
 
 def short_path(filename: str) -> str:
     """short_path returns filename relative to the current directory if it
     is inside it, else filename as it is (a pseudo-file such as "<stdin>"
     too)."""
+    if not os.path.isabs(filename):
+        return filename
     try:
         cwd = os.getcwd()
     except OSError:
         return filename
-    return _relative(filename, cwd)
+    if filename.startswith(cwd.rstrip(os.sep) + os.sep):
+        return os.path.relpath(filename, cwd)
+    return filename
 
 
-_relative_cache: Dict[Tuple[str, str], str] = {}
+# The Frame of each (code, line) seen, or None for a hidden one: a stack is
+# then mostly dictionary lookups. A file's path is made relative to the
+# directory that was current when its first frame was recorded. Bounded:
+# past _MAX_FRAMES entries, frames are made afresh each time.
+_frames: Dict[Tuple[CodeType, int], Optional[Frame]] = {}
+_MAX_FRAMES = 1 << 16
 
 
-def _relative(filename: str, cwd: str) -> str:
-    key = (filename, cwd)
-    short = _relative_cache.get(key)
-    if short is None:
-        short = filename
-        if os.path.isabs(filename) and filename.startswith(cwd.rstrip(os.sep) + os.sep):
-            short = os.path.relpath(filename, cwd)
-        if len(_relative_cache) < 4096:
-            _relative_cache[key] = short
-    return short
-
-
-def _function_name(frame: FrameType) -> str:
-    code = frame.f_code
-    return str(getattr(code, "co_qualname", code.co_name))
+def _frame(code: CodeType, line: int) -> Optional[Frame]:
+    filename = code.co_filename
+    if filename.startswith(_hidden):
+        return None
+    return Frame(str(getattr(code, "co_qualname", code.co_name)), short_path(filename), line)
 
 
 def stack(frame: Optional[FrameType]) -> Stack:
     """stack returns the call stack from frame outwards, leaf first: at most
     MAX_STACK frames, gosync's own and hidden ones left out."""
-    hidden = _hidden
     out: List[Frame] = []
-    try:
-        cwd = os.getcwd()
-    except OSError:
-        cwd = os.sep + "\0"  # matches no file
+    frames = _frames
     while frame is not None and len(out) < MAX_STACK:
-        filename = frame.f_code.co_filename
-        if not filename.startswith(hidden):
-            out.append(Frame(_function_name(frame), _relative(filename, cwd), frame.f_lineno))
+        key = (frame.f_code, frame.f_lineno or 0)  # None while a frame starts, on 3.11+
+        try:
+            f = frames[key]
+        except KeyError:
+            f = _frame(*key)
+            if len(frames) < _MAX_FRAMES:
+                frames[key] = f
+        if f is not None:
+            out.append(f)
         frame = frame.f_back
     return tuple(out)
 
