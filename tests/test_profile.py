@@ -23,9 +23,11 @@ import pytest
 
 import gosync
 import gosync.profile as profile
+import gosync.shared as shared
 from gosync._profile import BLOCK, MUTEX, Stack, store
 from gosync._profile._hooks import MAX_STACK, creation_label, dropped, on_event, short_path
 from gosync._profile._store import StackRow
+from gosync.semaphore import Weighted
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -174,6 +176,148 @@ def test_only_the_profile_that_is_on_records() -> None:
     assert len(rows(BLOCK, "block only")) == 1 and rows(MUTEX, "block only") == []
 
 
+# ---- every primitive that can block --------------------------------------------------------
+
+# name -> a function that makes the primitive, named "p", and returns
+# (wait, release, after): wait blocks until release is called from another
+# thread; after undoes what is left (a lock held). A lock's release is an
+# unlock with a waiter, which the mutex profile charges to it.
+Case = Callable[[], "tuple[Callable[[], object], Callable[[], object], Callable[[], object]]"]
+
+
+def _cond_case(c: "gosync.Cond") -> "tuple[Callable[[], object], Callable[[], object], Callable[[], object]]":
+    def wait() -> None:
+        with c.L:
+            c.wait()
+
+    def release() -> None:
+        with c.L:
+            c.signal()
+
+    return wait, release, lambda: None
+
+
+def _held(lock: object, take: str, wait: str, release: str, after: str) -> Case:
+    def make() -> "tuple[Callable[[], object], Callable[[], object], Callable[[], object]]":
+        getattr(lock, take)()
+        return getattr(lock, wait), getattr(lock, release), getattr(lock, after)
+
+    return make
+
+
+def _chan_case(ch: gosync.Chan, how: str) -> Case:
+    other = gosync.Chan(1)
+    cases = {
+        "recv": (ch.recv, lambda: ch.send(1)),
+        "send": (lambda: ch.send(1), ch.recv),
+        "select": (lambda: gosync.select(ch.recv, other.recv), lambda: ch.send(1)),
+    }
+    wait, release = cases[how]
+    return lambda: (wait, release, lambda: None)
+
+
+def _wait_group(wg: gosync.WaitGroup) -> Case:
+    def make() -> "tuple[Callable[[], object], Callable[[], object], Callable[[], object]]":
+        wg.add(1)
+        return wg.wait, wg.done, lambda: None
+
+    return make
+
+
+R, NO = "released_here", None
+BLOCKING: "dict[str, tuple[Callable[[], Case], str | None]]" = {
+    # name: (a maker of the case, the function in whose stack the mutex
+    # profile has the unlock, or None for a primitive it does not cover)
+    "Mutex": (lambda: _held(gosync.Mutex(name="p"), "lock", "lock", "unlock", "unlock"), R),
+    "RWMutex.lock": (lambda: _held(gosync.RWMutex(name="p"), "rlock", "lock", "runlock", "unlock"), R),
+    "RWMutex.rlock": (lambda: _held(gosync.RWMutex(name="p"), "lock", "rlock", "unlock", "runlock"), R),
+    "Cond.wait": (lambda: lambda: _cond_case(gosync.Cond(gosync.Mutex(), name="p")), NO),
+    "WaitGroup.wait": (lambda: _wait_group(gosync.WaitGroup(name="p")), NO),
+    "Chan.recv": (lambda: _chan_case(gosync.Chan(name="p"), "recv"), NO),
+    "Chan.send": (lambda: _chan_case(gosync.Chan(name="p"), "send"), NO),
+    "Weighted.acquire": (lambda: _held(Weighted(1, name="p"), "acquire", "acquire", "release", "release"), R),
+    # The Once's lock is held by the thread that runs fn, which unlocks it.
+    "Once.do": (lambda: _once_case(gosync.Once(name="p")), "run"),
+    "shared.Mutex": (lambda: _held(shared.Mutex(name="p"), "lock", "lock", "unlock", "unlock"), R),
+    "shared.RWMutex.lock": (lambda: _held(shared.RWMutex(name="p"), "rlock", "lock", "runlock", "unlock"), R),
+    "shared.RWMutex.rlock": (lambda: _held(shared.RWMutex(name="p"), "lock", "rlock", "unlock", "runlock"), R),
+    "shared.Cond.wait": (lambda: lambda: _cond_case(shared.Cond(name="p")), NO),
+    "shared.WaitGroup.wait": (lambda: _wait_group(shared.WaitGroup(name="p")), NO),
+    "shared.Chan.recv": (lambda: _shared_chan_case(shared.Chan(name="p"), "recv"), NO),
+    "shared.Chan.send": (lambda: _shared_chan_case(shared.Chan(name="p"), "send"), NO),
+}
+
+
+def _once_case(once: gosync.Once) -> Case:
+    # One thread runs fn, which waits for release; do() in another waits
+    # for fn on the Once's lock.
+    gate = threading.Event()
+    started = threading.Event()
+
+    def fn() -> None:
+        started.set()
+        gate.wait(30)
+
+    def make() -> "tuple[Callable[[], object], Callable[[], object], Callable[[], object]]":
+        t = threading.Thread(target=once.do, args=(fn,))
+        t.start()
+        started.wait(30)
+        return lambda: once.do(fn), gate.set, t.join
+
+    return make
+
+
+def _shared_chan_case(ch: shared.Chan, how: str) -> Case:
+    if how == "recv":
+        return lambda: (ch.recv, lambda: ch.send(1), lambda: None)
+    return lambda: (lambda: ch.send(1), ch.recv, lambda: None)
+
+
+def blocked_here(wait: Callable[[], object]) -> None:
+    wait()
+
+
+def released_here(release: Callable[[], object]) -> None:
+    release()
+
+
+@pytest.mark.parametrize("name", list(BLOCKING))
+def test_every_primitive_that_can_block_records_its_waits(name: str) -> None:
+    make_case, unlocker = BLOCKING[name]
+    profile.set_mutex_profile_fraction(1)
+    profile.set_block_profile_rate(1)
+    # The releaser waits 0.2 s before releasing: long enough for the waiter
+    # to park on a loaded machine, which a retry covers if not.
+    for _attempt in range(3):
+        profile.reset()
+        wait, release, after = make_case()()
+        t = threading.Thread(target=lambda r: (time.sleep(0.2), released_here(r)), args=(release,))
+        t.start()
+        blocked_here(wait)
+        t.join()
+        after()
+        if rows(BLOCK, "p"):
+            break
+    waits = [r for r in rows(BLOCK, "p") if "blocked_here" in functions(r.stack)]
+    assert waits, store.snapshot(BLOCK)
+    assert sum(r.total_ns for r in waits) > 0.05e9
+    unlocks = [r for r in rows(MUTEX, "p") if unlocker in functions(r.stack)]
+    if unlocker is not None:
+        assert unlocks and sum(r.total_ns for r in unlocks) > 0.05e9, store.snapshot(MUTEX)
+    else:
+        assert rows(MUTEX, "p") == []
+
+
+def test_a_select_of_several_channels_is_named_select() -> None:
+    profile.set_block_profile_rate(1)
+    a, b = gosync.Chan(name="a"), gosync.Chan(name="b")
+    t = threading.Thread(target=lambda: (time.sleep(0.2), b.send(1)))
+    t.start()
+    blocked_here(lambda: gosync.select(a.recv, b.recv))
+    t.join()
+    assert [r.site for r in store.snapshot(BLOCK).sites] == ["select"]
+
+
 # ---- naming ------------------------------------------------------------------------------
 
 
@@ -194,6 +338,28 @@ def test_a_primitive_made_inside_gosync_is_named_after_the_users() -> None:
     line = sys._getframe().f_lineno + 1
     once = gosync.Once()
     assert once._m._profile_label == f"Once {HERE}:{line}"  # type: ignore[attr-defined]
+
+
+def test_shared_primitives_are_named_as_the_others() -> None:
+    assert shared.Mutex(name="db")._profile_label == "db"
+    assert shared.Mutex()._profile_label is None  # profiles off
+    for make in (shared.Mutex, shared.Chan, shared.Once, shared.WaitGroup):
+        with pytest.raises(TypeError, match=f"{make.__name__} name must be a str, not int"):
+            make(name=1)  # type: ignore[call-overload]
+    ch = shared.Chan(name="jobs")
+    assert ch._m._profile_label == ch._cond._profile_label == "jobs"
+    profile.set_block_profile_rate(1)
+    line = sys._getframe().f_lineno + 1
+    m, ch, c, once = shared.Mutex(), shared.Chan(), shared.Cond(), shared.Once()
+    assert m._profile_label == f"Mutex {HERE}:{line}"
+    # The primitives made for one are named after it.
+    assert ch._m._profile_label == ch._cond._profile_label == f"Chan {HERE}:{line}"
+    assert c._profile_label == c.L._profile_label == f"Cond {HERE}:{line}"  # type: ignore[attr-defined]
+    assert once._m._profile_label == f"Once {HERE}:{line}"  # type: ignore[attr-defined]
+    arena = m.arena
+    line = sys._getframe().f_lineno + 1
+    assert arena.WaitGroup()._profile_label == f"WaitGroup {HERE}:{line}"
+    assert arena.Chan(name="c")._cond._profile_label == "c"
 
 
 def test_an_unnamed_primitive_made_while_the_profiles_were_off_is_named_by_type_and_address() -> None:

@@ -13,9 +13,21 @@ import threading
 from types import CodeType, FrameType
 from typing import Dict, List, Optional, Tuple
 
+from .. import _gosync
 from ._store import BLOCK, MUTEX, Frame, Stack, record
 
-__all__ = ["MAX_STACK", "creation_label", "dropped", "hide_files", "on_event", "short_path", "stack", "site_of"]
+__all__ = [
+    "MAX_STACK",
+    "check_name",
+    "creation_label",
+    "dropped",
+    "hide_files",
+    "label",
+    "on_event",
+    "short_path",
+    "site_of",
+    "stack",
+]
 
 # MAX_STACK is Go's maxStack: the deepest stack a profile keeps, leaf first.
 MAX_STACK = 32
@@ -136,24 +148,50 @@ def creation_label(type_: type) -> str:
     (its file relative to the current directory when inside it).
 
     A primitive that gosync creates for one of its own (the Mutex of a
-    Once) is named after that one, by the __init__ of it that runs at the
-    boundary: "Once app.py:12". With no frame outside gosync, the label is
-    the type's name alone.
+    Once, the lock of a shared Chan) is named after that one, found by the
+    __init__ or __new__ of it that runs at the boundary: "Once app.py:12".
+    With no frame outside gosync, the label is the type's name alone.
     """
     try:
         hidden = _hidden
         name = type_.__name__
         frame: Optional[FrameType] = sys._getframe(1)
         while frame is not None and frame.f_code.co_filename.startswith(hidden):
-            if frame.f_code.co_filename.startswith(_GOSYNC_DIR):
-                if frame.f_code.co_name == "__init__" and frame.f_code.co_argcount > 0:
-                    first = frame.f_code.co_varnames[0]
-                    name = type(frame.f_locals[first]).__name__
-                else:
-                    name = type_.__name__
+            code = frame.f_code
+            if code.co_filename.startswith(_GOSYNC_DIR):
+                name = type_.__name__
+                if code.co_name in ("__init__", "__new__") and code.co_argcount > 0:
+                    first = frame.f_locals[code.co_varnames[0]]  # self, or cls
+                    name = first.__name__ if isinstance(first, type) else type(first).__name__
             frame = frame.f_back
         if frame is None:
             return name
         return f"{name} {short_path(frame.f_code.co_filename)}:{frame.f_lineno}"
     except Exception:
         return getattr(type_, "__name__", "primitive")
+
+
+def check_name(type_: type, name: Optional[str]) -> None:
+    """check_name raises TypeError, as the binding's constructors do, if
+    name, a primitive's name= for the profiles, is neither None nor a str.
+    Makers check it before they allocate, so that a bad name costs
+    nothing."""
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"{type_.__name__} name must be a str, not {type(name).__name__}")
+
+
+def label(type_: type, name: Optional[str]) -> Optional[str]:
+    """label is the profiles' name for a new primitive of type type_ that
+    the binding does not name itself (those of gosync.shared, which are
+    placed in shared memory rather than constructed): name, if given; else
+    its creation site while a profile is on; else None.
+
+    A name that is not a str raises TypeError, as the binding's constructors
+    do.
+    """
+    check_name(type_, name)
+    if name is not None:
+        return name
+    if _gosync._profile_rates() == (0, 0):
+        return None
+    return creation_label(type_)
