@@ -359,6 +359,9 @@ def test_shared_primitives_are_named_as_the_others() -> None:
     arena = m.arena
     line = sys._getframe().f_lineno + 1
     assert arena.WaitGroup()._profile_label == f"WaitGroup {HERE}:{line}"
+    key = f"profiled {os.getpid()} {time.monotonic_ns()}"
+    line = sys._getframe().f_lineno + 1
+    assert arena.get(key, shared.Mutex)._profile_label == f"Mutex {HERE}:{line}"
     assert arena.Chan(name="c")._cond._profile_label == "c"
 
 
