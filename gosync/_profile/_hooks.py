@@ -13,7 +13,6 @@ import threading
 from types import CodeType, FrameType
 from typing import Dict, List, Optional, Tuple
 
-from .. import _gosync
 from ._store import BLOCK, MUTEX, Frame, Stack, record
 
 __all__ = [
@@ -22,7 +21,6 @@ __all__ = [
     "creation_label",
     "dropped",
     "hide_files",
-    "label",
     "on_event",
     "short_path",
     "site_of",
@@ -178,20 +176,3 @@ def check_name(type_: type, name: Optional[str]) -> None:
     nothing."""
     if name is not None and not isinstance(name, str):
         raise TypeError(f"{type_.__name__} name must be a str, not {type(name).__name__}")
-
-
-def label(type_: type, name: Optional[str]) -> Optional[str]:
-    """label is the profiles' name for a new primitive of type type_ that
-    the binding does not name itself (those of gosync.shared, which are
-    placed in shared memory rather than constructed): name, if given; else
-    its creation site while a profile is on; else None.
-
-    A name that is not a str raises TypeError, as the binding's constructors
-    do.
-    """
-    check_name(type_, name)
-    if name is not None:
-        return name
-    if _gosync._profile_rates() == (0, 0):
-        return None
-    return creation_label(type_)

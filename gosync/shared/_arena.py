@@ -238,9 +238,6 @@ class Arena:
                 break
         self._mapping.write(slot, SLOT.pack(SLOT_MAGIC, 0, extra))
         obj = cls._place(self, slot, True)
-        # Named by where it is made, while a profile is on (its maker
-        # names it again if it was given name=).
-        profile_name(obj, None)
         self._mapping.at(Uint32Base, slot + 4, False).store(cls._kind)
         return obj
 
