@@ -11,7 +11,9 @@ interleaved round by round, each sample for the same wall time:
   of both profiles (the most events per second a lock can make here);
 - contended_mutex_counter, `with m: counter += 1`: under the GIL its
   waiters seldom park, so it shows the cost of a profile that is on while
-  little waits.
+  little waits;
+- mutex_with, `with m: pass` on one thread, uncontended: the fast path,
+  which no profile touches.
 
 The settings: off; the mutex profile at 1% (set_mutex_profile_fraction(100));
 that and the block profile at one event per 10 µs blocked
@@ -35,6 +37,7 @@ from typing import Dict, List, Tuple
 import gosync
 import gosync.profile as profile
 from gosync._bench.contended import HOLD_S, _lock_contention
+from gosync._bench.scenario import Sample, with_loop
 from gosync._profile import BLOCK, MUTEX, store
 
 # (label, mutex fraction, block rate)
@@ -46,7 +49,17 @@ SETTINGS: List[Tuple[str, int, int]] = [
     ("mutex 1 + block 1 (all)", 1, 1),
 ]
 
-WORKLOADS = [("contended_mutex_sleep", True, HOLD_S), ("contended_mutex_counter", True, 0.0)]
+WORKLOADS = [
+    ("contended_mutex_sleep", True, HOLD_S),
+    ("contended_mutex_counter", True, 0.0),
+    ("mutex_with", False, 0.0),
+]
+UNCONTENDED_OPS = 200_000
+
+
+def _uncontended(threads: int, seconds: float) -> Sample:
+    del threads, seconds  # one thread, a fixed count: a sample of the fast path
+    return Sample(UNCONTENDED_OPS, with_loop(gosync.Mutex(), UNCONTENDED_OPS))
 
 
 def events() -> float:
@@ -66,7 +79,7 @@ def main() -> int:
         f" {args.rounds} rounds of {args.seconds} s per setting, interleaved"
     )
     for name, count, hold in WORKLOADS:
-        _, timed = _lock_contention(gosync.Mutex, count, hold)
+        timed = _uncontended if name == "mutex_with" else _lock_contention(gosync.Mutex, count, hold)[1]
         ns: Dict[str, List[float]] = {label: [] for label, _, _ in SETTINGS}
         per_op: Dict[str, List[float]] = {label: [] for label, _, _ in SETTINGS}
         for _ in range(args.rounds):
