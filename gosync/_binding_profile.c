@@ -187,11 +187,16 @@ static PyObject *profile_rates(PyObject *module, PyObject *unused)
 
 static PyObject *profile_hooks(PyObject *module, PyObject *args)
 {
-    PyObject *event, *label;
+    PyObject *event = NULL, *label = NULL;
     (void)module;
-    if (!PyArg_ParseTuple(args, "OO:_profile_hooks", &event, &label))
+    if (!PyArg_ParseTuple(args, "|OO:_profile_hooks", &event, &label))
         return NULL;
-    if (!PyCallable_Check(event) || !PyCallable_Check(label)) {
+    PyObject *previous = Py_BuildValue("(OO)", on_event != NULL ? on_event : Py_None,
+                                       creation_label != NULL ? creation_label : Py_None);
+    if (previous == NULL || event == NULL)
+        return previous; /* no arguments: only read them */
+    if (label == NULL || !PyCallable_Check(event) || !PyCallable_Check(label)) {
+        Py_DECREF(previous);
         PyErr_SetString(PyExc_TypeError, "_profile_hooks takes two callables");
         return NULL;
     }
@@ -199,7 +204,7 @@ static PyObject *profile_hooks(PyObject *module, PyObject *args)
     Py_INCREF(label);
     Py_XSETREF(on_event, event);
     Py_XSETREF(creation_label, label);
-    Py_RETURN_NONE;
+    return previous;
 }
 
 PyMethodDef gosync_py_profile_functions[] = {
@@ -208,6 +213,7 @@ PyMethodDef gosync_py_profile_functions[] = {
     {"_profile_rates", profile_rates, METH_NOARGS,
      "_profile_rates()\n--\n\nThe current (block_rate, mutex_fraction)."},
     {"_profile_hooks", profile_hooks, METH_VARARGS,
-     "_profile_hooks(on_event, creation_label, /)\n--\n\nRegister gosync._profile's callables."},
+     "_profile_hooks(on_event=None, creation_label=None, /)\n--\n\nRegister gosync._profile's callables (with no "
+     "argument, only read them);\nreturns the previous pair."},
     {NULL, NULL, 0, NULL},
 };
