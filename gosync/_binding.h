@@ -198,6 +198,7 @@ GOSYNC_PY_INTERNAL void gosync_py_object_gc_dealloc(PyObject *op, inquiry clear)
 typedef struct {
     gosync_py_object head;
     PyObject *arena, *slot;
+    gosync_contention *contention; /* the mutex profile's record, or NULL */
 } gosync_py_placed;
 
 #define GOSYNC_PY_PLACED_MEMBERS                                                   \
@@ -335,15 +336,17 @@ GOSYNC_PY_INTERNAL PyObject *gosync_py_profile_label(PyTypeObject *type, PyObjec
 
 /* A robust lock's contention record: in its slot's header, 48 bytes before
  * its state (gosync/shared/_layout.py: every shared Mutex and RWMutex,
- * and the Mutex of a shared Chan or Once, has its state at slot + 64; the
- * arena's directory lock at 128 has bytes 80..104 of the arena header). */
+ * and the Mutex of a shared Chan or Once, has its state at slot + 64, and
+ * slots begin at the end of the arena's header; the arena's directory lock
+ * at 128 has bytes 80..104 of the header). Mapping.at sets it for a lock
+ * placed at one of those offsets, and leaves it NULL (never timed) for
+ * any other, so that no record can fall on the header's used bytes. */
 #define GOSYNC_PY_SLOT_CONTENTION 48
+#define GOSYNC_PY_DIRECTORY_LOCK 128
+#define GOSYNC_PY_ARENA_HEADER 32768
 static inline gosync_contention *gosync_py_slot_contention(PyObject *op)
 {
-    gosync_py_object *o = (gosync_py_object *)op;
-    if (o->mapping == NULL || (char *)o->state - ((gosync_py_mapping *)o->mapping)->base < 64)
-        return NULL; /* not placed after a slot header: never timed */
-    return (gosync_contention *)((char *)o->state - GOSYNC_PY_SLOT_CONTENTION);
+    return ((gosync_py_placed *)op)->contention;
 }
 
 /* ---- What Cond needs of the other lock types ------------------------------ */

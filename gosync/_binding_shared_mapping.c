@@ -198,18 +198,19 @@ typedef struct {
     size_t size;
     Py_ssize_t park_flags;
     int named;
+    int record; /* a lock with a contention record before its state */
 } placeable;
 
 static const placeable placeables[] = {
-    {&gosync_py_waitgroup_type, sizeof(gosync_waitgroup), offsetof(gosync_waitgroup, park_flags), 1},
-    {&gosync_py_cond_type, sizeof(gosync_cond), offsetof(gosync_cond, park_flags), 1},
-    {&gosync_py_int32_type, sizeof(int32_t), -1, 0},
-    {&gosync_py_uint32_type, sizeof(uint32_t), -1, 0},
-    {&gosync_py_int64_type, sizeof(int64_t), -1, 0},
-    {&gosync_py_uint64_type, sizeof(uint64_t), -1, 0},
-    {&gosync_py_bool_type, sizeof(uint32_t), -1, 0},
-    {&gosync_py_shared_mutex_type, sizeof(gosync_robust_mutex), -1, 1},
-    {&gosync_py_shared_rwmutex_type, sizeof(gosync_robust_rwmutex), -1, 1},
+    {&gosync_py_waitgroup_type, sizeof(gosync_waitgroup), offsetof(gosync_waitgroup, park_flags), 1, 0},
+    {&gosync_py_cond_type, sizeof(gosync_cond), offsetof(gosync_cond, park_flags), 1, 0},
+    {&gosync_py_int32_type, sizeof(int32_t), -1, 0, 0},
+    {&gosync_py_uint32_type, sizeof(uint32_t), -1, 0, 0},
+    {&gosync_py_int64_type, sizeof(int64_t), -1, 0, 0},
+    {&gosync_py_uint64_type, sizeof(uint64_t), -1, 0, 0},
+    {&gosync_py_bool_type, sizeof(uint32_t), -1, 0, 0},
+    {&gosync_py_shared_mutex_type, sizeof(gosync_robust_mutex), -1, 1, 1},
+    {&gosync_py_shared_rwmutex_type, sizeof(gosync_robust_rwmutex), -1, 1, 1},
 };
 
 /* The placeable entry of type, or NULL with TypeError. */
@@ -284,6 +285,8 @@ static PyObject *mapping_at(PyObject *op, PyObject *const *args, Py_ssize_t narg
         return NULL;
     }
     ((gosync_py_object *)self)->label = label;
+    if (p->record && (offset == GOSYNC_PY_DIRECTORY_LOCK || offset >= GOSYNC_PY_ARENA_HEADER + 64))
+        ((gosync_py_placed *)self)->contention = (gosync_contention *)(state - GOSYNC_PY_SLOT_CONTENTION);
     if (fresh && p->park_flags >= 0)
         *(uint32_t *)(state + p->park_flags) = GOSYNC_PARK_SHARED;
     ((gosync_py_object *)self)->state = state;

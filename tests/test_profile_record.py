@@ -207,3 +207,30 @@ def test_a_waiter_killed_in_a_shared_mutex_is_not_charged_for_ever(events: List[
         m.lock()  # nobody waits: uncontended
         m.unlock()
     assert [e for e in events if e[0] == 1] == []
+
+
+@pytest.mark.timeout(60)
+def test_a_lock_placed_off_a_slot_is_never_timed_and_writes_nothing_before_its_state(events: List[Event]) -> None:
+    # Only a lock at the start of a slot (or the directory lock) has a record,
+    # 48 bytes before its state; one placed anywhere else through the private
+    # Mapping.at must not take the bytes before it for one.
+    from gosync import shared
+    from gosync._gosync import SharedMutexBase
+
+    arena = shared.Arena(size=1 << 16)
+    mapping = arena._mapping
+    offset = 8192  # inside the arena's directory
+    before = mapping.read(offset - 64, 64)
+    m = mapping.at(SharedMutexBase, offset, True)
+    m.lock()
+    t = threading.Thread(target=lambda: (m.lock(), m.unlock()))
+    t.start()
+    deadline = time.monotonic() + 10
+    while not m._debug_fields()[1]:  # the waiter's WAITERS bit
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    time.sleep(0.05)
+    m.unlock()
+    t.join(10)
+    assert mapping.read(offset - 64, 64) == before
+    assert [e for e in events if e[1] is m] == []
