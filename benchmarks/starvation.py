@@ -40,7 +40,7 @@ import json
 import statistics
 import sys
 import threading
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import gosync
 from gosync._bench.contended import HOLD_S, _lock_contention
@@ -51,10 +51,60 @@ SECTIONS: Dict[str, Tuple[str, bool, float]] = {
     "counter": ("`with m: counter += 1`", True, 0.0),
     "sleep": ("`with m: counter += 1; sleep(50 us)`", True, HOLD_S),
 }
-CONTENDERS: Tuple[Tuple[str, Callable[[], Lock]], ...] = (
-    ("gosync.Mutex", gosync.Mutex),
-    ("threading.Lock", threading.Lock),
+
+
+class Contender(NamedTuple):
+    """A lock and the setting it runs under: the GIL's switch interval in
+    seconds (None: the interpreter's, 5 ms) and gosync's experimental GIL
+    handoff (None: off; else the mode of gosync._gosync._set_gil_handoff)."""
+
+    name: str
+    make: Callable[[], Lock]
+    switch_interval: Optional[float] = None
+    gil_handoff: Optional[int] = None
+
+
+CONTENDERS: Tuple[Contender, ...] = (
+    Contender("gosync.Mutex", gosync.Mutex),
+    Contender("threading.Lock", threading.Lock),
 )
+# --variants: what else might bound the worst wait (see the module's
+# docstring, "Variants").
+VARIANTS: Tuple[Contender, ...] = (
+    Contender("gosync.Mutex, GIL handed (wait owner)", gosync.Mutex, gil_handoff=-1),
+    Contender("gosync.Mutex, GIL handed (yield)", gosync.Mutex, gil_handoff=0),
+    Contender("gosync.Mutex, GIL handed (sleep 20 us)", gosync.Mutex, gil_handoff=20),
+    Contender("gosync.Mutex, switch 1 ms", gosync.Mutex, switch_interval=1e-3),
+    Contender("threading.Lock, switch 1 ms", threading.Lock, switch_interval=1e-3),
+    Contender("gosync.Mutex, switch 0.5 ms", gosync.Mutex, switch_interval=0.5e-3),
+    Contender("threading.Lock, switch 0.5 ms", threading.Lock, switch_interval=0.5e-3),
+)
+
+
+def _setting(c: Contender, runner: TimedRunner) -> TimedRunner:
+    """runner, run under c's switch interval and GIL handoff, both restored
+    after each run."""
+    if c.switch_interval is None and c.gil_handoff is None:
+        return runner
+
+    def run(threads: int, seconds: float) -> Sample:
+        from gosync import _gosync
+
+        interval = sys.getswitchinterval()
+        if c.switch_interval is not None:
+            sys.setswitchinterval(c.switch_interval)
+        if c.gil_handoff is not None:
+            _gosync._set_gil_handoff(c.gil_handoff)  # type: ignore[attr-defined]
+        try:
+            return runner(threads, seconds)
+        finally:
+            sys.setswitchinterval(interval)
+            if c.gil_handoff is not None:
+                _gosync._set_gil_handoff(-2)  # type: ignore[attr-defined]
+
+    return run
+
+
 Figures = Dict[str, Optional[float]]
 
 
@@ -71,18 +121,20 @@ def figures(s: Sample) -> Figures:
     }
 
 
-def measure(threads: Sequence[int], rounds: int, seconds: float) -> List[Dict[str, Any]]:
+def measure(
+    threads: Sequence[int], rounds: int, seconds: float, contenders: Sequence[Contender] = CONTENDERS
+) -> List[Dict[str, Any]]:
     """Every section, thread count and contender: `rounds` rounds each,
     interleaved, of `seconds` each."""
     out = []
     for section, (_, count, hold_s) in SECTIONS.items():
         runners: List[Tuple[str, TimedRunner]] = [
-            (name, _lock_contention(make, count, hold_s, every=1)[1]) for name, make in CONTENDERS
+            (c.name, _setting(c, _lock_contention(c.make, count, hold_s, every=1)[1])) for c in contenders
         ]
         for t in threads:
             for _, timed in runners:  # warm-up, untimed
                 timed(t, seconds / 4)
-            got: Dict[str, List[Figures]] = {name: [] for name, _ in runners}
+            got: Dict[str, List[Figures]] = {c.name: [] for c in contenders}  # in the table's order
             for _ in range(rounds):
                 for name, timed in runners:
                     gc.collect()
@@ -121,10 +173,10 @@ def render(results: Dict[str, Any]) -> str:
         title = SECTIONS[r["section"]][0]
         medians = {name: statistics.median(f["max_us"] for f in fs) for name, fs in r["rounds"].items()}
         first = True
-        for name, _ in CONTENDERS:
+        for name in r["rounds"]:
             fs = r["rounds"][name]
             ratio = ""
-            if name == CONTENDERS[0][0]:
+            if name == CONTENDERS[0].name:
                 ratio = f"{medians['threading.Lock'] / medians[name]:.1f}x"
             lines.append(
                 "| "
@@ -191,6 +243,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--rounds", type=int, default=5, help="rounds per contender, at least 3 (default 5)")
     ap.add_argument("--seconds", type=float, default=0.5, help="wall time of one round of one contender (0.5)")
     ap.add_argument("--threads", type=_threads, default=_threads("1,2,4,8"), help="thread counts (1,2,4,8)")
+    ap.add_argument(
+        "--variants", action="store_true", help="also run the variants: GIL handed along, shorter switch intervals"
+    )
     ap.add_argument("--json", metavar="FILE", help="also write every round's figures to FILE")
     ap.add_argument(
         "--from", dest="load", nargs="+", metavar="FILE", help="render --json files (their rounds pooled), not measure"
@@ -206,7 +261,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     else:
         import datetime
 
-        runs = measure(args.threads, args.rounds, args.seconds)
+        runs = measure(args.threads, args.rounds, args.seconds, CONTENDERS + VARIANTS if args.variants else CONTENDERS)
         results = {
             "command": " ".join(["python benchmarks/starvation.py", *argv]),
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
