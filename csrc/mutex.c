@@ -76,8 +76,6 @@
 #define ACTIVE_SPIN_ROUNDS 4
 #define ACTIVE_SPIN_PAUSES 30
 
-_Atomic(gosync_mutex_handoff_fn) gosync_mutex_handoff_hook; /* NULL: static storage */
-
 static bool can_spin(int iter)
 {
     return iter < ACTIVE_SPIN_ROUNDS && gosync_ncpu() > 1;
@@ -253,9 +251,6 @@ int gosync_mutex_unlock(gosync_mutex *m)
             if (gosync_cas(&m->state, &old, new, GOSYNC_RELEASE, GOSYNC_RELAXED)) {
                 GOSYNC_PREEMPT("mutex.unlock.handoff");
                 gosync_sema_release(&m->sema, true);
-                gosync_mutex_handoff_fn hook = gosync_load(&gosync_mutex_handoff_hook, GOSYNC_RELAXED);
-                if (hook)
-                    hook(m);
                 return GOSYNC_OK;
             }
             continue;

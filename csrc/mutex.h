@@ -119,14 +119,6 @@ bool gosync_mutex_try_lock(gosync_mutex *m);
  * the mutex after us may free it at once. */
 int gosync_mutex_unlock(gosync_mutex *m);
 
-/* EXPERIMENT ONLY (benchmarks/starvation.py --gil-handoff): when set, a
- * starvation-mode Unlock calls it right after it has handed the mutex to the
- * front waiter, with the mutex, which the hook may read only if its caller
- * keeps the mutex alive (the binding does). NULL in normal use: the normal
- * Unlock never reads it, the handoff path tests it once. */
-typedef void (*gosync_mutex_handoff_fn)(const gosync_mutex *m);
-extern _Atomic(gosync_mutex_handoff_fn) gosync_mutex_handoff_hook;
-
 /* A relaxed read of the state word, for locked() and for tests. */
 int32_t gosync_mutex_state(const gosync_mutex *m);
 
