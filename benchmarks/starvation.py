@@ -1,6 +1,6 @@
 """What Go's starvation mode buys under the GIL: the worst wait for the lock.
 
-    python benchmarks/starvation.py [--rounds 5] [--seconds 0.5] [--threads 1,2,4,8] [--json FILE]
+    python benchmarks/starvation.py [--rounds 5] [--seconds 0.5] [--threads 1,2,4,8] [--variants] [--json FILE]
     python benchmarks/starvation.py --from run1.json run2.json run3.json
 
 gosync.Mutex has Go's starvation mode: a waiter that has waited over 1 ms
@@ -26,6 +26,27 @@ and highest round in brackets; --from several saved runs pools their
 rounds, so each cell is then the median over all of them. One thread is the floor: nobody else wants
 the lock, so its worst wait is what the machine (the OS scheduler, other
 processes, the interpreter) adds on its own.
+
+Variants (--variants): what else might bound the worst wait, run side by
+side with the two above, each restored after its run:
+
+  switch 1 ms, 0.5 ms  both locks with sys.setswitchinterval() lowered
+                       from 5 ms, so that a thread waiting for the GIL
+                       forces a switch sooner;
+  GIL handed           gosync.Mutex where an Unlock that hands the mutex
+                       to a starving waiter also lets the GIL go at once
+                       (then waits for the receiver to take over, yields,
+                       or sleeps 20 us before taking it back), so that the
+                       new owner does not wait for the unlocker's switch
+                       interval. This needs a private switch in the C core
+                       and the binding that is not in the tree: apply
+                       benchmarks/gil_handoff.patch and rebuild; without it
+                       these rows are left out (a note on stderr says so).
+                       CPython has no call that gives the GIL to a given
+                       thread, and the request that forces a switch
+                       (gil_drop_request) is set only by a thread already
+                       waiting for the GIL, which is not in the C API: the
+                       unlocker can only let the GIL go and stay off it.
 
 gosync.Mutex cannot be run with starvation mode off: the 1 ms threshold is a
 constant of the shipped C core (csrc/mutex.c) with no switch, test hook or
@@ -81,26 +102,52 @@ VARIANTS: Tuple[Contender, ...] = (
 )
 
 
+def _gil_handoff_switch() -> Optional[Callable[[int], Any]]:
+    """benchmarks/gil_handoff.patch's _set_gil_handoff, if this build has
+    it."""
+    from gosync import _gosync
+
+    switch: Optional[Callable[[int], Any]] = getattr(_gosync, "_set_gil_handoff", None)
+    return switch
+
+
+def available(contenders: Sequence[Contender]) -> List[Contender]:
+    """contenders, less those that need the GIL-handoff switch when this
+    build lacks it."""
+    if _gil_handoff_switch() is not None:
+        return list(contenders)
+    left = [c for c in contenders if c.gil_handoff is None]
+    if len(left) < len(contenders):
+        print(
+            "starvation.py: no GIL-handoff switch in this build (benchmarks/gil_handoff.patch): "
+            "its variants are left out",
+            file=sys.stderr,
+        )
+    return left
+
+
 def _setting(c: Contender, runner: TimedRunner) -> TimedRunner:
     """runner, run under c's switch interval and GIL handoff, both restored
     after each run."""
     if c.switch_interval is None and c.gil_handoff is None:
         return runner
 
-    def run(threads: int, seconds: float) -> Sample:
-        from gosync import _gosync
+    handoff = _gil_handoff_switch() if c.gil_handoff is not None else None
+    if c.gil_handoff is not None and handoff is None:
+        raise ValueError(f"{c.name}: this build has no GIL-handoff switch (benchmarks/gil_handoff.patch)")
 
+    def run(threads: int, seconds: float) -> Sample:
         interval = sys.getswitchinterval()
         if c.switch_interval is not None:
             sys.setswitchinterval(c.switch_interval)
-        if c.gil_handoff is not None:
-            _gosync._set_gil_handoff(c.gil_handoff)  # type: ignore[attr-defined]
+        if handoff is not None and c.gil_handoff is not None:
+            handoff(c.gil_handoff)
         try:
             return runner(threads, seconds)
         finally:
             sys.setswitchinterval(interval)
-            if c.gil_handoff is not None:
-                _gosync._set_gil_handoff(-2)  # type: ignore[attr-defined]
+            if handoff is not None:
+                handoff(-2)  # off
 
     return run
 
@@ -199,6 +246,24 @@ def render(results: Dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def summary(results: Dict[str, Any]) -> str:
+    """Compact tables of a run with variants: for each contender (a row)
+    and section and thread count (a column), the median over the rounds of
+    the longest wait in ms, then of the 99th percentile in us."""
+    cells = [r for r in results["runs"] if r["threads"] > 1]
+    names = list(cells[0]["rounds"]) if cells else []
+    head = "| contender | " + " | ".join(f"{r['section']} x{r['threads']}" for r in cells) + " |"
+    rule = "|---|" + "---:|" * len(cells)
+    out = []
+    for what, key, scale, fmt in (("max wait, ms", "max_us", 1e3, ".1f"), ("p99 wait, us", "p99_us", 1.0, ".0f")):
+        out += [f"{what}, median over the rounds:", "", head, rule]
+        for name in names:
+            row = [format(statistics.median(f[key] for f in r["rounds"][name]) / scale, fmt) for r in cells]
+            out.append(f"| {name} | " + " | ".join(row) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
 def _read(path: str) -> Dict[str, Any]:
     with open(path) as f:
         results: Dict[str, Any] = json.load(f)
@@ -261,7 +326,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     else:
         import datetime
 
-        runs = measure(args.threads, args.rounds, args.seconds, CONTENDERS + VARIANTS if args.variants else CONTENDERS)
+        contenders = available(CONTENDERS + VARIANTS) if args.variants else CONTENDERS
+        runs = measure(args.threads, args.rounds, args.seconds, contenders)
         results = {
             "command": " ".join(["python benchmarks/starvation.py", *argv]),
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -274,6 +340,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             with open(args.json, "w") as f:
                 json.dump(results, f)
     print(render(results), end="")
+    if any(len(r["rounds"]) > len(CONTENDERS) for r in results["runs"]):
+        print("\n" + summary(results), end="")
     return 0
 
 
