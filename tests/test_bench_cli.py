@@ -754,13 +754,17 @@ def test_a_starvation_variant_runs_under_its_switch_interval_and_restores_it() -
 @pytest.mark.timeout(120)
 def test_starvation_variants_run_side_by_side(tmp_path: Path) -> None:
     starvation = _starvation()
-    proc = bench(tmp_path, "--rounds", "3", "--seconds", "0.02", "--threads", "2", "--variants", script=str(STARVATION))
+    # Two thread counts: the rounds reverse the contenders' run order (3
+    # rounds: odd), so the second count's rows show whether the table keeps
+    # its own order.
+    args = ("--rounds", "3", "--seconds", "0.02", "--threads", "1,2", "--variants")
+    proc = bench(tmp_path, *args, script=str(STARVATION))
     assert proc.returncode == 0, proc.stderr
     handoff = starvation._gil_handoff_switch() is not None
     want = [c.name for c in starvation.CONTENDERS + starvation.VARIANTS if handoff or c.gil_handoff is None]
     table, summary = proc.stdout.split("max wait, ms, median over the rounds:")
     cols = [line.split(" | ") for line in table.splitlines() if line.startswith(("| `", "|  |"))]
-    assert [c[2] for c in cols] == want * 2  # both sections, every contender, in order
+    assert [c[2] for c in cols] == want * 4  # both sections and counts, every contender, in order
     names = [line.split(" | ")[0][2:] for line in summary.split("p99 wait")[0].splitlines() if line.startswith("| ")]
     assert names[1:] == want  # after the heading
     assert ("GIL-handoff switch" in proc.stderr) != handoff
