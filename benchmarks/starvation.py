@@ -28,7 +28,16 @@ the lock, so its worst wait is what the machine (the OS scheduler, other
 processes, the interpreter) adds on its own.
 
 Variants (--variants): what else might bound the worst wait, run side by
-side with the two above, each restored after its run:
+side with the two above, each restored after its run, in the two sections
+above and a third:
+
+  work     `with m: counter += 1; sleep(50 us)`, then 200 us of Python
+           outside the lock: in the two sections above the unlocker comes
+           straight back and, after a starvation handoff, must queue and
+           so lets the GIL go a few bytecodes later; here it runs on with
+           the GIL while the new owner waits for it.
+
+The variants:
 
   switch 1 ms, 0.5 ms  both locks with sys.setswitchinterval() lowered
                        from 5 ms, so that a thread waiting for the GIL
@@ -61,6 +70,7 @@ import json
 import statistics
 import sys
 import threading
+from time import perf_counter
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import gosync
@@ -71,6 +81,13 @@ from gosync._bench.scenario import Lock, Sample, TimedRunner
 SECTIONS: Dict[str, Tuple[str, bool, float]] = {
     "counter": ("`with m: counter += 1`", True, 0.0),
     "sleep": ("`with m: counter += 1; sleep(50 us)`", True, HOLD_S),
+}
+# --variants adds a section where the thread runs Python between its Unlock
+# and its next Lock, so that an unlocker does not give up the GIL a few
+# bytecodes after a handoff (see "Variants").
+OUTSIDE_S = 200e-6
+WORK_SECTIONS: Dict[str, Tuple[str, bool, float]] = {
+    "work": ("`with m: counter += 1; sleep(50 us)`, then 200 us of Python", True, HOLD_S),
 }
 
 
@@ -100,6 +117,31 @@ VARIANTS: Tuple[Contender, ...] = (
     Contender("gosync.Mutex, switch 0.5 ms", gosync.Mutex, switch_interval=0.5e-3),
     Contender("threading.Lock, switch 0.5 ms", threading.Lock, switch_interval=0.5e-3),
 )
+
+
+class _ThenWork:
+    """A lock whose unlock is followed by `seconds` of Python (a busy
+    loop), run by the unlocking thread before it can come back."""
+
+    def __init__(self, lock: Lock, seconds: float) -> None:
+        self._lock = lock
+        self._seconds = seconds
+
+    def __enter__(self) -> Any:
+        return self._lock.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self._lock.__exit__(*exc)
+        end = perf_counter() + self._seconds
+        while perf_counter() < end:
+            pass
+
+
+def _then_work(make: Callable[[], Lock], seconds: float) -> Callable[[], Lock]:
+    """make, or (seconds > 0) make wrapped in _ThenWork."""
+    if not seconds > 0:
+        return make
+    return lambda: _ThenWork(make(), seconds)
 
 
 def _gil_handoff_switch() -> Optional[Callable[[int], Any]]:
@@ -174,9 +216,12 @@ def measure(
     """Every section, thread count and contender: `rounds` rounds each,
     interleaved, of `seconds` each."""
     out = []
-    for section, (_, count, hold_s) in SECTIONS.items():
+    sections = {**SECTIONS, **WORK_SECTIONS} if len(contenders) > len(CONTENDERS) else SECTIONS
+    for section, (_, count, hold_s) in sections.items():
+        outside_s = OUTSIDE_S if section in WORK_SECTIONS else 0.0
         runners: List[Tuple[str, TimedRunner]] = [
-            (c.name, _setting(c, _lock_contention(c.make, count, hold_s, every=1)[1])) for c in contenders
+            (c.name, _setting(c, _lock_contention(_then_work(c.make, outside_s), count, hold_s, every=1)[1]))
+            for c in contenders
         ]
         for t in threads:
             for _, timed in runners:  # warm-up, untimed
@@ -217,7 +262,7 @@ def render(results: Dict[str, Any]) -> str:
         "|---|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results["runs"]:
-        title = SECTIONS[r["section"]][0]
+        title = {**SECTIONS, **WORK_SECTIONS}[r["section"]][0]
         medians = {name: statistics.median(f["max_us"] for f in fs) for name, fs in r["rounds"].items()}
         first = True
         for name in r["rounds"]:

@@ -764,7 +764,7 @@ def test_starvation_variants_run_side_by_side(tmp_path: Path) -> None:
     want = [c.name for c in starvation.CONTENDERS + starvation.VARIANTS if handoff or c.gil_handoff is None]
     table, summary = proc.stdout.split("max wait, ms, median over the rounds:")
     cols = [line.split(" | ") for line in table.splitlines() if line.startswith(("| `", "|  |"))]
-    assert [c[2] for c in cols] == want * 4  # both sections and counts, every contender, in order
+    assert [c[2] for c in cols] == want * 6  # 3 sections (with "work") x 2 counts, every contender, in order
     names = [line.split(" | ")[0][2:] for line in summary.split("p99 wait")[0].splitlines() if line.startswith("| ")]
     assert names[1:] == want  # after the heading
     assert ("GIL-handoff switch" in proc.stderr) != handoff
