@@ -725,6 +725,51 @@ def test_starvation_runs_side_by_side_and_pools_saved_runs(tmp_path: Path) -> No
     assert too_few.returncode == 2 and "at least 3 rounds" in too_few.stderr
 
 
+def _starvation() -> Any:
+    spec = importlib.util.spec_from_file_location("starvation", STARVATION)
+    assert spec is not None and spec.loader is not None
+    starvation = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(starvation)
+    return starvation
+
+
+def test_a_starvation_variant_runs_under_its_switch_interval_and_restores_it() -> None:
+    starvation = _starvation()
+    before = sys.getswitchinterval()
+    seen: List[float] = []
+
+    def runner(threads: int, seconds: float) -> Sample:
+        seen.append(sys.getswitchinterval())
+        if threads == 0:
+            raise RuntimeError("runner failed")
+        return Sample(ops=1, seconds=seconds, shares=(1,), waits_ns=[1])
+
+    run = starvation._setting(starvation.Contender("x", threading.Lock, switch_interval=0.5e-3), runner)
+    run(1, 0.01)
+    with pytest.raises(RuntimeError):
+        run(0, 0.01)
+    assert seen == [pytest.approx(0.5e-3)] * 2 and sys.getswitchinterval() == before
+
+
+@pytest.mark.timeout(120)
+def test_starvation_variants_run_side_by_side(tmp_path: Path) -> None:
+    starvation = _starvation()
+    # Two thread counts: the rounds reverse the contenders' run order (3
+    # rounds: odd), so the second count's rows show whether the table keeps
+    # its own order.
+    args = ("--rounds", "3", "--seconds", "0.02", "--threads", "1,2", "--variants")
+    proc = bench(tmp_path, *args, script=str(STARVATION))
+    assert proc.returncode == 0, proc.stderr
+    handoff = starvation._gil_handoff_switch() is not None
+    want = [c.name for c in starvation.CONTENDERS + starvation.VARIANTS if handoff or c.gil_handoff is None]
+    table, summary = proc.stdout.split("max wait, ms, median over the rounds:")
+    cols = [line.split(" | ") for line in table.splitlines() if line.startswith(("| `", "|  |"))]
+    assert [c[2] for c in cols] == want * 6  # 3 sections (with "work") x 2 counts, every contender, in order
+    names = [line.split(" | ")[0][2:] for line in summary.split("p99 wait")[0].splitlines() if line.startswith("| ")]
+    assert names[1:] == want  # after the heading
+    assert ("GIL-handoff switch" in proc.stderr) != handoff
+
+
 def _fail_or_wait(slot: int, board: Any) -> None:
     if slot == 0:
         raise SystemExit(3)
