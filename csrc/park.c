@@ -1,6 +1,7 @@
 /* Parking, see park.h. */
 #define _GNU_SOURCE
 #include "park.h"
+#include "profile.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -63,6 +64,7 @@ gosync_park_result gosync_park_wait(_Atomic uint32_t *word, uint32_t expected,
         ts.tv_nsec = deadline_ns % 1000000000;
         tsp = &ts;
     }
+    gosync_profile_parking();
     /* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC timeout. */
     int op = FUTEX_WAIT_BITSET | ((flags & GOSYNC_PARK_SHARED) ? 0 : FUTEX_PRIVATE_FLAG);
     long rc = syscall(SYS_futex, (uint32_t *)word, op, expected, tsp, NULL, class_bits);
@@ -153,6 +155,7 @@ gosync_park_result gosync_park_wait(_Atomic uint32_t *word, uint32_t expected,
     (void)flags;
     if (deadline_ns != GOSYNC_NO_DEADLINE && deadline_ns <= gosync_now_ns())
         return GOSYNC_PARK_TIMEDOUT;
+    gosync_profile_parking();
     park_bucket *b = bucket_for(word);
     pthread_mutex_lock(&b->lock);
     if (atomic_load_explicit(word, memory_order_seq_cst) != expected) {

@@ -1,7 +1,9 @@
-"""python -m gosync: the race demo and the benchmark report.
+"""python -m gosync: the race demo, the benchmark report and the contention
+profiler.
 
     python -m gosync race [--threads N] [--iterations K] [--json FILE]
     python -m gosync bench [--quick] [--json FILE] [--plot FILE] [--threads 1,2,4,8]
+    python -m gosync profile [--mutex-fraction N] [--block-rate NS] [-o DIR] -- script.py args...
     python -m gosync --version
 
 Each subcommand lives in its own module and is imported only when asked for,
@@ -15,6 +17,7 @@ from typing import List, Optional
 _COMMANDS = {
     "race": ("gosync._race", "lost updates with and without synchronisation"),
     "bench": ("gosync._bench", "gosync against the stdlib and other libraries, side by side"),
+    "profile": ("gosync._profile._cli", "run a script with the mutex and block profiles on"),
 }
 
 

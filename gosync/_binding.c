@@ -158,6 +158,8 @@ int gosync_py_add_types(void)
         rc = PyModule_AddFunctions(module, gosync_py_chan_functions);
     if (rc == 0)
         rc = PyModule_AddFunctions(module, gosync_py_testing_functions);
+    if (rc == 0)
+        rc = PyModule_AddFunctions(module, gosync_py_profile_functions);
     Py_DECREF(module);
     return rc;
 }

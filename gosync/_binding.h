@@ -29,6 +29,7 @@
 #include "cond.h"
 #include "mutex.h"
 #include "park.h" /* GOSYNC_NO_DEADLINE */
+#include "profile.h"
 #include "rwmutex.h"
 #include "status.h"
 #include "waitgroup.h"
@@ -76,6 +77,7 @@ typedef struct {
     void *state;
     PyObject *mapping;     /* NULL in-process; else the Mapping that holds state */
     PyObject *weakreflist; /* of the types that list GOSYNC_PY_WEAKREFS; else NULL */
+    PyObject *label;       /* the name the profiles give it (a str), or NULL */
 } gosync_py_object;
 
 /* The member that lets a type's instances be weakly referenced (users keep
@@ -88,6 +90,14 @@ typedef struct {
  * __weakref__ slot. */
 #define GOSYNC_PY_WEAKREFS \
     {"__weaklistoffset__", T_PYSSIZET, offsetof(gosync_py_object, weakreflist), READONLY, NULL}
+
+/* The member that names a primitive that can block in the contention
+ * profiles (gosync.profile): its name= or its creation site, None when it
+ * was made unnamed while profiling was off. gosync's Python layer sets it
+ * on the primitives it makes for a user's one (a Weighted's wake lock, a
+ * shared Chan's mutex), so that their waits are charged to that one. */
+#define GOSYNC_PY_LABEL \
+    {"_profile_label", T_OBJECT, offsetof(gosync_py_object, label), 0, NULL}
 
 /* A shared-memory mapping of gosync.shared (_binding_shared_mapping.c): an
  * arena's file mapped MAP_SHARED. Closing only sets `closed`; the memory is
@@ -128,14 +138,17 @@ GOSYNC_PY_INTERNAL void gosync_py_object_dealloc(PyObject *op);
  * every primitive's initial state is all zeros) and points its state at
  * `state_offset` bytes into the object itself. Arguments are refused as
  * object() refuses them, unless a subclass's __init__ takes them (Cond(L)).
- * Returns a new reference, or NULL with an exception set. */
+ * A type that can block (`named`) also takes the keyword name=, a str or
+ * None, which becomes its profile label (else its creation site, if a
+ * profile is on). Returns a new reference, or NULL with an exception set. */
 GOSYNC_PY_INTERNAL PyObject *gosync_py_new(PyTypeObject *type, PyObject *args, PyObject *kwds,
-                                           size_t state_offset);
+                                           size_t state_offset, int named);
 
 /* Each lock type as its instances lay it out in this process, e.g.
  *
  *     typedef struct {
  *         gosync_py_object head; // head.state == &storage
+ *         gosync_contention contention; // the mutex profile's record
  *         gosync_mutex storage;
  *     } gosync_py_mutex;
  *
@@ -145,6 +158,7 @@ GOSYNC_PY_INTERNAL PyObject *gosync_py_new(PyTypeObject *type, PyObject *args, P
 #define GOSYNC_PY_LOCK_TYPE(name, ctype)                     \
     typedef struct {                                         \
         gosync_py_object head;                               \
+        gosync_contention contention;                        \
         ctype storage;                                       \
     } gosync_py_##name;                                      \
                                                              \
@@ -184,6 +198,7 @@ GOSYNC_PY_INTERNAL void gosync_py_object_gc_dealloc(PyObject *op, inquiry clear)
 typedef struct {
     gosync_py_object head;
     PyObject *arena, *slot;
+    gosync_contention *contention; /* the mutex profile's record, or NULL */
 } gosync_py_placed;
 
 #define GOSYNC_PY_PLACED_MEMBERS                                                   \
@@ -253,9 +268,15 @@ typedef int (*gosync_blocking_call)(void *primitive, int64_t deadline_ns);
 
 /* Runs a blocking call with the GIL released, riding out signals: returns
  * the call's final status, or -1 with a signal handler's exception set (see
- * _binding_common.c). */
-GOSYNC_PY_INTERNAL int gosync_py_block(gosync_blocking_call call, void *primitive,
+ * _binding_common.c). While the block profile is on, a call that parked
+ * is a block event of `owner` (the primitive object, NULL for a select). */
+GOSYNC_PY_INTERNAL int gosync_py_block(PyObject *owner, gosync_blocking_call call, void *primitive,
                                        int64_t deadline_ns);
+
+/* gosync_py_block without the block profile: for a call that is one part of
+ * a wait timed as a whole (the robust locks' slices). */
+GOSYNC_PY_INTERNAL int gosync_py_block_untimed(gosync_blocking_call call, void *primitive,
+                                               int64_t deadline_ns);
 
 /* The Python result of a wait: True (GOSYNC_OK), False (GOSYNC_TIMEDOUT), or
  * NULL with an exception for -1 (already set), GOSYNC_OVERFLOW (an
@@ -278,13 +299,64 @@ GOSYNC_PY_INTERNAL PyObject *gosync_py_robust_result(int rc, const char *overflo
  * leave at most a WAITERS bit behind. */
 GOSYNC_PY_INTERNAL int gosync_py_block_robust(gosync_blocking_call call, void *lock, int64_t deadline_ns);
 
+/* ---- Contention profiling (_binding_profile.c, csrc/profile.h) ------------ */
+
+/* Before a blocking call timed as a whole (gosync_py_block's, or a robust
+ * lock's slices and steps): 1 if the block profile is on (and this
+ * thread's park time is cleared), else 0. After it, if 1:
+ * gosync_py_profile_block(owner, its status) records the event, if the call
+ * parked, it ended with OK or a timeout (a robust lock's OWNERDEAD is
+ * passed as OK), and the sample keeps it. */
+GOSYNC_PY_INTERNAL int gosync_py_profile_wait_begin(void);
+GOSYNC_PY_INTERNAL void gosync_py_profile_block(PyObject *owner, int rc);
+
+/* The mutex profile. A lock's waiter, before it blocks: registers in the
+ * lock's record if the mutex profile is on, and returns the time it did (0:
+ * it did not; else it calls gosync_contention_leave(c, that time) once it
+ * returns). An unlock,
+ * before it lets the lock go: the delay to charge (0: none); after it,
+ * gosync_py_profile_mutex samples and records that delay with the
+ * unlocker's stack. A NULL record (a shared lock not in a slot) is never
+ * timed. */
+GOSYNC_PY_INTERNAL int64_t gosync_py_contention_enter(gosync_contention *c);
+static inline int64_t gosync_py_contention_charge(gosync_contention *c)
+{
+    /* One load of the record on every unlock: inline, as the fast path. */
+    if (c == NULL || !gosync_contention_waiting(c))
+        return 0;
+    return gosync_contention_charge(c, gosync_now_ns());
+}
+GOSYNC_PY_INTERNAL void gosync_py_profile_mutex(PyObject *owner, int64_t delay_ns);
+
+/* The label of a new primitive of `type`: name (a new reference to it) if
+ * it is a str; else, while a profile is on, its creation site from
+ * gosync._profile; else None. NULL with TypeError when name is neither a
+ * str nor None. */
+GOSYNC_PY_INTERNAL PyObject *gosync_py_profile_label(PyTypeObject *type, PyObject *name);
+
+/* A robust lock's contention record: in its slot's header, 48 bytes before
+ * its state (gosync/shared/_layout.py: every shared Mutex and RWMutex,
+ * and the Mutex of a shared Chan or Once, has its state at slot + 64, and
+ * slots begin at the end of the arena's header; the arena's directory lock
+ * at 128 has bytes 80..104 of the header). Mapping.at sets it for a lock
+ * placed at one of those offsets, and leaves it NULL (never timed) for
+ * any other, so that no record can fall on the header's used bytes. */
+#define GOSYNC_PY_SLOT_CONTENTION 48
+#define GOSYNC_PY_DIRECTORY_LOCK 128
+#define GOSYNC_PY_ARENA_HEADER 32768
+static inline gosync_contention *gosync_py_slot_contention(PyObject *op)
+{
+    return ((gosync_py_placed *)op)->contention;
+}
+
 /* ---- What Cond needs of the other lock types ------------------------------ */
 
-/* Unlock and RUnlock: None, or NULL with SyncError (Go's message) if the
- * lock was not held, which leaves it unchanged. */
-GOSYNC_PY_INTERNAL PyObject *gosync_py_mutex_unlock(gosync_mutex *m);
-GOSYNC_PY_INTERNAL PyObject *gosync_py_rwmutex_unlock(gosync_rwmutex *rw);
-GOSYNC_PY_INTERNAL PyObject *gosync_py_rwmutex_runlock(gosync_rwmutex *rw);
+/* Unlock and RUnlock of a gosync.Mutex or RWMutex object (or a subclass's):
+ * None, or NULL with SyncError (Go's message) if the lock was not held,
+ * which leaves it unchanged. */
+GOSYNC_PY_INTERNAL PyObject *gosync_py_mutex_unlock(PyObject *mutex);
+GOSYNC_PY_INTERNAL PyObject *gosync_py_rwmutex_unlock(PyObject *rw);
+GOSYNC_PY_INTERNAL PyObject *gosync_py_rwmutex_runlock(PyObject *rw);
 
 /* ---- The types ------------------------------------------------------------ */
 
@@ -341,6 +413,7 @@ GOSYNC_PY_INTERNAL extern PyTypeObject *gosync_py_shared_rwmutex_type;
 GOSYNC_PY_INTERNAL extern PyMethodDef gosync_py_race_functions[];
 GOSYNC_PY_INTERNAL extern PyMethodDef gosync_py_chan_functions[];
 GOSYNC_PY_INTERNAL extern PyMethodDef gosync_py_testing_functions[];
+GOSYNC_PY_INTERNAL extern PyMethodDef gosync_py_profile_functions[];
 
 /* ---- Entry points declared in _cdef.h ------------------------------------- */
 

@@ -196,7 +196,7 @@ static PyObject *atomic_unsupported(PyObject *op, PyObject *arg, int iop)
                                                                                              \
     static PyObject *type##_new(PyTypeObject *t, PyObject *args, PyObject *kwds)             \
     {                                                                                        \
-        return gosync_py_new(t, args, kwds, offsetof(gosync_py_##type, storage));            \
+        return gosync_py_new(t, args, kwds, offsetof(gosync_py_##type, storage), 0);            \
     }                                                                                        \
                                                                                              \
     static PyObject *type##_load(PyObject *op, PyObject *unused)                             \
@@ -381,7 +381,7 @@ PyTypeObject *gosync_py_bool_type; /* set by gosync_py_add_types */
 
 static PyObject *bool_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    return gosync_py_new(type, args, kwds, offsetof(gosync_py_bool, storage));
+    return gosync_py_new(type, args, kwds, offsetof(gosync_py_bool, storage), 0);
 }
 
 static int bool_arg(PyObject *arg, const char *method, uint32_t *out)

@@ -21,19 +21,36 @@ static int has_init(PyTypeObject *type)
 #endif
 }
 
-PyObject *gosync_py_new(PyTypeObject *type, PyObject *args, PyObject *kwds, size_t state_offset)
+PyObject *gosync_py_new(PyTypeObject *type, PyObject *args, PyObject *kwds, size_t state_offset, int named)
 {
     /* object() refuses arguments unless an __init__ takes them (Cond(L));
-     * Mutex(1) must still be the TypeError it always was. */
-    if ((PyTuple_GET_SIZE(args) != 0 || (kwds != NULL && PyDict_GET_SIZE(kwds) != 0)) && !has_init(type)) {
-        PyErr_Format(PyExc_TypeError, "%.200s() takes no arguments", type->tp_name);
+     * Mutex(1) must still be the TypeError it always was. A type that can
+     * block takes name= (its __init__, if any, takes it too). */
+    PyObject *name = named && kwds != NULL ? PyDict_GetItemString(kwds, "name") : NULL;
+    Py_ssize_t others = (kwds != NULL ? PyDict_GET_SIZE(kwds) : 0) - (name != NULL);
+    if ((PyTuple_GET_SIZE(args) != 0 || others != 0) && !has_init(type)) {
+        if (named)
+            PyErr_Format(PyExc_TypeError, "%.200s() takes no arguments but the keyword name", type->tp_name);
+        else
+            PyErr_Format(PyExc_TypeError, "%.200s() takes no arguments", type->tp_name);
         return NULL;
+    }
+    PyObject *label = NULL;
+    if (named) {
+        label = gosync_py_profile_label(type, name);
+        if (label == NULL)
+            return NULL;
+        if (label == Py_None)
+            Py_CLEAR(label);
     }
     /* tp_alloc zeroes the object, which is each primitive's initial state. */
     PyObject *self = type->tp_alloc(type, 0);
-    if (self == NULL)
+    if (self == NULL) {
+        Py_XDECREF(label);
         return NULL;
+    }
     ((gosync_py_object *)self)->state = (char *)self + state_offset;
+    ((gosync_py_object *)self)->label = label;
     return self;
 }
 
@@ -101,7 +118,7 @@ int gosync_py_check_signals(void)
 }
 #endif
 
-int gosync_py_block(gosync_blocking_call call, void *primitive, int64_t deadline_ns)
+int gosync_py_block_untimed(gosync_blocking_call call, void *primitive, int64_t deadline_ns)
 {
     if (gosync_py_check_signals() < 0)
         return -1;
@@ -113,6 +130,15 @@ int gosync_py_block(gosync_blocking_call call, void *primitive, int64_t deadline
         if (gosync_py_check_signals() < 0)
             return -1;
     }
+}
+
+int gosync_py_block(PyObject *owner, gosync_blocking_call call, void *primitive, int64_t deadline_ns)
+{
+    if (!gosync_py_profile_wait_begin())
+        return gosync_py_block_untimed(call, primitive, deadline_ns);
+    int rc = gosync_py_block_untimed(call, primitive, deadline_ns);
+    gosync_py_profile_block(owner, rc);
+    return rc;
 }
 
 PyObject *gosync_py_wait_result(int rc, const char *overflow_message)

@@ -12,7 +12,7 @@ PyTypeObject *gosync_py_cond_type; /* set by gosync_py_add_types */
 
 static PyObject *cond_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    return gosync_py_new(type, args, kwds, offsetof(gosync_py_cond, storage));
+    return gosync_py_new(type, args, kwds, offsetof(gosync_py_cond, storage), 1);
 }
 
 typedef struct {
@@ -52,13 +52,13 @@ static int cond_unlock(native_lock kind, PyObject *L, PyObject *unlock)
     PyObject *r;
     switch (kind) {
     case NATIVE_MUTEX:
-        r = gosync_py_mutex_unlock(gosync_py_mutex_of(L));
+        r = gosync_py_mutex_unlock(L);
         break;
     case NATIVE_RWMUTEX:
-        r = gosync_py_rwmutex_unlock(gosync_py_rwmutex_of(L));
+        r = gosync_py_rwmutex_unlock(L);
         break;
     case NATIVE_RLOCKER:
-        r = gosync_py_rwmutex_runlock(gosync_py_rlocker_rwmutex_of(L));
+        r = gosync_py_rwmutex_runlock(((gosync_py_rlocker *)L)->rw);
         break;
     default:
         r = PyObject_CallNoArgs(unlock);
@@ -120,7 +120,7 @@ static PyObject *cond_wait(PyObject *op, PyObject *const *args, Py_ssize_t nargs
         gosync_cond_cancel(waiter.c, waiter.ticket);
         return NULL;
     }
-    int rc = gosync_py_block(cond_wait_call, &waiter, deadline_ns);
+    int rc = gosync_py_block(op, cond_wait_call, &waiter, deadline_ns);
     if (rc < 0) /* a signal handler raised: leave, passing on any notification */
         gosync_cond_cancel(waiter.c, waiter.ticket);
 
@@ -129,7 +129,18 @@ static PyObject *cond_wait(PyObject *op, PyObject *const *args, Py_ssize_t nargs
     PyObject *exc_type, *exc, *tb;
     PyErr_Fetch(&exc_type, &exc, &tb);
     if (kind != NATIVE_NONE) {
+        /* The relock is a lock of L as Go's c.L.Lock() is: a wait for it is
+         * a block event of L and contention charged to L's unlocker. */
+        PyObject *owner = kind == NATIVE_RLOCKER ? ((gosync_py_rlocker *)L)->rw : L;
+        gosync_contention *record =
+            kind == NATIVE_MUTEX ? &((gosync_py_mutex *)owner)->contention : &((gosync_py_rwmutex *)owner)->contention;
+        int64_t timed = gosync_py_contention_enter(record);
+        int block_timed = gosync_py_profile_wait_begin();
         int relock = cond_relock_native(kind, L);
+        if (timed)
+            gosync_contention_leave(record, timed);
+        if (block_timed)
+            gosync_py_profile_block(owner, relock);
         if (relock != GOSYNC_OK) {
             /* L could not be locked again (too many readers, or the kernel
              * refused to wait): say so, with the wait's exception as its
@@ -220,6 +231,7 @@ static PyMethodDef cond_methods[] = {
  * gosync/cond.py), kept here because the C type is the public class. */
 static PyMemberDef cond_members[] = {
     GOSYNC_PY_WEAKREFS,
+    GOSYNC_PY_LABEL,
     {"_L", T_OBJECT_EX, offsetof(gosync_py_cond, L), 0, NULL},
     {"_native", T_OBJECT_EX, offsetof(gosync_py_cond, native), 0, NULL},
     {"_unlock", T_OBJECT_EX, offsetof(gosync_py_cond, unlock), 0, NULL},
@@ -264,7 +276,7 @@ static PyType_Slot cond_slots[] = {
     {Py_tp_traverse, cond_traverse},
     {Py_tp_clear, cond_clear},
     {Py_tp_new, cond_new},
-    {Py_tp_doc, "Cond(L)\n--\n\nCond implements a condition variable."},
+    {Py_tp_doc, "Cond(L, *, name=None)\n--\n\nCond implements a condition variable."},
     {Py_tp_methods, cond_methods},
     {Py_tp_members, cond_members},
     {0, NULL},

@@ -11,7 +11,7 @@ static const char too_many_mutex_waiters[] = "gosync: Mutex has too many waiters
 
 static PyObject *mutex_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    return gosync_py_new(type, args, kwds, offsetof(gosync_py_mutex, storage));
+    return gosync_py_new(type, args, kwds, offsetof(gosync_py_mutex, storage), 1);
 }
 
 static int mutex_lock_slow_call(void *m, int64_t deadline_ns)
@@ -19,43 +19,56 @@ static int mutex_lock_slow_call(void *m, int64_t deadline_ns)
     return gosync_mutex_lock_slow(m, deadline_ns);
 }
 
-static PyObject *mutex_lock_slow(gosync_mutex *m, int64_t deadline_ns)
+/* The contention record of a gosync.Mutex (csrc/profile.h). */
+static gosync_contention *contention_of(PyObject *op)
 {
-    return gosync_py_wait_result(gosync_py_block(mutex_lock_slow_call, m, deadline_ns),
-                                 too_many_mutex_waiters);
+    return &((gosync_py_mutex *)op)->contention;
+}
+
+static PyObject *mutex_lock_slow(PyObject *op, int64_t deadline_ns)
+{
+    int64_t timed = gosync_py_contention_enter(contention_of(op));
+    int rc = gosync_py_block(op, mutex_lock_slow_call, MU(op), deadline_ns);
+    if (timed)
+        gosync_contention_leave(contention_of(op), timed);
+    return gosync_py_wait_result(rc, too_many_mutex_waiters);
 }
 
 static PyObject *mutex_enter(PyObject *op, PyObject *unused)
 {
-    gosync_mutex *m = MU(op);
     (void)unused;
-    if (gosync_mutex_lock_fast(m))
+    if (gosync_mutex_lock_fast(MU(op)))
         Py_RETURN_TRUE;
-    return mutex_lock_slow(m, GOSYNC_NO_DEADLINE);
+    return mutex_lock_slow(op, GOSYNC_NO_DEADLINE);
 }
 
 static PyObject *mutex_lock_until(PyObject *op, PyObject *arg)
 {
-    gosync_mutex *m = MU(op);
     int64_t deadline_ns;
     if (gosync_py_deadline(arg, &deadline_ns) < 0)
         return NULL;
-    if (gosync_mutex_lock_fast(m))
+    if (gosync_mutex_lock_fast(MU(op)))
         Py_RETURN_TRUE;
-    return mutex_lock_slow(m, deadline_ns);
+    return mutex_lock_slow(op, deadline_ns);
 }
 
-PyObject *gosync_py_mutex_unlock(gosync_mutex *m)
+/* The mutex profile's charge is taken before the lock goes (a waiter may
+ * return at once) and recorded after, once the unlock is known to be
+ * valid. */
+PyObject *gosync_py_mutex_unlock(PyObject *op)
 {
-    if (gosync_mutex_unlock(m) != GOSYNC_OK)
+    int64_t charge = gosync_py_contention_charge(contention_of(op));
+    if (gosync_mutex_unlock(MU(op)) != GOSYNC_OK)
         return gosync_py_misuse(unlock_of_unlocked_mutex);
+    if (charge > 0)
+        gosync_py_profile_mutex(op, charge);
     Py_RETURN_NONE;
 }
 
 static PyObject *mutex_unlock(PyObject *op, PyObject *unused)
 {
     (void)unused;
-    return gosync_py_mutex_unlock(MU(op));
+    return gosync_py_mutex_unlock(op);
 }
 
 static PyObject *mutex_exit(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
@@ -121,6 +134,7 @@ static PyMethodDef mutex_methods[] = {
 
 static PyMemberDef mutex_members[] = {
     GOSYNC_PY_WEAKREFS,
+    GOSYNC_PY_LABEL,
     {NULL, 0, 0, 0, NULL},
 };
 
@@ -131,7 +145,7 @@ static PyMemberDef mutex_members[] = {
 static PyType_Slot mutex_slots[] = {
     {Py_tp_dealloc, gosync_py_object_dealloc},
     {Py_tp_new, mutex_new},
-    {Py_tp_doc, "Mutex()\n--\n\nA Mutex is a mutual exclusion lock, with Go's semantics."},
+    {Py_tp_doc, "Mutex(*, name=None)\n--\n\nA Mutex is a mutual exclusion lock, with Go's semantics."},
     {Py_tp_methods, mutex_methods},
     {Py_tp_members, mutex_members},
     {0, NULL},

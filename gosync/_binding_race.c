@@ -84,7 +84,7 @@ static PyObject *race_add_unsafe(PyObject *module, PyObject *const *args, Py_ssi
     if (gosync_py_deadline(args[3], &deadline_ns) < 0)
         return NULL;
     /* The gate is kept alive by the caller's reference to it (args). */
-    int rc = gosync_py_block(race_after_gate, &a, deadline_ns);
+    int rc = gosync_py_block_untimed(race_after_gate, &a, deadline_ns);
     if (rc < 0)
         return NULL;
     return PyLong_FromLong(rc);

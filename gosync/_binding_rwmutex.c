@@ -21,40 +21,64 @@ static int rwmutex_rlock_call(void *rw, int64_t deadline_ns)
     return gosync_rwmutex_rlock(rw, deadline_ns);
 }
 
-static PyObject *rw_lock(gosync_rwmutex *rw, int64_t deadline_ns)
+#define RW(op) gosync_py_rwmutex_of(op)
+
+/* The mutex profile's record of an RWMutex: one for both sides, as Go's
+ * semaMutexProfile covers both (csrc/profile.h). A writer's unlock and a
+ * reader's runlock charge the waiters' delay to their own stacks. */
+static gosync_contention *contention_of(PyObject *rw)
 {
-    return gosync_py_wait_result(gosync_py_block(rwmutex_lock_call, rw, deadline_ns),
-                                 too_many_writers);
+    return &((gosync_py_rwmutex *)rw)->contention;
 }
 
-static PyObject *rw_rlock(gosync_rwmutex *rw, int64_t deadline_ns)
+/* A blocking lock or rlock of the RWMutex object rw (also for an RLocker's
+ * calls, which name the RWMutex they lock). */
+static PyObject *rw_wait(PyObject *rw, gosync_blocking_call call, int64_t deadline_ns, const char *overflow)
+{
+    int64_t timed = gosync_py_contention_enter(contention_of(rw));
+    int rc = gosync_py_block(rw, call, RW(rw), deadline_ns);
+    if (timed)
+        gosync_contention_leave(contention_of(rw), timed);
+    return gosync_py_wait_result(rc, overflow);
+}
+
+static PyObject *rw_lock(PyObject *rw, int64_t deadline_ns)
+{
+    return rw_wait(rw, rwmutex_lock_call, deadline_ns, too_many_writers);
+}
+
+static PyObject *rw_rlock(PyObject *rw, int64_t deadline_ns)
 {
     /* The uncontended case never blocks: keep the GIL for it. */
-    if (gosync_rwmutex_try_rlock(rw))
+    if (gosync_rwmutex_try_rlock(RW(rw)))
         Py_RETURN_TRUE;
-    return gosync_py_wait_result(gosync_py_block(rwmutex_rlock_call, rw, deadline_ns),
-                                 too_many_readers);
+    return rw_wait(rw, rwmutex_rlock_call, deadline_ns, too_many_readers);
 }
 
-PyObject *gosync_py_rwmutex_unlock(gosync_rwmutex *rw)
+PyObject *gosync_py_rwmutex_unlock(PyObject *rw)
 {
-    if (gosync_rwmutex_unlock(rw) != GOSYNC_OK)
+    int64_t charge = gosync_py_contention_charge(contention_of(rw));
+    if (gosync_rwmutex_unlock(RW(rw)) != GOSYNC_OK)
         return gosync_py_misuse(unlock_of_unlocked_rw);
+    if (charge > 0)
+        gosync_py_profile_mutex(rw, charge);
     Py_RETURN_NONE;
 }
 
-PyObject *gosync_py_rwmutex_runlock(gosync_rwmutex *rw)
+PyObject *gosync_py_rwmutex_runlock(PyObject *rw)
 {
-    if (gosync_rwmutex_runlock(rw) != GOSYNC_OK)
+    int64_t charge = gosync_py_contention_charge(contention_of(rw));
+    if (gosync_rwmutex_runlock(RW(rw)) != GOSYNC_OK)
         return gosync_py_misuse(runlock_of_unlocked);
+    if (charge > 0)
+        gosync_py_profile_mutex(rw, charge);
     Py_RETURN_NONE;
 }
 
-#define RW(op) gosync_py_rwmutex_of(op)
 
 static PyObject *rwmutex_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    return gosync_py_new(type, args, kwds, offsetof(gosync_py_rwmutex, storage));
+    return gosync_py_new(type, args, kwds, offsetof(gosync_py_rwmutex, storage), 1);
 }
 
 static PyObject *rwmutex_enter(PyObject *op, PyObject *unused)
@@ -62,7 +86,7 @@ static PyObject *rwmutex_enter(PyObject *op, PyObject *unused)
     (void)unused;
     if (gosync_rwmutex_try_lock(RW(op)))
         Py_RETURN_TRUE;
-    return rw_lock(RW(op), GOSYNC_NO_DEADLINE);
+    return rw_lock(op, GOSYNC_NO_DEADLINE);
 }
 
 static PyObject *rwmutex_lock_until(PyObject *op, PyObject *arg)
@@ -72,20 +96,20 @@ static PyObject *rwmutex_lock_until(PyObject *op, PyObject *arg)
         return NULL;
     if (gosync_rwmutex_try_lock(RW(op)))
         Py_RETURN_TRUE;
-    return rw_lock(RW(op), deadline_ns);
+    return rw_lock(op, deadline_ns);
 }
 
 static PyObject *rwmutex_unlock(PyObject *op, PyObject *unused)
 {
     (void)unused;
-    return gosync_py_rwmutex_unlock(RW(op));
+    return gosync_py_rwmutex_unlock(op);
 }
 
 static PyObject *rwmutex_exit(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)args;
     (void)nargs;
-    return gosync_py_rwmutex_unlock(RW(op));
+    return gosync_py_rwmutex_unlock(op);
 }
 
 static PyObject *rwmutex_try_lock(PyObject *op, PyObject *unused)
@@ -99,13 +123,13 @@ static PyObject *rwmutex_rlock_until(PyObject *op, PyObject *arg)
     int64_t deadline_ns;
     if (gosync_py_deadline(arg, &deadline_ns) < 0)
         return NULL;
-    return rw_rlock(RW(op), deadline_ns);
+    return rw_rlock(op, deadline_ns);
 }
 
 static PyObject *rwmutex_runlock(PyObject *op, PyObject *unused)
 {
     (void)unused;
-    return gosync_py_rwmutex_runlock(RW(op));
+    return gosync_py_rwmutex_runlock(op);
 }
 
 static PyObject *rwmutex_try_rlock(PyObject *op, PyObject *unused)
@@ -156,6 +180,7 @@ static PyMethodDef rwmutex_methods[] = {
 
 static PyMemberDef rwmutex_members[] = {
     GOSYNC_PY_WEAKREFS,
+    GOSYNC_PY_LABEL,
     {NULL, 0, 0, 0, NULL},
 };
 
@@ -163,7 +188,7 @@ static PyMemberDef rwmutex_members[] = {
 static PyType_Slot rwmutex_slots[] = {
     {Py_tp_dealloc, gosync_py_object_dealloc},
     {Py_tp_new, rwmutex_new},
-    {Py_tp_doc, "RWMutex()\n--\n\nAn RWMutex is a reader/writer mutual exclusion lock, with Go's semantics."},
+    {Py_tp_doc, "RWMutex(*, name=None)\n--\n\nAn RWMutex is a reader/writer mutual exclusion lock, with Go's semantics."},
     {Py_tp_methods, rwmutex_methods},
     {Py_tp_members, rwmutex_members},
     {0, NULL},
@@ -175,6 +200,7 @@ PyType_Spec gosync_py_rwmutex_spec =
 /* ---- RLockerBase: the read lock of one RWMutex, as a Locker ---------------- */
 
 #define RL(op) gosync_py_rlocker_rwmutex_of(op)
+#define RLW(op) (((gosync_py_rlocker *)(op))->rw)
 
 static PyObject *rlocker_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
@@ -219,7 +245,7 @@ static void rlocker_dealloc(PyObject *op)
 static PyObject *rlocker_lock(PyObject *op, PyObject *unused)
 {
     (void)unused;
-    return rw_rlock(RL(op), GOSYNC_NO_DEADLINE);
+    return rw_rlock(RLW(op), GOSYNC_NO_DEADLINE);
 }
 
 static PyObject *rlocker_lock_until(PyObject *op, PyObject *arg)
@@ -227,20 +253,20 @@ static PyObject *rlocker_lock_until(PyObject *op, PyObject *arg)
     int64_t deadline_ns;
     if (gosync_py_deadline(arg, &deadline_ns) < 0)
         return NULL;
-    return rw_rlock(RL(op), deadline_ns);
+    return rw_rlock(RLW(op), deadline_ns);
 }
 
 static PyObject *rlocker_unlock(PyObject *op, PyObject *unused)
 {
     (void)unused;
-    return gosync_py_rwmutex_runlock(RL(op));
+    return gosync_py_rwmutex_runlock(RLW(op));
 }
 
 static PyObject *rlocker_exit(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)args;
     (void)nargs;
-    return gosync_py_rwmutex_runlock(RL(op));
+    return gosync_py_rwmutex_runlock(RLW(op));
 }
 
 static PyObject *rlocker_try_lock(PyObject *op, PyObject *unused)

@@ -36,6 +36,7 @@ void gosync_py_object_dealloc(PyObject *op)
     if (((gosync_py_object *)op)->weakreflist != NULL)
         PyObject_ClearWeakRefs(op);
     Py_CLEAR(((gosync_py_object *)op)->mapping);
+    Py_CLEAR(((gosync_py_object *)op)->label);
     type->tp_free(op);
     Py_DECREF(type);
 }
@@ -188,25 +189,28 @@ static PyObject *mapping_write(PyObject *op, PyObject *const *args, Py_ssize_t n
     Py_RETURN_NONE;
 }
 
-/* The types whose instances at() may place, the size of their C state, and
+/* The types whose instances at() may place, the size of their C state,
  * where their park_flags are (-1: none; the robust locks always park
- * shared). */
+ * shared), and whether they can block (then they carry a profile label:
+ * their creation site, while a profile is on). */
 typedef struct {
     PyTypeObject **type;
     size_t size;
     Py_ssize_t park_flags;
+    int named;
+    int record; /* a lock with a contention record before its state */
 } placeable;
 
 static const placeable placeables[] = {
-    {&gosync_py_waitgroup_type, sizeof(gosync_waitgroup), offsetof(gosync_waitgroup, park_flags)},
-    {&gosync_py_cond_type, sizeof(gosync_cond), offsetof(gosync_cond, park_flags)},
-    {&gosync_py_int32_type, sizeof(int32_t), -1},
-    {&gosync_py_uint32_type, sizeof(uint32_t), -1},
-    {&gosync_py_int64_type, sizeof(int64_t), -1},
-    {&gosync_py_uint64_type, sizeof(uint64_t), -1},
-    {&gosync_py_bool_type, sizeof(uint32_t), -1},
-    {&gosync_py_shared_mutex_type, sizeof(gosync_robust_mutex), -1},
-    {&gosync_py_shared_rwmutex_type, sizeof(gosync_robust_rwmutex), -1},
+    {&gosync_py_waitgroup_type, sizeof(gosync_waitgroup), offsetof(gosync_waitgroup, park_flags), 1, 0},
+    {&gosync_py_cond_type, sizeof(gosync_cond), offsetof(gosync_cond, park_flags), 1, 0},
+    {&gosync_py_int32_type, sizeof(int32_t), -1, 0, 0},
+    {&gosync_py_uint32_type, sizeof(uint32_t), -1, 0, 0},
+    {&gosync_py_int64_type, sizeof(int64_t), -1, 0, 0},
+    {&gosync_py_uint64_type, sizeof(uint64_t), -1, 0, 0},
+    {&gosync_py_bool_type, sizeof(uint32_t), -1, 0, 0},
+    {&gosync_py_shared_mutex_type, sizeof(gosync_robust_mutex), -1, 1, 1},
+    {&gosync_py_shared_rwmutex_type, sizeof(gosync_robust_rwmutex), -1, 1, 1},
 };
 
 /* The placeable entry of type, or NULL with TypeError. */
@@ -267,9 +271,22 @@ static PyObject *mapping_at(PyObject *op, PyObject *const *args, Py_ssize_t narg
                      type->tp_name, *(uint32_t *)(state + p->park_flags));
         return NULL;
     }
+    PyObject *label = NULL;
+    if (p->named) {
+        label = gosync_py_profile_label(type, NULL);
+        if (label == NULL)
+            return NULL;
+        if (label == Py_None)
+            Py_CLEAR(label);
+    }
     PyObject *self = type->tp_alloc(type, 0);
-    if (self == NULL)
+    if (self == NULL) {
+        Py_XDECREF(label);
         return NULL;
+    }
+    ((gosync_py_object *)self)->label = label;
+    if (p->record && (offset == GOSYNC_PY_DIRECTORY_LOCK || offset >= GOSYNC_PY_ARENA_HEADER + 64))
+        ((gosync_py_placed *)self)->contention = (gosync_contention *)(state - GOSYNC_PY_SLOT_CONTENTION);
     if (fresh && p->park_flags >= 0)
         *(uint32_t *)(state + p->park_flags) = GOSYNC_PARK_SHARED;
     ((gosync_py_object *)self)->state = state;

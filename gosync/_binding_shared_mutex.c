@@ -62,7 +62,7 @@ int gosync_py_block_robust(gosync_blocking_call call, void *lock, int64_t deadli
     for (;;) {
         int64_t slice = gosync_now_ns() + GOSYNC_ROBUST_POLL_NS;
         int64_t until = deadline_ns != GOSYNC_NO_DEADLINE && deadline_ns < slice ? deadline_ns : slice;
-        int rc = gosync_py_block(call, lock, until); /* runs pending handlers first */
+        int rc = gosync_py_block_untimed(call, lock, until); /* runs pending handlers first */
         if (rc != GOSYNC_TIMEDOUT || until == deadline_ns)
             return rc;
     }
@@ -70,7 +70,7 @@ int gosync_py_block_robust(gosync_blocking_call call, void *lock, int64_t deadli
 
 static PyObject *shared_mutex_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    return gosync_py_new(type, args, kwds, offsetof(gosync_py_shared_mutex, storage));
+    return gosync_py_new(type, args, kwds, offsetof(gosync_py_shared_mutex, storage), 1);
 }
 
 static int shared_mutex_lock_call(void *m, int64_t deadline_ns)
@@ -82,19 +82,28 @@ static int shared_mutex_lock_call(void *m, int64_t deadline_ns)
  * fast": 0 -> me, one CAS), so that an uncontended lock never lets the GIL
  * go while taking the lock (see _binding.c on convoys); else the core's
  * Lock, with the GIL released. */
-static PyObject *shared_mutex_lock(gosync_robust_mutex *m, int64_t deadline_ns)
+static PyObject *shared_mutex_lock(PyObject *op, int64_t deadline_ns)
 {
+    gosync_robust_mutex *m = RM(op);
     uint64_t unlocked = 0;
     if (gosync_cas(&m->word, &unlocked, gosync_identity_self(), GOSYNC_ACQUIRE, GOSYNC_RELAXED))
         Py_RETURN_TRUE;
-    return gosync_py_robust_result(gosync_py_block_robust(shared_mutex_lock_call, m, deadline_ns), "");
+    gosync_contention *c = gosync_py_slot_contention(op);
+    int64_t timed = gosync_py_contention_enter(c);
+    int block_timed = gosync_py_profile_wait_begin();
+    int rc = gosync_py_block_robust(shared_mutex_lock_call, m, deadline_ns);
+    if (block_timed)
+        gosync_py_profile_block(op, rc == GOSYNC_OWNERDEAD ? GOSYNC_OK : rc);
+    if (timed)
+        gosync_contention_leave(c, timed);
+    return gosync_py_robust_result(rc, "");
 }
 
 static PyObject *shared_mutex_enter(PyObject *op, PyObject *unused)
 {
     (void)unused;
     GOSYNC_PY_CHECK_OPEN(op);
-    return shared_mutex_lock(RM(op), GOSYNC_NO_DEADLINE);
+    return shared_mutex_lock(op, GOSYNC_NO_DEADLINE);
 }
 
 static PyObject *shared_mutex_lock_until(PyObject *op, PyObject *arg)
@@ -103,15 +112,31 @@ static PyObject *shared_mutex_lock_until(PyObject *op, PyObject *arg)
     int64_t deadline_ns;
     if (gosync_py_deadline(arg, &deadline_ns) < 0)
         return NULL;
-    return shared_mutex_lock(RM(op), deadline_ns);
+    return shared_mutex_lock(op, deadline_ns);
 }
 
 static PyObject *shared_mutex_unlock(PyObject *op, PyObject *unused)
 {
     (void)unused;
     GOSYNC_PY_CHECK_OPEN(op);
+    /* The charge before the unlock: the waiters may be in other processes,
+     * and one may return and leave the record at once. A record that
+     * counts waiters while the word shows none that sleeps counts dead
+     * processes (killed while registered: they would be charged at every
+     * unlock for ever) or waiters about to sleep: it is cleared, which
+     * loses only the latter's first moments. */
+    gosync_contention *c = gosync_py_slot_contention(op);
+    int64_t charge = 0;
+    if (c != NULL && gosync_contention_waiting(c)) {
+        if (gosync_robust_mutex_word(RM(op)) & GOSYNC_ROBUST_WAITERS)
+            charge = gosync_contention_charge(c, gosync_now_ns());
+        else
+            gosync_contention_clear(c);
+    }
     if (gosync_robust_mutex_unlock(RM(op)) != GOSYNC_OK)
         return gosync_py_misuse(unlock_of_unlocked_mutex);
+    if (charge > 0)
+        gosync_py_profile_mutex(op, charge);
     Py_RETURN_NONE;
 }
 
@@ -192,6 +217,7 @@ static PyMethodDef shared_mutex_methods[] = {
 
 static PyMemberDef shared_mutex_members[] = {
     GOSYNC_PY_WEAKREFS,
+    GOSYNC_PY_LABEL,
     GOSYNC_PY_PLACED_MEMBERS,
     {NULL, 0, 0, 0, NULL},
 };

@@ -29,7 +29,7 @@ typedef struct {
 
 static PyObject *shared_rwmutex_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    return gosync_py_new(type, args, kwds, offsetof(gosync_py_shared_rwmutex, storage));
+    return gosync_py_new(type, args, kwds, offsetof(gosync_py_shared_rwmutex, storage), 1);
 }
 
 static int lock_writers_call(void *rw, int64_t deadline_ns)
@@ -47,31 +47,51 @@ static int rlock_call(void *rw, int64_t deadline_ns)
     return gosync_robust_rwmutex_rlock(rw, deadline_ns);
 }
 
-static PyObject *rw_lock(PyObject *op, int64_t deadline_ns)
+/* The write lock's steps, after a failed try: a status as
+ * gosync_robust_rwmutex_lock's. */
+static int rw_lock_steps(gosync_robust_rwmutex *rw, int64_t deadline_ns)
 {
-    gosync_robust_rwmutex *rw = RRW(op);
-    int rc = gosync_robust_rwmutex_try_lock(rw);
-    if (rc != GOSYNC_BUSY)
-        return gosync_py_robust_result(rc, "");
     /* In steps (robust_rwmutex.h): the waits run in slices, and a slice
      * that ends while readers drain must not give the lock back, or every
      * blocked reader would get in and a writer might never get the lock. */
-    rc = gosync_py_block_robust(lock_writers_call, rw, deadline_ns);
+    int rc = gosync_py_block_robust(lock_writers_call, rw, deadline_ns);
     if (rc != GOSYNC_OK && rc != GOSYNC_OWNERDEAD)
-        return gosync_py_robust_result(rc, "");
+        return rc;
     int drained = gosync_py_block_robust(drain_call, rw, deadline_ns);
     if (drained == GOSYNC_OK)
-        return gosync_py_robust_result(rc, "");
+        return rc;
     gosync_robust_rwmutex_cancel_lock(rw, rc);
-    return gosync_py_robust_result(drained, "");
+    return drained;
+}
+
+/* A blocking lock or rlock, timed for both profiles as one wait. */
+static PyObject *rw_wait(PyObject *op, int write, int64_t deadline_ns)
+{
+    gosync_contention *c = gosync_py_slot_contention(op);
+    int64_t timed = gosync_py_contention_enter(c);
+    int block_timed = gosync_py_profile_wait_begin();
+    int rc = write ? rw_lock_steps(RRW(op), deadline_ns) : gosync_py_block_robust(rlock_call, RRW(op), deadline_ns);
+    if (block_timed)
+        gosync_py_profile_block(op, rc == GOSYNC_OWNERDEAD || rc == GOSYNC_OWNERDEAD_WRITE ? GOSYNC_OK : rc);
+    if (timed)
+        gosync_contention_leave(c, timed);
+    return gosync_py_robust_result(rc, write ? "" : too_many_readers);
+}
+
+static PyObject *rw_lock(PyObject *op, int64_t deadline_ns)
+{
+    int rc = gosync_robust_rwmutex_try_lock(RRW(op));
+    if (rc != GOSYNC_BUSY)
+        return gosync_py_robust_result(rc, "");
+    return rw_wait(op, 1, deadline_ns);
 }
 
 static PyObject *rw_rlock(PyObject *op, int64_t deadline_ns)
 {
     int rc = gosync_robust_rwmutex_try_rlock(RRW(op));
-    if (rc == GOSYNC_BUSY)
-        rc = gosync_py_block_robust(rlock_call, RRW(op), deadline_ns);
-    return gosync_py_robust_result(rc, too_many_readers);
+    if (rc != GOSYNC_BUSY)
+        return gosync_py_robust_result(rc, too_many_readers);
+    return rw_wait(op, 0, deadline_ns);
 }
 
 static PyObject *shared_rwmutex_enter(PyObject *op, PyObject *unused)
@@ -103,8 +123,11 @@ static PyObject *shared_rwmutex_unlock(PyObject *op, PyObject *unused)
 {
     (void)unused;
     GOSYNC_PY_CHECK_OPEN(op);
+    int64_t charge = gosync_py_contention_charge(gosync_py_slot_contention(op));
     if (gosync_robust_rwmutex_unlock(RRW(op)) != GOSYNC_OK)
         return gosync_py_misuse(unlock_of_unlocked_rw);
+    if (charge > 0)
+        gosync_py_profile_mutex(op, charge);
     Py_RETURN_NONE;
 }
 
@@ -119,8 +142,11 @@ static PyObject *shared_rwmutex_runlock(PyObject *op, PyObject *unused)
 {
     (void)unused;
     GOSYNC_PY_CHECK_OPEN(op);
+    int64_t charge = gosync_py_contention_charge(gosync_py_slot_contention(op));
     if (gosync_robust_rwmutex_runlock(RRW(op)) != GOSYNC_OK)
         return gosync_py_misuse(runlock_of_unlocked);
+    if (charge > 0)
+        gosync_py_profile_mutex(op, charge);
     Py_RETURN_NONE;
 }
 
@@ -193,6 +219,7 @@ static PyMethodDef shared_rwmutex_methods[] = {
 
 static PyMemberDef shared_rwmutex_members[] = {
     GOSYNC_PY_WEAKREFS,
+    GOSYNC_PY_LABEL,
     GOSYNC_PY_PLACED_MEMBERS,
     {NULL, 0, 0, 0, NULL},
 };

@@ -8,7 +8,7 @@ PyTypeObject *gosync_py_waitgroup_type; /* set by gosync_py_add_types */
 
 static PyObject *waitgroup_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    return gosync_py_new(type, args, kwds, offsetof(gosync_py_waitgroup, storage));
+    return gosync_py_new(type, args, kwds, offsetof(gosync_py_waitgroup, storage), 1);
 }
 
 static PyObject *wg_error(int rc)
@@ -80,7 +80,7 @@ static PyObject *waitgroup_wait_until(PyObject *op, PyObject *arg)
         return NULL;
     if (gosync_waitgroup_counter(WG(op)) == 0)
         Py_RETURN_TRUE; /* nothing to wait for: keep the GIL */
-    int rc = gosync_py_block(waitgroup_wait_call, WG(op), deadline_ns);
+    int rc = gosync_py_block(op, waitgroup_wait_call, WG(op), deadline_ns);
     return rc == GOSYNC_WG_REUSED ? wg_error(rc) : gosync_py_wait_result(rc, "gosync: WaitGroup has too many waiters (65535)");
 }
 
@@ -113,6 +113,7 @@ static PyMethodDef waitgroup_methods[] = {
 
 static PyMemberDef waitgroup_members[] = {
     GOSYNC_PY_WEAKREFS,
+    GOSYNC_PY_LABEL,
     {NULL, 0, 0, 0, NULL},
 };
 
@@ -121,7 +122,7 @@ static PyMemberDef waitgroup_members[] = {
 static PyType_Slot waitgroup_slots[] = {
     {Py_tp_dealloc, gosync_py_object_dealloc},
     {Py_tp_new, waitgroup_new},
-    {Py_tp_doc, "WaitGroup()\n--\n\nA WaitGroup waits for a collection of tasks to finish."},
+    {Py_tp_doc, "WaitGroup(*, name=None)\n--\n\nA WaitGroup waits for a collection of tasks to finish."},
     {Py_tp_methods, waitgroup_methods},
     {Py_tp_members, waitgroup_members},
     {0, NULL},

@@ -24,7 +24,7 @@ typedef struct {
 
 static PyObject *weighted_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    return gosync_py_new(type, args, kwds, offsetof(gosync_py_weighted, storage));
+    return gosync_py_new(type, args, kwds, offsetof(gosync_py_weighted, storage), 1);
 }
 
 /* The weight in args[0], or 1 with no arguments: 0 and *n set when it is an
@@ -197,6 +197,7 @@ static PyMethodDef weighted_methods[] = {
 
 static PyMemberDef weighted_members[] = {
     GOSYNC_PY_WEAKREFS,
+    GOSYNC_PY_LABEL,
     {"_mu", T_OBJECT_EX, offsetof(gosync_py_weighted, mu), 0, NULL},
     {"_waiters", T_OBJECT_EX, offsetof(gosync_py_weighted, waiters), 0, NULL},
     {NULL, 0, 0, 0, NULL},
@@ -233,7 +234,7 @@ static PyType_Slot weighted_slots[] = {
     {Py_tp_traverse, weighted_traverse},
     {Py_tp_clear, weighted_clear},
     {Py_tp_new, weighted_new},
-    {Py_tp_doc, "Weighted(n)\n--\n\nWeighted provides a way to bound concurrent access to a resource."},
+    {Py_tp_doc, "Weighted(n, *, name=None)\n--\n\nWeighted provides a way to bound concurrent access to a resource."},
     {Py_tp_methods, weighted_methods},
     {Py_tp_members, weighted_members},
     {0, NULL},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Optional
 
 from ._native import CondBase
 from ._nocopy import NoCopy
@@ -60,7 +60,8 @@ class Cond(CondBase, NoCopy):
     _unlock: Callable[[], object]
     _lock: Callable[[], object]
 
-    def __init__(self, L: Any) -> None:
+    def __init__(self, L: Any, *, name: Optional[str] = None) -> None:
+        # name= is the profiles' label, which the C type's __new__ took.
         if callable(getattr(L, "lock", None)) and callable(getattr(L, "unlock", None)):
             self._lock, self._unlock = L.lock, L.unlock
         elif callable(getattr(L, "acquire", None)) and callable(getattr(L, "release", None)):

@@ -43,11 +43,14 @@ class Once:
     then, a non-callable fn raises TypeError, and a bad timeout TypeError or
     ValueError (as for Mutex.lock), leaving the Once untouched.
     It must not be copied or pickled.
+
+    Once(name=...) names it in the contention profiles (gosync.profile):
+    the waits for fn to finish are the waits on its lock.
     """
 
     __slots__ = ("_done", "_flag", "_m") + WEAKREF_SLOT
 
-    def __init__(self) -> None:
+    def __init__(self, *, name: str | None = None) -> None:
         # The flag, an atomic word in C memory, is the source of truth,
         # stored (sequentially consistent) under _m after fn returns; _done
         # caches it for the fast path. An attribute store is atomic for the
@@ -58,7 +61,7 @@ class Once:
         # which added nothing to an atomic Uint32.)
         self._done = False
         self._flag = Uint32()
-        self._m = Mutex()
+        self._m = Mutex(name=name)
 
     # timeout is not keyword-only: CPython (3.11) specialises calls that fill
     # positional defaults, not keyword-only ones, and the fast path must stay

@@ -27,9 +27,10 @@ class _Waiter:
 
     __slots__ = ("n", "wake", "ready", "signalled")
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, serving: str) -> None:
         self.n = n
-        self.wake = Mutex()
+        # Named after the Weighted, so that the profiles charge its waits there.
+        self.wake = Mutex(name=serving)
         self.wake.lock()
         self.ready = False
         self.signalled = False
@@ -66,13 +67,21 @@ class Weighted(WeightedBase, NoCopy):
     _mu: Mutex
     _waiters: deque[_Waiter]
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, *, name: Optional[str] = None) -> None:
+        # name= is the profiles' label, which the C type's __new__ took.
         size = _check_weight(n, "semaphore size")
         if size >= _QUEUED:
             raise OverflowError(f"semaphore size must be below 2**62, not {size}")
         self._set_size(size)
-        self._mu = Mutex()
+        self._mu = Mutex(name=self._label())
         self._waiters = deque()
+
+    def _label(self) -> str:
+        """The label of this Weighted in the contention profiles, which
+        its own Mutexes carry (gosync.profile names an unnamed primitive
+        the same way)."""
+        label = self._profile_label
+        return label if label is not None else f"Weighted at {id(self):#x}"
 
     # acquire(n=1, ctx=None, timeout=None) -> bool is WeightedBase's: its
     # fast path takes acquire() and acquire(n); everything else comes here.
@@ -99,7 +108,7 @@ class Weighted(WeightedBase, NoCopy):
             # not to hold back the fast paths of others for nothing.
             return n < _QUEUED and WeightedBase.try_acquire(self, n)
         mu = self._mu
-        w = _Waiter(n)
+        w = _Waiter(n, self._label())
         mu.lock()
         if ctx is not None and ctx.err() is not None:
             mu.unlock()

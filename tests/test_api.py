@@ -25,6 +25,7 @@ import gosync
 import gosync.atomic
 import gosync.context
 import gosync.errgroup
+import gosync.profile
 import gosync.semaphore
 import gosync.singleflight
 import gosync.shared
@@ -69,7 +70,8 @@ def test_inspect_signature_works_on_every_public_method(qualname: str, cls: type
 
 @pypy_cannot("inspect.signature reads no text signature of a C method")
 def test_c_method_signatures_say_what_they_take() -> None:
-    assert str(inspect.signature(gosync.Mutex)) == "()"
+    assert str(inspect.signature(gosync.Mutex)) == "(*, name=None)"
+    assert str(inspect.signature(gosync.Chan)) == "(capacity=0, *, name=None)"
     assert str(inspect.signature(gosync.Mutex.unlock)) == "(self, /)"
     assert str(inspect.signature(gosync.WaitGroup.add)) == "(self, delta=1, /)"
     assert str(inspect.signature(gosync.atomic.Int64.compare_and_swap)) == "(self, old, new, /)"
@@ -101,7 +103,7 @@ def test_rlocker_is_exported() -> None:
 # ---- what help() shows --------------------------------------------------------------
 
 HELP_MODULES = (
-    gosync, gosync.atomic, gosync.context, gosync.errgroup, gosync.semaphore, gosync.singleflight,
+    gosync, gosync.atomic, gosync.context, gosync.errgroup, gosync.profile, gosync.semaphore, gosync.singleflight,
     gosync.shared, gosync.shared.atomic,
 )  # fmt: skip
 
@@ -360,11 +362,19 @@ assert_type("a" in m, bool)
 
 rl: gosync.RLocker = gosync.RWMutex().rlocker()
 assert_type(gosync.Once().do(lambda: None, timeout=1), bool)
+
+# The contention profiles.
+import gosync.profile
+assert_type(gosync.profile.set_mutex_profile_fraction(-1), int)
+with gosync.profile.profiling(mutex_fraction=100, block_rate=10_000):
+    db = gosync.Mutex(name="db")
+assert_type(gosync.profile.table("mutex", limit=5), str)
 """
 
 # Each must be an error: the inferred types are precise, not Any.
 WRONG_CODE = """
 import gosync
+import gosync.profile
 from gosync.atomic import Int64
 
 s: str = gosync.Pool(new=lambda: 1).get()
@@ -372,6 +382,7 @@ t: str = gosync.once_values(lambda: (1, 2))()[0]
 u: str = gosync.Map[str, int]()["a"]
 n = Int64()
 n += "x"
+gosync.profile.set_block_profile_rate(0.5)
 """
 
 
@@ -408,4 +419,4 @@ def test_mypy_strict_rejects_wrong_types(tmp_path: Path) -> None:
     out, status = _mypy(tmp_path, WRONG_CODE)
     assert status == 1, out
     errors = [line for line in out.splitlines() if ": error:" in line]
-    assert [int(line.split(":")[1]) for line in errors] == [5, 6, 7, 9], out
+    assert [int(line.split(":")[1]) for line in errors] == [6, 7, 8, 10, 11], out

@@ -5,8 +5,10 @@ back here by a decoder of the test's own, not by the encoder's code."""
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 import subprocess
+from pathlib import Path
 from typing import Dict, Iterator, List, Tuple, Union
 
 import pytest
@@ -287,17 +289,40 @@ def test_concurrent_records_are_all_counted(fast_switching: None) -> None:
     assert by_site == {site: threads * len(range(k, events, 3)) for k, site in enumerate(sites)}
 
 
-@pytest.mark.skipif(shutil.which("go") is None, reason="go is not installed: the round trip needs go tool pprof")
-@pytest.mark.timeout(120)
-def test_go_tool_pprof_reads_the_profile(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    path = tmp_path / "mutex.pb.gz"
-    path.write_bytes(pprof(three_sites().snapshot(MUTEX)))
-    out = subprocess.run(
-        ["go", "tool", "pprof", "-top", "-sample_index=delay", str(path)],
+def go_tool_pprof(path: Path, *flags: str) -> str:
+    """The output of go tool pprof on path. Without go the test skips,
+    unless GOSYNC_REQUIRE_SERVERS=1 (as in .ci/run, which installs the
+    distribution's golang-go), which makes the skip a failure."""
+    if shutil.which("go") is None:
+        reason = "go is not installed: the round trip needs go tool pprof (Debian package golang-go)"
+        if os.environ.get("GOSYNC_REQUIRE_SERVERS") == "1":
+            pytest.fail(reason + " (GOSYNC_REQUIRE_SERVERS=1 forbids skipping)")
+        pytest.skip(reason)
+    return subprocess.run(
+        ["go", "tool", "pprof", *flags, str(path)],
         capture_output=True,
         text=True,
         timeout=100,
         check=True,
     ).stdout
+
+
+@pytest.mark.timeout(120)
+def test_go_tool_pprof_reads_the_profile(tmp_path: Path) -> None:
+    path = tmp_path / "mutex.pb.gz"
+    path.write_bytes(pprof(three_sites().snapshot(MUTEX)))
+    out = go_tool_pprof(path, "-top", "-sample_index=delay")
     leaves = [line.split()[-1] for line in out.splitlines() if line.strip().endswith("]")]
     assert leaves[:3] == ["[hot.py:1]", "[warm.py:2]", "[cold.py:3]"], out
+
+
+@pytest.mark.timeout(120)
+def test_go_tool_pprof_names_module_code_and_lambdas(tmp_path: Path) -> None:
+    # pprof reads a name wholly in angle brackets as C++ template arguments
+    # and shows "<unknown>"; the encoder names them after their module.
+    s = new_store()
+    s.record(MUTEX, "m", (Frame("<lambda>", "pkg/app.py", 3), Frame("<module>", "pkg/app.py", 9)), MS)
+    path = tmp_path / "mutex.pb.gz"
+    path.write_bytes(pprof(s.snapshot(MUTEX)))
+    out = go_tool_pprof(path, "-traces")
+    assert "app.<lambda>" in out and "app.<module>" in out and "<unknown>" not in out, out

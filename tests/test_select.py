@@ -6,13 +6,16 @@ name the same channels in opposite orders."""
 from __future__ import annotations
 
 import collections
+import gc
 import math
+import sys
 import threading
 import time
+import weakref
 from typing import Any, Callable
 
 import pytest
-from conftest import STRESS
+from conftest import PYPY_GC, STRESS, pypy_cannot
 
 from gosync import Chan, SyncError, select
 from gosync.chan import ChanState
@@ -88,6 +91,56 @@ def test_many_cases() -> None:
     assert select(*(c.recv for c in chans)) == (77, "v", True)
     assert select(*(c.recv for c in chans), timeout=0.01) == (-1, None, False)
     assert all(c._debug_state() == idle(c) for c in chans)
+
+
+@pypy_cannot("no reference counts to compare (sys.getrefcount)")
+def test_send_cases_not_chosen_keep_no_reference() -> None:
+    ready, full = Chan(1), Chan(1)
+    full.send(0)
+    t = object()
+    before = sys.getrefcount(t)
+    for _ in range(3):
+        ready.send(1)
+        assert select((full.send, t), ready.recv, None, (full.send, t)) == (1, 1, True)
+    assert sys.getrefcount(t) == before
+
+
+class Node:
+    result: Any = None
+
+
+@pypy_cannot(PYPY_GC)
+@pytest.mark.parametrize("value", ["node", "list of a node"])
+def test_a_cycle_through_the_result_is_collected(value: str) -> None:
+    # The result tuple may leave the collector's list only when nothing in
+    # it can lead back to it.
+    ch: Chan = Chan(1)
+    node = Node()
+    ch.send(node if value == "node" else [node])
+    r = select(ch.recv)
+    node.result = r
+    gone = weakref.ref(node)
+    del node, r
+    gc.collect()
+    assert gone() is None
+
+
+def test_receive_from_a_subclass_and_what_is_not_a_case() -> None:
+    class Sub(Chan):
+        pass
+
+    class Override(Chan):
+        def recv(self, timeout: Any = None) -> Any:
+            return super().recv(timeout)
+
+    s, o = Sub(1), Override(1)
+    s.send("s")
+    assert select(None, s.recv) == (1, "s", True)
+    o.send("o")
+    for bad in (o.recv, len, Chan.recv, print, [].append):
+        with pytest.raises(TypeError, match="select case 0 must be"):
+            select(bad)
+    assert o.recv() == "o"
 
 
 # ---- Go's TestSelfSelect --------------------------------------------------------

@@ -460,8 +460,8 @@ def test_interrupted_after_grant_gives_the_weight_back(monkeypatch: pytest.Monke
             raise KeyboardInterrupt
 
     class Waiter(semaphore_mod._Waiter):
-        def __init__(self, n: int) -> None:
-            super().__init__(n)
+        def __init__(self, n: int, serving: str) -> None:
+            super().__init__(n, serving)
             self.wake = InterruptedWake(self)  # type: ignore[assignment]
 
     monkeypatch.setattr(semaphore_mod, "_Waiter", Waiter)

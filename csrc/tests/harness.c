@@ -35,6 +35,7 @@
 #include "waitgroup.h"
 #include "weighted.h"
 #include "park.h"
+#include "profile.h"
 #include "sema.h"
 #include "testhook.h"
 #include "check.h"
@@ -2412,6 +2413,92 @@ static void test_chan_close_wakes(void)
     report("chan close wakes receivers and senders", ok);
 }
 
+/* The mutex profile's contention record (profile.h): the exact sum of the
+ * uncharged waits, the resets that keep a wait from being charged twice, a
+ * waiter that leaves uncharged (its deadline passed) taking its wait out,
+ * and a count that never goes below zero; then enter/charge/leave from
+ * several threads, which must leave the record all zeros (TSan checks the
+ * atomics). And the block profile's park time: set by a park only while a
+ * profile is on. */
+static void *contention_role(void *arg)
+{
+    gosync_contention *c = arg;
+    for (int i = 0; i < 20000 * scale; i++) {
+        int64_t t = gosync_now_ns();
+        gosync_contention_enter(c, t);
+        (void)gosync_contention_charge(c, gosync_now_ns());
+        gosync_contention_leave(c, t);
+    }
+    return NULL;
+}
+
+static void test_profile_contention(void)
+{
+    int ok = 1;
+    gosync_contention c = {0};
+    CHECK(gosync_contention_charge(&c, 100) == 0, "an empty record charged something");
+    gosync_contention_enter(&c, 100);
+    gosync_contention_enter(&c, 150);
+    int64_t charge = gosync_contention_charge(&c, 200);
+    CHECK(charge == 150, "two waiters since 100 and 150, charged at 200: %lld (want 100 + 50)", (long long)charge);
+    gosync_contention_leave(&c, 100); /* the woken one */
+    charge = gosync_contention_charge(&c, 260);
+    CHECK(charge == 60, "the one left, charged again at 260: %lld (want 60, not 160)", (long long)charge);
+    gosync_contention_leave(&c, 150);
+    CHECK(atomic_load(&c.waiters) == 0 && atomic_load(&c.since_ns) == 0 && atomic_load(&c.sum_ns) == 0,
+          "not all zeros after the last leave");
+    CHECK(gosync_contention_charge(&c, 300) == 0, "charged with no waiter");
+    gosync_contention_leave(&c, 300);
+    CHECK(atomic_load(&c.waiters) == 0, "a leave took the count below zero");
+    gosync_contention_enter(&c, 400);
+    CHECK(atomic_load(&c.since_ns) == 400, "a new first waiter did not restart the count");
+    gosync_contention_leave(&c, 400);
+
+    /* The first waiter gives up (a deadline) while two later ones wait:
+     * the unlock is charged their waits only (5a32c1b charged 175, from
+     * the first one's start). */
+    gosync_contention_enter(&c, 1000);
+    gosync_contention_enter(&c, 1050);
+    gosync_contention_enter(&c, 1050);
+    gosync_contention_leave(&c, 1000);
+    charge = gosync_contention_charge(&c, 1100);
+    CHECK(charge == 100, "after the first waiter gave up, charged %lld (want 50 + 50)", (long long)charge);
+    gosync_contention_leave(&c, 1050);
+    gosync_contention_leave(&c, 1050);
+    /* model/contention.pml's trail: charged at 2100 while one waits, a
+     * second comes at 2300, the first (woken) leaves; the unlock at 2400
+     * is charged the second's 100 (5a32c1b: 200, from the charge). */
+    gosync_contention_enter(&c, 2000);
+    charge = gosync_contention_charge(&c, 2100);
+    CHECK(charge == 100, "one waiter since 2000, charged at 2100: %lld", (long long)charge);
+    gosync_contention_enter(&c, 2300);
+    gosync_contention_leave(&c, 2000);
+    charge = gosync_contention_charge(&c, 2400);
+    CHECK(charge == 100, "a newcomer since 2300, charged at 2400: %lld (want 100)", (long long)charge);
+    gosync_contention_leave(&c, 2300);
+    CHECK(atomic_load(&c.waiters) == 0 && atomic_load(&c.since_ns) == 0 && atomic_load(&c.sum_ns) == 0,
+          "not all zeros after the last leave");
+
+    run_threads(4, contention_role, &c);
+    CHECK(atomic_load(&c.waiters) == 0 && atomic_load(&c.since_ns) == 0 && atomic_load(&c.sum_ns) == 0,
+          "threads left waiters %u since %lld sum %lld", atomic_load(&c.waiters), (long long)atomic_load(&c.since_ns),
+          (long long)atomic_load(&c.sum_ns));
+
+    _Atomic uint32_t word = 1;
+    gosync_profile_parked_since = 0;
+    (void)gosync_park_wait(&word, 0, GOSYNC_PARK_ANY, GOSYNC_NO_DEADLINE, 0); /* AGAIN at once */
+    CHECK(gosync_profile_parked_since == 0, "timed a park with profiling off");
+    atomic_store(&gosync_profile_flags, GOSYNC_PROFILE_BLOCK);
+    (void)gosync_park_wait(&word, 0, GOSYNC_PARK_ANY, GOSYNC_NO_DEADLINE, 0);
+    int64_t first = gosync_profile_parked_since;
+    CHECK(first != 0, "a park with the block profile on was not timed");
+    (void)gosync_park_wait(&word, 0, GOSYNC_PARK_ANY, GOSYNC_NO_DEADLINE, 0);
+    CHECK(gosync_profile_parked_since == first, "a second park moved the first park's time");
+    atomic_store(&gosync_profile_flags, 0);
+    gosync_profile_parked_since = 0;
+    report("profile contention record and park time", ok);
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -2451,6 +2538,7 @@ int main(int argc, char **argv)
         {"chan_visit", test_chan_visit},
         {"chan_select_opposite", test_chan_select_opposite},
         {"chan_close", test_chan_close_wakes},
+        {"profile_contention", test_profile_contention},
     };
     setvbuf(stdout, NULL, _IOLBF, 0); /* lines survive a kill by timeout */
     if (argc > 1)

@@ -1,9 +1,10 @@
 """Contention profiles: the record store and its three outputs (issue 17).
 
-This package is private. It holds what the slow paths of the primitives will
-record into, and the table, collapsed stacks and pprof file made from it; the
-recording hooks, the public gosync.profile and the CLI are not built yet (see
-docs/DESIGN.md, "Profiling contention").
+This package is private. It holds what the slow paths of the primitives
+record into (through _hooks, which the binding calls), the table, collapsed
+stacks and pprof file made from it, and python -m gosync profile (_cli).
+The public API is gosync.profile; see docs/DESIGN.md, "Profiling
+contention".
 """
 
 from __future__ import annotations

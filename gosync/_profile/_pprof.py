@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 from typing import Dict, List, Tuple
 
 from ._collapsed import site_frame
@@ -57,6 +58,19 @@ def _value_type(strings: _Strings, type_: str, unit: str) -> bytes:
     return int_field(_VT_TYPE, strings(type_)) + int_field(_VT_UNIT, strings(unit))
 
 
+def function_name(function: str, filename: str) -> str:
+    """function_name is how pprof shows a frame's function.
+
+    go tool pprof reads a name wholly in angle brackets as a C++ template
+    argument list and shows "<unknown>": a module's code ("<module>") or a
+    lambda is named after its file's module ("app.<module>"), as Go names
+    a function after its package.
+    """
+    if function.startswith("<"):
+        return f"{os.path.splitext(os.path.basename(filename))[0]}.{function}"
+    return function
+
+
 def pprof(snap: Snapshot) -> bytes:
     """pprof returns snap as a gzipped profile.proto, as Go's runtime/pprof
     writes its block and mutex profiles.
@@ -98,7 +112,7 @@ def pprof(snap: Snapshot) -> bytes:
     out += bytes_field(_SAMPLE_TYPE, _value_type(strings, "delay", "nanoseconds"))
     for r in snap.stacks:
         ids = [location(site_frame(r.site), "", 0)]
-        ids += [location(f.function, f.filename, f.line) for f in r.stack]
+        ids += [location(function_name(f.function, f.filename), f.filename, f.line) for f in r.stack]
         values = [round(r.contentions), round(r.total_ns)]
         out += bytes_field(_SAMPLE, packed_field(_S_LOCATION_ID, ids) + packed_field(_S_VALUE, values))
     for msg in location_msgs:

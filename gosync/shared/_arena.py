@@ -36,6 +36,7 @@ from ._layout import (
     VERSION,
     article,
 )
+from ._named import check_name, profile_name
 
 if TYPE_CHECKING:
     from . import mutex as _mutex
@@ -314,36 +315,45 @@ class Arena:
 
     # ---- The primitives ----------------------------------------------------
 
-    def Mutex(self) -> Mutex:
+    def Mutex(self, *, name: str | None = None) -> Mutex:
         """Mutex returns a new gosync.shared.Mutex in this arena."""
         from .mutex import Mutex
 
-        return Mutex._make(self)
+        check_name(Mutex, name)
+        return profile_name(Mutex._make(self), name)
 
-    def RWMutex(self) -> RWMutex:
+    def RWMutex(self, *, name: str | None = None) -> RWMutex:
         """RWMutex returns a new gosync.shared.RWMutex in this arena."""
         from .rwmutex import RWMutex
 
-        return RWMutex._make(self)
+        check_name(RWMutex, name)
+        return profile_name(RWMutex._make(self), name)
 
-    def WaitGroup(self) -> WaitGroup:
+    def WaitGroup(self, *, name: str | None = None) -> WaitGroup:
         """WaitGroup returns a new gosync.shared.WaitGroup in this arena."""
         from .waitgroup import WaitGroup
 
-        return WaitGroup._make(self)
+        check_name(WaitGroup, name)
+        return profile_name(WaitGroup._make(self), name)
 
-    def Cond(self, L: _mutex.Mutex | _rwmutex.RWMutex | None = None) -> Cond:
+    def Cond(self, L: _mutex.Mutex | _rwmutex.RWMutex | None = None, *, name: str | None = None) -> Cond:
         """Cond returns a new gosync.shared.Cond in this arena, whose lock L
         is a shared Mutex or RWMutex of this arena (None: a new Mutex)."""
         from .cond import Cond
 
-        return Cond._make(self, L)
+        check_name(Cond, name)
+        made = L is None
+        obj = profile_name(Cond._make(self, L), name)
+        if made:
+            profile_name(obj.L, name)  # the Mutex made for it: its waits are the Cond's
+        return obj
 
-    def Once(self) -> Once:
+    def Once(self, *, name: str | None = None) -> Once:
         """Once returns a new gosync.shared.Once in this arena."""
         from .once import Once
 
-        return Once._make(self)
+        check_name(Once, name)
+        return profile_name(Once._make(self), name)
 
     def Int32(self, value: int = 0) -> Int32:
         """Int32 returns a new gosync.shared.atomic.Int32 in this arena."""
@@ -375,11 +385,12 @@ class Arena:
 
         return Bool._make(self, value)
 
-    def Chan(self, capacity: int = 0, itemsize: int = 256) -> Chan:
+    def Chan(self, capacity: int = 0, itemsize: int = 256, *, name: str | None = None) -> Chan:
         """Chan returns a new gosync.shared.Chan in this arena."""
         from .chan import Chan
 
-        return Chan._make(self, capacity, itemsize)
+        check_name(Chan, name)
+        return profile_name(Chan._make(self, capacity, itemsize), name)
 
 
 def path(name: str) -> str:

@@ -13,8 +13,12 @@ Layout (little-endian; docs/DESIGN.md, "gosync.shared"):
     32768  the first object slot
 
 An object slot is a 16-byte header, magic 0x424F5347 ("GSOB"), kind (u32,
-written last), extra (u64: a Cond's lock, as its slot | kind << 56), and
-the primitive's C state at slot + 64, in 64-byte units (cache lines). A
+written last), extra (u64: a Cond's lock, as its slot | kind << 56), then
+at slot + 16 the mutex profile's contention record of a lock whose state
+begins the slot (24 bytes, csrc/profile.h; all zeros until a timed waiter
+comes, and never read to decide anything), and the primitive's C state at
+slot + 64, in 64-byte units (cache lines). The directory lock's record is
+at 80, 48 bytes before it, as in a slot. A
 fresh file is all zeros, which is every primitive's initial state.
 Allocation is a compare-and-swap loop on the bump word, which moves only
 for a slot that fits: lock-free, a refused request changes nothing, and a

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Tuple, TypeVar
 
 from .._native import Mapping
 from ._handle import attach
@@ -50,6 +50,12 @@ class Placed:
     def _make(cls: type[P], arena: Arena) -> P:
         """_make returns a new one in arena (subclasses add arguments)."""
         return arena._new(cls)
+
+    def _profile_parts(self) -> Tuple[Any, ...]:
+        """The objects whose waits are this primitive's in the contention
+        profiles: itself, if it is one that can block; a class made of
+        others (a Chan) lists them."""
+        return (self,) if hasattr(type(self), "_profile_label") else ()
 
     def _closed_repr(self) -> str | None:
         """The repr of one whose arena is closed, or None while open."""
@@ -127,3 +133,4 @@ def place_at(cls: type[P], arena: Arena, slot: int, fresh: bool) -> P:
     obj._arena = arena
     obj._slot = slot
     return obj
+

@@ -51,6 +51,7 @@ from .._timeout import NO_DEADLINE, deadline_ns
 from ._arena import Arena
 from ._default import place
 from ._layout import SLOT_HEADER
+from ._named import check_name, profile_name
 from ._placed import PlacedBase, placed
 
 __all__ = ["Chan", "UnpicklingError", "select"]
@@ -147,12 +148,13 @@ class Chan(PlacedBase):
     _slots: int
     _itemsize: int
 
-    def __new__(cls, capacity: int = 0, itemsize: int = 256) -> Chan:
+    def __new__(cls, capacity: int = 0, itemsize: int = 256, *, name: str | None = None) -> Chan:
         _check_size("capacity", capacity, 0)
         _check_size("itemsize", itemsize, 1)
-        return place(lambda arena: cls._make(arena, capacity, itemsize))
+        check_name(cls, name)
+        return profile_name(place(lambda arena: cls._make(arena, capacity, itemsize)), name)
 
-    def __init__(self, capacity: int = 0, itemsize: int = 256) -> None:
+    def __init__(self, capacity: int = 0, itemsize: int = 256, *, name: str | None = None) -> None:
         # Set up by _place, which every way of making one goes through.
         pass
 
@@ -190,6 +192,10 @@ class Chan(PlacedBase):
         obj._arena = arena
         obj._slot = slot
         return obj
+
+    def _profile_parts(self) -> tuple[Any, ...]:
+        # Its waits are on its mutex and its Cond: named after the Chan.
+        return (self._m, self._cond)
 
     # ---- The lock and the wait -------------------------------------------
 

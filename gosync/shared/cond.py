@@ -8,6 +8,7 @@ from .. import cond as _inprocess
 from ._arena import Arena
 from ._default import place
 from ._layout import CLASSES
+from ._named import check_name, profile_name
 from ._placed import PlacedBase, place_at, placed
 from .mutex import Mutex
 from .rwmutex import RWMutex
@@ -42,12 +43,16 @@ class Cond(_inprocess.Cond, PlacedBase):
     __slots__ = ("_arena", "_slot")
     _kind = 4
 
-    def __new__(cls, L: SharedLock | None = None) -> Cond:
+    def __new__(cls, L: SharedLock | None = None, *, name: str | None = None) -> Cond:
+        check_name(cls, name)
         if L is None:
-            return place(lambda arena: cls._make(arena, None))
-        return cls._make(_lock_arena(L), L)
+            # The Mutex made for it is named after it too: its waits are the Cond's.
+            obj = profile_name(place(lambda arena: cls._make(arena, None)), name)
+            profile_name(obj.L, name)
+            return obj
+        return profile_name(cls._make(_lock_arena(L), L), name)
 
-    def __init__(self, L: SharedLock | None = None) -> None:
+    def __init__(self, L: SharedLock | None = None, *, name: str | None = None) -> None:
         # Set up by _place, which every way of making one goes through.
         pass
 

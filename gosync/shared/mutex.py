@@ -9,6 +9,7 @@ from .._nocopy import NoCopy
 from .._public import public
 from .._timeout import TimedLock
 from ._default import place
+from ._named import check_name, profile_name
 from ._placed import Placed, placed
 
 __all__ = ["Mutex", "MutexState"]
@@ -48,8 +49,9 @@ class Mutex(SharedMutexBase, Placed, TimedLock, NoCopy):  # type: ignore[misc]  
     __slots__ = ()
     _kind = 1
 
-    def __new__(cls) -> Mutex:
-        return place(cls._make)
+    def __new__(cls, *, name: str | None = None) -> Mutex:
+        check_name(cls, name)
+        return profile_name(place(cls._make), name)
 
     def _debug_state(self) -> MutexState:
         """A snapshot of the lock word, for tests."""

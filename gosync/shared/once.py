@@ -11,6 +11,7 @@ from .._timeout import deadline_ns
 from ._arena import Arena
 from ._default import place
 from ._layout import SLOT_HEADER
+from ._named import check_name, profile_name
 from ._placed import PlacedBase, placed
 
 __all__ = ["Once"]
@@ -31,10 +32,11 @@ class Once(_inprocess.Once, PlacedBase):
     __slots__ = ("_arena", "_slot")
     _kind = 5
 
-    def __new__(cls) -> Once:
-        return place(cls._make)
+    def __new__(cls, *, name: str | None = None) -> Once:
+        check_name(cls, name)
+        return profile_name(place(cls._make), name)
 
-    def __init__(self) -> None:
+    def __init__(self, *, name: str | None = None) -> None:
         # Set up by _place, which every way of making one goes through.
         pass
 
@@ -53,6 +55,10 @@ class Once(_inprocess.Once, PlacedBase):
         obj._arena = arena
         obj._slot = slot
         return obj
+
+    def _profile_parts(self) -> tuple[SharedMutexBase, ...]:
+        # Its waits are on its robust mutex: named after the Once.
+        return (cast(SharedMutexBase, self._m),)
 
     def do(self, fn: Callable[[], object], timeout: float | None = None) -> bool:
         """Do is gosync.Once.do across processes; on a closed arena it

@@ -9,6 +9,7 @@ from .._nocopy import NoCopy
 from .._public import public
 from .._timeout import NO_DEADLINE, TimedLock, deadline_ns
 from ._default import place
+from ._named import check_name, profile_name
 from ._placed import Placed, placed
 
 __all__ = ["RWMutex", "RLocker", "RWMutexState"]
@@ -46,8 +47,9 @@ class RWMutex(SharedRWMutexBase, Placed, TimedLock, NoCopy):  # type: ignore[mis
     __slots__ = ()
     _kind = 2
 
-    def __new__(cls) -> RWMutex:
-        return place(cls._make)
+    def __new__(cls, *, name: str | None = None) -> RWMutex:
+        check_name(cls, name)
+        return profile_name(place(cls._make), name)
 
     def rlock(self, timeout: float | None = None) -> bool:
         """RLock locks the RWMutex for reading. It waits while a writer holds

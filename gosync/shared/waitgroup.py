@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import waitgroup as _inprocess
 from ._default import place
+from ._named import check_name, profile_name
 from ._placed import PlacedBase, placed
 
 __all__ = ["WaitGroup"]
@@ -23,8 +24,9 @@ class WaitGroup(_inprocess.WaitGroup, PlacedBase):
     __slots__ = ("_arena", "_slot")
     _kind = 3
 
-    def __new__(cls) -> WaitGroup:
-        return place(cls._make)
+    def __new__(cls, *, name: str | None = None) -> WaitGroup:
+        check_name(cls, name)
+        return profile_name(place(cls._make), name)
 
     def __repr__(self) -> str:
         closed = self._closed_repr()

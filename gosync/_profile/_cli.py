@@ -1,0 +1,156 @@
+"""python -m gosync profile: run a script with the contention profiles on.
+
+    python -m gosync profile [--mutex-fraction N] [--block-rate NS] [-o DIR] [--limit N] -- script.py args...
+
+The script runs as __main__, as `python script.py args...` would run it.
+When it ends (returns, calls sys.exit, or raises), and its non-daemon
+threads have ended, both profiles are written to DIR: the table of the top
+primitives (table.txt, also printed to stderr), collapsed stacks
+(mutex.collapsed, block.collapsed) and gzipped pprof protobufs
+(mutex.pb.gz, block.pb.gz). The exit status is the script's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import runpy
+import sys
+import threading
+import traceback
+from typing import List
+
+from .._cli import positive_int
+
+__all__ = ["main", "write_outputs"]
+
+DEFAULT_OUT = "gosync-profile"
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m gosync profile",
+        description=(
+            "Runs a Python script with gosync's mutex and block profiles on, and writes them when it exits: "
+            "the top primitives by total wait (printed, and in table.txt), collapsed stacks for flame graphs "
+            "(*.collapsed) and gzipped pprof files for go tool pprof (*.pb.gz)."
+        ),
+        epilog="example: python -m gosync profile -o prof -- app.py --workers 8; go tool pprof -top prof/mutex.pb.gz",
+    )
+    p.add_argument(
+        "--mutex-fraction",
+        type=_non_negative_int,
+        default=1,
+        metavar="N",
+        help="record on average 1 in N unlocks that had waiters; 0: no mutex profile (default: 1, every one, "
+        "as go test -mutexprofile)",
+    )
+    p.add_argument(
+        "--block-rate",
+        type=_int,
+        default=1,
+        metavar="NS",
+        help="record on average one blocking event per NS nanoseconds blocked; <= 0: no block profile "
+        "(default: 1, every one, as go test -blockprofile)",
+    )
+    p.add_argument("-o", "--out", default=DEFAULT_OUT, metavar="DIR", help=f"where to write (default: {DEFAULT_OUT})")
+    p.add_argument("--limit", type=positive_int, default=20, metavar="N", help="rows of each table (default: 20)")
+    p.add_argument("script", help="the Python script to run, as `python script.py` would")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="the script's arguments")
+    return p
+
+
+def write_outputs(out: str, limit: int) -> List[str]:
+    """write_outputs writes both profiles to the folder out (created if
+    missing) and returns the paths written."""
+    from .. import profile
+
+    os.makedirs(out, exist_ok=True)
+    written = []
+    tables = "\n".join(profile.table(kind, limit) for kind in (profile.MUTEX, profile.BLOCK))
+    path = os.path.join(out, "table.txt")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(tables)
+    written.append(path)
+    for kind in (profile.MUTEX, profile.BLOCK):
+        path = os.path.join(out, f"{kind}.collapsed")
+        profile.write_collapsed(path, kind)
+        written.append(path)
+        path = os.path.join(out, f"{kind}.pb.gz")
+        profile.write_pprof(path, kind)
+        written.append(path)
+    print(tables, file=sys.stderr, end="")
+    return written
+
+
+def _join_threads() -> None:
+    # What the interpreter does at exit before atexit: wait for the
+    # script's non-daemon threads, whose waits belong in the profile.
+    for t in threading.enumerate():
+        if t is not threading.current_thread() and not t.daemon:
+            t.join()
+
+
+def main(argv: List[str]) -> int:
+    """main runs `python -m gosync profile` with the arguments argv and
+    returns the script's exit status; a usage error exits with 2 through
+    argparse."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    script_args = args.args[1:] if args.args[:1] == ["--"] else args.args
+    if not os.path.isfile(args.script):
+        parser.error(f"no such script: {args.script}")
+
+    from .. import profile
+    from ._hooks import hide_files
+
+    # runpy's frames would be the root of every stack of the script.
+    hide_files(os.path.splitext(runpy.__file__ or "runpy.py")[0], "<frozen runpy>")
+    profile.set_mutex_profile_fraction(args.mutex_fraction)
+    profile.set_block_profile_rate(args.block_rate)
+    sys.argv = [args.script, *script_args]
+    sys.path[0] = os.path.dirname(os.path.abspath(args.script))
+    status = 0
+    try:
+        runpy.run_path(args.script, run_name="__main__")
+    except SystemExit as e:
+        if e.code is None:
+            status = 0
+        elif isinstance(e.code, int):
+            status = e.code
+        else:
+            print(e.code, file=sys.stderr)
+            status = 1
+    except Exception as e:
+        # As python script.py prints it: from the script's frame on, not
+        # through this command and runpy.
+        tb = e.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename != args.script:
+            tb = tb.tb_next
+        traceback.print_exception(type(e), e, tb or e.__traceback__)
+        status = 1
+    finally:
+        _join_threads()
+        profile.set_mutex_profile_fraction(0)
+        profile.set_block_profile_rate(0)
+        written = write_outputs(args.out, args.limit)
+        print(f"gosync profile: wrote {', '.join(written)}", file=sys.stderr)
+        print(f"gosync profile: go tool pprof -top {os.path.join(args.out, 'mutex.pb.gz')}", file=sys.stderr)
+    return status
