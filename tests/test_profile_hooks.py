@@ -18,7 +18,7 @@ import time
 from typing import Any, Callable, Iterator, List, NamedTuple, Optional
 
 import pytest
-from conftest import CHILD_CWD, pypy_cannot
+from conftest import CHILD_CWD
 
 import gosync
 import gosync._gosync as _g
@@ -332,7 +332,6 @@ def test_an_exception_in_the_hook_never_reaches_the_lock_call(rec: Recorder, mon
     assert seen and all(isinstance(e, RuntimeError) for e in seen), seen
 
 
-@pypy_cannot("the shared locks' cross-process timing needs CPython's fork start (tested there)")
 def test_a_shared_mutex_charges_a_waiter_in_another_process_to_this_unlock(rec: Recorder, tmp_path: Any) -> None:
     arena = shared.Arena(size=1 << 16)
     m = arena.Mutex()
