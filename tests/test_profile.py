@@ -564,3 +564,28 @@ def test_profile_command_usage_errors(tmp_path: Path, args: List[str], message: 
     )
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
     assert not (tmp_path / "gosync-profile").exists()
+
+
+@pytest.mark.parametrize("before", [["--"], ["-o", "prof", "--"], ["--out=prof"], ["--lim", "3"]])
+def test_profile_command_passes_the_scripts_arguments_verbatim(tmp_path: Path, before: List[str]) -> None:
+    # Everything after the script is the script's, "--" and options of this
+    # command's names too, as `python app.py args...` passes them.
+    (tmp_path / "app.py").write_text("import sys\nprint(sys.argv)\n")
+    script_args = ["--", "-o", "x", "--limit", "--"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "gosync", "profile", *before, "app.py", *script_args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == repr(["app.py", *script_args]) + "\n"
+
+
+def test_profile_command_writes_the_profiles_when_the_script_calls_os_exit(tmp_path: Path) -> None:
+    # os._exit skips finally and atexit; the profile is written anyway, from
+    # the thread that called it, and the status is the one it was given.
+    proc = run_cli(tmp_path, CONTENDED_SCRIPT + "    import os\n    os._exit(4)\n")
+    assert proc.returncode == 4, proc.stderr
+    assert "Mutex app.py:5" in (tmp_path / "prof" / "table.txt").read_text()
