@@ -204,8 +204,12 @@ def main(argv: List[str]) -> int:
         traceback.print_exception(type(e), e, tb or e.__traceback__)
         status = 1
     finally:
-        _join_threads()
-        os._exit = _real_exit
-        _exit_writes = None
-        _finish(args.out, args.limit)
+        try:
+            # Ctrl-C here (threads that never end, as a server's) ends the
+            # wait, not the profile: it is written, then the interrupt goes on.
+            _join_threads()
+        finally:
+            os._exit = _real_exit
+            _exit_writes = None
+            _finish(args.out, args.limit)
     return status
