@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -564,3 +565,71 @@ def test_profile_command_usage_errors(tmp_path: Path, args: List[str], message: 
     )
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
     assert not (tmp_path / "gosync-profile").exists()
+
+
+@pytest.mark.parametrize("before", [["--"], ["-o", "prof", "--"], ["--out=prof"], ["--lim", "3"]])
+def test_profile_command_passes_the_scripts_arguments_verbatim(tmp_path: Path, before: List[str]) -> None:
+    # Everything after the script is the script's, "--" and options of this
+    # command's names too, as `python app.py args...` passes them.
+    (tmp_path / "app.py").write_text("import sys\nprint(sys.argv)\n")
+    script_args = ["--", "-o", "x", "--limit", "--"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "gosync", "profile", *before, "app.py", *script_args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == repr(["app.py", *script_args]) + "\n"
+
+
+def test_profile_command_writes_the_profiles_when_the_script_calls_os_exit(tmp_path: Path) -> None:
+    # os._exit skips finally and atexit; the profile is written anyway, from
+    # the thread that called it, and the status is the one it was given.
+    proc = run_cli(tmp_path, CONTENDED_SCRIPT + "    import os\n    os._exit(4)\n")
+    assert proc.returncode == 4, proc.stderr
+    assert "Mutex app.py:5" in (tmp_path / "prof" / "table.txt").read_text()
+
+
+@pytest.mark.timeout(60)
+def test_profile_command_writes_the_profiles_on_ctrl_c_while_waiting_for_threads(tmp_path: Path) -> None:
+    # A server's worker threads never end; its user stops it with Ctrl-C.
+    # The interrupt lands while the command waits for those threads: the
+    # profile is written all the same.
+    (tmp_path / "app.py").write_text(
+        textwrap.dedent(
+            """\
+            import threading, time
+
+            def serve():
+                while True:
+                    time.sleep(0.05)
+
+            threading.Thread(target=serve).start()
+            print("ready", flush=True)
+            """
+        )
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gosync", "profile", "-o", "prof", "--", "app.py"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        table = tmp_path / "prof" / "table.txt"
+        for _ in range(2):  # a second Ctrl-C, if the first came before the script ended
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+            deadline = time.monotonic() + 10
+            while not table.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if table.exists():
+                break
+        assert table.exists(), "no profile written after Ctrl-C"
+    finally:
+        proc.kill()
+        proc.wait(10)

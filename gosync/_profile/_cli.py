@@ -2,10 +2,12 @@
 
     python -m gosync profile [--mutex-fraction N] [--block-rate NS] [-o DIR] [--limit N] -- script.py args...
 
-The script runs as __main__, as `python script.py args...` would run it.
-When it ends (returns, calls sys.exit, or raises), and its non-daemon
-threads have ended, both profiles are written to DIR: the table of the top
-primitives (table.txt, also printed to stderr), collapsed stacks
+The script runs as __main__, as `python script.py args...` would run it,
+with every word after script.py as its argument ("--" too). When it ends
+(returns, calls sys.exit, or raises) and its non-daemon threads have
+ended, or at once when it calls os._exit, both profiles are written to
+DIR: the table of the top primitives (table.txt, also printed to stderr),
+collapsed stacks
 (mutex.collapsed, block.collapsed) and gzipped pprof protobufs
 (mutex.pb.gz, block.pb.gz). The exit status is the script's.
 """
@@ -18,7 +20,7 @@ import runpy
 import sys
 import threading
 import traceback
-from typing import List
+from typing import List, NoReturn, Optional, Tuple
 
 from .._cli import positive_int
 
@@ -108,13 +110,65 @@ def _join_threads() -> None:
             t.join()
 
 
+# The options that take a value: the word after one of them (or after an
+# abbreviation argparse accepts) is not the script.
+_VALUED = ("--mutex-fraction", "--block-rate", "--out", "--limit")
+
+
+def _script_index(argv: List[str]) -> int:
+    # Where the script is in argv: after a "--" if one ends the options,
+    # else the first word that is not an option or an option's value.
+    # What follows the script is the script's, "--" too: argparse's
+    # REMAINDER would drop a "--" right after the script.
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            return i + 1
+        if word == "-o" or (word.startswith("--") and len(word) > 2 and any(v.startswith(word) for v in _VALUED)):
+            i += 2
+        elif word.startswith("-") and word != "-":
+            i += 1
+        else:
+            return i
+    return i
+
+
+# What the script's os._exit writes: (folder, limit, pid of this process).
+_exit_writes: Optional[Tuple[str, int, int]] = None
+_real_exit = os._exit
+
+
+def _exit(status: int) -> NoReturn:
+    # os._exit skips finally and atexit: the script's call to it writes the
+    # profiles first, from the thread that called it, without waiting for
+    # other threads, as os._exit does not. A forked child's call only exits.
+    try:
+        if _exit_writes is not None and os.getpid() == _exit_writes[2]:
+            _finish(_exit_writes[0], _exit_writes[1])
+    finally:
+        _real_exit(status)
+
+
+def _finish(out: str, limit: int) -> None:
+    from .. import profile
+
+    profile.set_mutex_profile_fraction(0)
+    profile.set_block_profile_rate(0)
+    written = write_outputs(out, limit)
+    print(f"gosync profile: wrote {', '.join(written)}", file=sys.stderr)
+    print(f"gosync profile: go tool pprof -top {os.path.join(out, 'mutex.pb.gz')}", file=sys.stderr)
+    sys.stderr.flush()
+
+
 def main(argv: List[str]) -> int:
     """main runs `python -m gosync profile` with the arguments argv and
     returns the script's exit status; a usage error exits with 2 through
     argparse."""
     parser = _parser()
-    args = parser.parse_args(argv)
-    script_args = args.args[1:] if args.args[:1] == ["--"] else args.args
+    at = _script_index(argv)
+    args = parser.parse_args(argv[: at + 1])
+    script_args = argv[at + 1 :]
     if not os.path.isfile(args.script):
         parser.error(f"no such script: {args.script}")
 
@@ -128,6 +182,9 @@ def main(argv: List[str]) -> int:
     sys.argv = [args.script, *script_args]
     sys.path[0] = os.path.dirname(os.path.abspath(args.script))
     status = 0
+    global _exit_writes
+    _exit_writes = (args.out, args.limit, os.getpid())
+    os._exit = _exit
     try:
         runpy.run_path(args.script, run_name="__main__")
     except SystemExit as e:
@@ -147,10 +204,12 @@ def main(argv: List[str]) -> int:
         traceback.print_exception(type(e), e, tb or e.__traceback__)
         status = 1
     finally:
-        _join_threads()
-        profile.set_mutex_profile_fraction(0)
-        profile.set_block_profile_rate(0)
-        written = write_outputs(args.out, args.limit)
-        print(f"gosync profile: wrote {', '.join(written)}", file=sys.stderr)
-        print(f"gosync profile: go tool pprof -top {os.path.join(args.out, 'mutex.pb.gz')}", file=sys.stderr)
+        try:
+            # Ctrl-C here (threads that never end, as a server's) ends the
+            # wait, not the profile: it is written, then the interrupt goes on.
+            _join_threads()
+        finally:
+            os._exit = _real_exit
+            _exit_writes = None
+            _finish(args.out, args.limit)
     return status
