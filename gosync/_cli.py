@@ -14,18 +14,33 @@ from typing import Optional, Tuple
 __all__ = ["cpu_counts", "positive_int"]
 
 
-def positive_int(text: str) -> int:
-    """positive_int parses a command-line count that must be at least 1.
+def any_int(text: str) -> int:
+    """any_int parses a command-line integer, of any sign.
 
     Anything else raises argparse.ArgumentTypeError, which argparse reports
     as a usage error.
     """
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
+def positive_int(text: str) -> int:
+    """positive_int parses a command-line count that must be at least 1;
+    anything else is a usage error, as for any_int."""
+    value = any_int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """non_negative_int parses a command-line integer that must be at least
+    0; anything else is a usage error, as for any_int."""
+    value = any_int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
     return value
 
 

@@ -22,28 +22,11 @@ import threading
 import traceback
 from typing import List, NoReturn, Optional, Tuple
 
-from .._cli import positive_int
+from .._cli import any_int, non_negative_int, positive_int
 
 __all__ = ["main", "write_outputs"]
 
 DEFAULT_OUT = "gosync-profile"
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative")
-    return value
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--mutex-fraction",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=1,
         metavar="N",
         help="record on average 1 in N unlocks that had waiters; 0: no mutex profile (default: 1, every one, "
@@ -66,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--block-rate",
-        type=_int,
+        type=any_int,
         default=1,
         metavar="NS",
         help="record on average one blocking event per NS nanoseconds blocked; <= 0: no block profile "
