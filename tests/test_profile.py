@@ -126,6 +126,16 @@ def waiter(m: gosync.Mutex) -> None:
         pass
 
 
+def wait_behind_holder(m: gosync.Mutex, hold_s: float) -> None:
+    """Locks m while another thread holds it for hold_s."""
+    ready = threading.Event()
+    t = threading.Thread(target=holder, args=(m, ready, hold_s))
+    t.start()
+    assert ready.wait(10)
+    waiter(m)
+    t.join()
+
+
 def test_a_wait_on_a_mutex_is_charged_to_the_waiter_and_to_the_unlocker() -> None:
     profile.set_mutex_profile_fraction(1)
     profile.set_block_profile_rate(1)
@@ -156,24 +166,14 @@ def test_a_wait_on_a_mutex_is_charged_to_the_waiter_and_to_the_unlocker() -> Non
 
 def test_nothing_is_recorded_while_the_profiles_are_off() -> None:
     m = gosync.Mutex(name="off")
-    ready = threading.Event()
-    t = threading.Thread(target=holder, args=(m, ready, 0.05))
-    t.start()
-    assert ready.wait(10)
-    waiter(m)
-    t.join()
+    wait_behind_holder(m, 0.05)
     assert store.snapshot(BLOCK).sites == [] and store.snapshot(MUTEX).sites == []
 
 
 def test_only_the_profile_that_is_on_records() -> None:
     profile.set_block_profile_rate(1)
     m = gosync.Mutex(name="block only")
-    ready = threading.Event()
-    t = threading.Thread(target=holder, args=(m, ready, 0.05))
-    t.start()
-    assert ready.wait(10)
-    waiter(m)
-    t.join()
+    wait_behind_holder(m, 0.05)
     assert len(rows(BLOCK, "block only")) == 1 and rows(MUTEX, "block only") == []
 
 
@@ -369,12 +369,7 @@ def test_shared_primitives_are_named_as_the_others() -> None:
 def test_an_unnamed_primitive_made_while_the_profiles_were_off_is_named_by_type_and_address() -> None:
     m = gosync.Mutex()
     profile.set_block_profile_rate(1)
-    ready = threading.Event()
-    t = threading.Thread(target=holder, args=(m, ready, 0.1))
-    t.start()
-    assert ready.wait(10)
-    waiter(m)
-    t.join()
+    wait_behind_holder(m, 0.1)
     assert [r.site for r in store.snapshot(BLOCK).sites] == [f"Mutex at {id(m):#x}"]
 
 
